@@ -1,0 +1,31 @@
+"""genesis-sql: synthetic data as a SQL citizen.
+
+A model fitted on real rows becomes something you query like a table inside DuckDB::
+
+    import duckdb, genesis_sql
+    con = duckdb.connect("shop.duckdb")
+    genesis_sql.install(con)
+    genesis_sql.fit(con, "customers", "SELECT * FROM raw_customers")
+    con.sql("SELECT * FROM genesis_generate('customers', 1000, seed := 42)")
+"""
+from __future__ import annotations
+
+from genesis_sql._install import install
+from genesis_sql.api import FitSummary, fit, generate, generate_stream, plan
+from genesis_sql.conditions import Condition, ConditionBuilder, ConditionSet
+from genesis_sql.errors import GenesisError
+
+__version__ = "0.1.0"
+
+__all__ = [
+    "Condition",
+    "ConditionBuilder",
+    "ConditionSet",
+    "FitSummary",
+    "GenesisError",
+    "fit",
+    "generate",
+    "generate_stream",
+    "install",
+    "plan",
+]

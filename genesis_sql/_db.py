@@ -1,0 +1,99 @@
+"""Opening DuckDB files the way DESIGN.md "Processes" asks: retry a held lock for a bounded time."""
+from __future__ import annotations
+
+import contextlib
+import logging
+import os
+import time
+import weakref
+from collections.abc import Iterator
+from pathlib import Path
+
+import duckdb
+
+from genesis_sql.errors import DatabaseLockedError
+
+log = logging.getLogger(__name__)
+
+LOCK_RETRY_SECONDS = float(os.environ.get("GENESIS_LOCK_RETRY_SECONDS", "30"))
+
+
+def _is_lock_error(exc: duckdb.Error) -> bool:
+    text = str(exc).lower()
+    return "lock" in text and ("conflicting" in text or "could not set lock" in text)
+
+
+# DuckDB names a file's catalog after its stem; a catalog named like the schema ``genesis`` makes every
+# ``genesis.<table>`` ambiguous, so such files are attached under this alias instead.
+ATTACH_ALIAS = "genesis_file"
+# Connections whose default catalog was set with USE; their cursors must USE it too (cursors start on
+# the database's first catalog).
+_default_catalog: weakref.WeakKeyDictionary = weakref.WeakKeyDictionary()
+
+
+def cursor(con: duckdb.DuckDBPyConnection) -> duckdb.DuckDBPyConnection:
+    """A cursor of ``con`` that sees the same default catalog (use it instead of ``con.cursor()``)."""
+    cur = con.cursor()
+    catalog = _default_catalog.get(con)
+    if catalog is not None:
+        cur.execute(f"USE {catalog}")
+        _default_catalog[cur] = catalog
+    return cur
+
+
+
+def _open(path: str, read_only: bool, config: dict | None) -> duckdb.DuckDBPyConnection:
+    if path == ":memory:" or Path(path).stem.lower() != "genesis":
+        return duckdb.connect(path, read_only=read_only, config=config or {})
+    con = duckdb.connect(":memory:", config=config or {})
+    try:
+        quoted = path.replace("'", "''")
+        con.execute(f"ATTACH '{quoted}' AS {ATTACH_ALIAS}{' (READ_ONLY)' if read_only else ''}")
+        con.execute(f"USE {ATTACH_ALIAS}")
+        _default_catalog[con] = ATTACH_ALIAS
+    except BaseException:
+        con.close()
+        raise
+    return con
+
+
+def connect_with_retry(
+    path: str, *, read_only: bool = False, retry_seconds: float | None = None, config: dict | None = None
+) -> duckdb.DuckDBPyConnection:
+    """Open ``path``, retrying while another process holds its lock, for at most ``retry_seconds``.
+
+    A file named ``genesis.duckdb`` is attached under another catalog name (see ATTACH_ALIAS).
+    """
+    budget = LOCK_RETRY_SECONDS if retry_seconds is None else retry_seconds
+    deadline = time.monotonic() + budget
+    delay = 0.05
+    while True:
+        try:
+            return _open(path, read_only, config)
+        except duckdb.Error as exc:
+            if not _is_lock_error(exc):
+                raise
+            if time.monotonic() >= deadline:
+                raise DatabaseLockedError(
+                    f"The database {path!r} is held by another process (waited {budget:.0f} s). "
+                    "Stop that process (a dashboard, stream or server owns its file while it runs) or retry; "
+                    "GENESIS_LOCK_RETRY_SECONDS sets how long to wait."
+                ) from exc
+            log.debug("database %s is locked, retrying in %.2f s", path, delay)
+            time.sleep(delay)
+            delay = min(delay * 2, 0.5)
+
+
+@contextlib.contextmanager
+def open_database(path: str, *, install: bool = True, read_only: bool = False,
+                  retry_seconds: float | None = None) -> Iterator[duckdb.DuckDBPyConnection]:
+    """Open, (optionally) install genesis, yield, and always close: the CLI's open-work-close cycle."""
+    con = connect_with_retry(path, read_only=read_only, retry_seconds=retry_seconds)
+    try:
+        if install:
+            from genesis_sql._install import install as install_genesis
+
+            install_genesis(con)
+        yield con
+    finally:
+        con.close()

@@ -1,0 +1,32 @@
+"""`install(con)`: bring the catalog up to date and register every genesis function on a connection.
+
+Registration is one ordered step per concern, each a module with ``register(con)``, the way dbt-duckdb
+configures a connection plugin by plugin. Python functions are registered before the SQL in ``udfs/``
+runs, because those macros and views call them.
+"""
+from __future__ import annotations
+
+import importlib
+
+import duckdb
+
+from genesis_sql.catalog import apply_migrations, sql_dir
+
+REGISTRARS: tuple[str, ...] = (
+    "genesis_sql.sql.functions",
+    "genesis_sql.lineage.sql",
+    "genesis_sql.quality.sql",
+)
+
+
+def install(con: duckdb.DuckDBPyConnection) -> duckdb.DuckDBPyConnection:
+    """Make ``con`` a genesis connection: migrate the catalog, register functions, macros and views.
+
+    Idempotent: a second call changes nothing. Returns ``con`` for chaining.
+    """
+    apply_migrations(con)
+    for module in REGISTRARS:
+        importlib.import_module(module).register(con)
+    for path in sorted(sql_dir("udfs").glob("*.sql")):
+        con.execute(path.read_text(encoding="utf-8"))
+    return con

@@ -1,0 +1,191 @@
+"""Validating a generation request and resolving it to a stream: the step both SQL and Python share.
+
+A :class:`GenerationPlan` names the exact model version, n, seed and canonical condition, and derives
+the stream key from them (DESIGN.md "Determinism": rows are a function of the model version's content
+hash, the seed, the canonical condition and the row index). Building one validates everything, so bad
+input fails before any row is made and before any SQL is built.
+"""
+from __future__ import annotations
+
+import logging
+import secrets
+import threading
+from collections import OrderedDict
+from dataclasses import dataclass
+
+import duckdb
+import numpy as np
+import pyarrow as pa
+
+from genesis_sql.catalog import load_model, resolve_version
+from genesis_sql.conditions import ConditionSet, bind, parse_condition
+from genesis_sql.conditions.feasibility import check_support
+from genesis_sql.errors import InvalidArgumentError
+from genesis_sql.models import synthesizer_class
+from genesis_sql.models._random import derive_key
+from genesis_sql.models.base import BaseSynthesizer
+from genesis_sql.schema import ColumnSpec
+
+log = logging.getLogger(__name__)
+
+# More rows than this in one request is treated as a mistake rather than a plan.
+MAX_ROWS = 10**11
+MAX_SEED = 2**63 - 1
+_CACHE_SIZE = 32
+_models: OrderedDict[str, BaseSynthesizer] = OrderedDict()
+_lock = threading.Lock()
+_last_seed: dict[str, int] = {}
+
+
+def cached_synthesizer(con: duckdb.DuckDBPyConnection, name: str, version: int, content_hash: str) -> BaseSynthesizer:
+    """The fitted synthesizer of one stored version, loaded once per process (keyed by content hash)."""
+    with _lock:
+        model = _models.get(content_hash)
+        if model is not None:
+            _models.move_to_end(content_hash)
+            return model
+    record = load_model(con, f"{name}@{version}")
+    columns = [ColumnSpec.from_dict(c) for c in record.columns]
+    model = synthesizer_class(record.method).from_state(record.parameters, columns, record.state, record.arrays)
+    remember_synthesizer(content_hash, model)
+    return model
+
+
+def peek_synthesizer(content_hash: str) -> BaseSynthesizer | None:
+    """The cached synthesizer of a content hash, or None (no database access)."""
+    with _lock:
+        return _models.get(content_hash)
+
+
+def remember_synthesizer(content_hash: str, model: BaseSynthesizer) -> None:
+    """Put a fitted synthesizer in the process cache (fit does this, so the first generate needs no load)."""
+    with _lock:
+        _models[content_hash] = model
+        while len(_models) > _CACHE_SIZE:
+            _models.popitem(last=False)
+
+
+def validate_n(n: object) -> int:
+    """A row count: a non-negative integer up to MAX_ROWS."""
+    if isinstance(n, str):
+        text = n.strip()
+        try:
+            value = float(text)
+        except ValueError:
+            value = None
+        if value is None or not value.is_integer():
+            raise InvalidArgumentError(f"n must be a whole number of rows, such as 1000. Got {n!r}.")
+        n = int(value)
+    if n is None or isinstance(n, bool) or not isinstance(n, (int, np.integer)):
+        raise InvalidArgumentError(f"n must be a whole number of rows, such as 1000. Got {n!r}.")
+    if n < 0:
+        raise InvalidArgumentError(f"n must be zero or more rows. Got {n}.")
+    if n > MAX_ROWS:
+        raise InvalidArgumentError(f"n = {n:,} is more than {MAX_ROWS:,} rows in one request; ask in parts.")
+    return int(n)
+
+
+def validate_seed(seed: object) -> int | None:
+    """A seed: None (draw one) or an integer in [0, 2**63 - 1]."""
+    if seed is None:
+        return None
+    if isinstance(seed, str):
+        try:
+            seed = int(seed.strip())
+        except ValueError:
+            raise InvalidArgumentError(
+                f"seed must be a whole number in [0, 2**63 - 1] or NULL. Got {seed!r}.") from None
+    if isinstance(seed, bool) or not isinstance(seed, (int, np.integer)) or not 0 <= seed <= MAX_SEED:
+        raise InvalidArgumentError(f"seed must be a whole number in [0, 2**63 - 1] or NULL. Got {seed!r}.")
+    return int(seed)
+
+
+def last_seed(model: str | None = None) -> int | None:
+    """The seed drawn for the most recent request with ``seed`` NULL (of ``model``, or of any model)."""
+    return _last_seed.get(model or "")
+
+
+@dataclass(frozen=True)
+class GenerationPlan:
+    """A validated request: which rows of which stream."""
+
+    name: str
+    version: int
+    content_hash: str
+    n: int
+    seed: int
+    conditions: ConditionSet
+    seed_was_drawn: bool = False
+
+    @property
+    def condition_sql(self) -> str:
+        """The canonical condition ('' for none)."""
+        return self.conditions.to_sql()
+
+    @property
+    def key(self) -> int:
+        """The stream key: model content, seed and canonical condition."""
+        return derive_key(self.content_hash, self.seed, self.condition_sql)
+
+    @property
+    def ref(self) -> str:
+        """``name@version``."""
+        return f"{self.name}@{self.version}"
+
+
+def plan_generation(con: duckdb.DuckDBPyConnection, model: object, n: object, *, seed: object = None,
+                    condition: str | ConditionSet | None = None) -> tuple[GenerationPlan, BaseSynthesizer]:
+    """Validate a generation request against the catalog and return its plan and synthesizer.
+
+    Raises:
+        InvalidArgumentError, ModelNotFoundError, ConditionError (and subclasses): bad input, named.
+    """
+    name, version, content_hash = resolve_version(con, model)
+    rows = validate_n(n)
+    chosen = validate_seed(seed)
+    synthesizer = cached_synthesizer(con, name, version, content_hash)
+    conditions = resolve_conditions(condition, synthesizer.columns_)
+    if not conditions.is_empty:
+        check_support(conditions, synthesizer.codecs_)
+    drawn = chosen is None
+    if drawn:
+        chosen = secrets.randbelow(2**31)
+        _last_seed[name] = _last_seed[""] = chosen
+        log.info("genesis_generate(%r): drew seed %d", name, chosen)
+    plan = GenerationPlan(name, version, content_hash, rows, chosen, conditions, drawn)
+    return plan, synthesizer
+
+
+def resolve_conditions(condition: str | ConditionSet | None, columns: list[ColumnSpec]) -> ConditionSet:
+    """Canonical conditions from SQL text, a ConditionSet, or nothing."""
+    if condition is None:
+        return ConditionSet()
+    if isinstance(condition, ConditionSet):
+        return bind(condition, columns)
+    if isinstance(condition, str):
+        return parse_condition(condition, columns)
+    raise InvalidArgumentError(f"condition must be SQL text or a ConditionSet. Got {type(condition).__name__}.")
+
+
+def generate_batches(plan: GenerationPlan, synthesizer: BaseSynthesizer, *, batch_size: int = 65_536,
+                     start: int = 0):
+    """Yield the plan's rows as Arrow tables of at most ``batch_size`` rows, in order."""
+    for first in range(start, plan.n, batch_size):
+        rows = np.arange(first, min(first + batch_size, plan.n), dtype=np.int64)
+        yield plain_columns(synthesizer.sample_rows(rows, key=plan.key, conditions=plan.conditions))
+
+
+def plain_columns(table: pa.Table) -> pa.Table:
+    """The table with dictionary-encoded columns (how categories are generated) decoded to plain values."""
+    if not any(pa.types.is_dictionary(field.type) for field in table.schema):
+        return table
+    columns = [col.cast(col.type.value_type) if pa.types.is_dictionary(col.type) else col for col in table.columns]
+    return pa.Table.from_arrays(columns, names=table.column_names)
+
+
+def generate_table(plan: GenerationPlan, synthesizer: BaseSynthesizer, *, batch_size: int = 65_536) -> pa.Table:
+    """All of the plan's rows as one Arrow table."""
+    batches = list(generate_batches(plan, synthesizer, batch_size=batch_size))
+    if not batches:
+        return synthesizer.output_schema.empty_table()
+    return pa.concat_tables(batches).combine_chunks()

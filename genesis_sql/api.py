@@ -1,0 +1,235 @@
+"""The Python entry points: fit a model from a query, generate rows from a stored model."""
+from __future__ import annotations
+
+import json
+import logging
+import time
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass
+from typing import Any
+
+import duckdb
+import pyarrow as pa
+
+from genesis_sql.catalog import ModelRecord, save_model, validate_model_name
+from genesis_sql.conditions import ConditionSet
+from genesis_sql.errors import FitError, InvalidArgumentError
+from genesis_sql.lineage.record import record_fit, record_generation
+from genesis_sql.models import choose_method, synthesizer_class
+from genesis_sql._plan import (
+    GenerationPlan,
+    generate_batches,
+    generate_table,
+    plan_generation,
+    remember_synthesizer,
+    validate_seed,
+)
+from genesis_sql.schema import ColumnSpec, base_type, detect_schema, output_type
+
+log = logging.getLogger(__name__)
+
+_CASTS = {"DECIMAL": "DOUBLE", "HUGEINT": "DOUBLE", "UHUGEINT": "DOUBLE", "UUID": "VARCHAR",
+          "TIMESTAMP_S": "TIMESTAMP", "TIMESTAMP_MS": "TIMESTAMP", "TIMESTAMP_NS": "TIMESTAMP"}
+
+
+@dataclass(frozen=True)
+class FitSummary:
+    """What ``fit`` stored."""
+
+    name: str
+    version: int
+    method: str
+    columns: tuple[tuple[str, str], ...]
+    training_rows: int
+    fit_seconds: float
+    holdout_rows: int = 0
+
+    def __str__(self) -> str:
+        kinds = ", ".join(f"{n}:{k}" for n, k in self.columns)
+        return (f"{self.name}@{self.version}: {self.method} on {self.training_rows:,} rows "
+                f"in {self.fit_seconds:.2f}s ({kinds})")
+
+
+def _quote(name: str) -> str:
+    return '"' + name.replace('"', '""') + '"'
+
+
+def _source_relation(con: duckdb.DuckDBPyConnection, source_sql: str) -> tuple[str, dict[str, str]]:
+    """The training query wrapped as one subquery, with columns cast to modelable types, and their types."""
+    if not isinstance(source_sql, str) or not source_sql.strip():
+        raise FitError(f"The training query must be SQL text such as 'SELECT * FROM customers'. Got {source_sql!r}.")
+    wrapped = f"SELECT * FROM ({source_sql.strip().rstrip(';')}) AS genesis_source"
+    try:
+        rel = con.sql(wrapped)
+        names, types = rel.columns, [str(t) for t in rel.types]
+    except duckdb.Error as exc:
+        raise FitError(f"The training query failed: {str(exc).splitlines()[0]}") from exc
+    if len(set(n.lower() for n in names)) != len(names):
+        raise FitError(f"The training query returns duplicate column names: {names}. Alias them apart.")
+    select = []
+    for name, sql_type in zip(names, types):
+        target = _CASTS.get(base_type(sql_type))
+        select.append(f"CAST({_quote(name)} AS {target}) AS {_quote(name)}" if target else _quote(name))
+    query = f"SELECT {', '.join(select)} FROM ({wrapped}) AS genesis_typed"
+    final_types = {n: (_CASTS.get(base_type(t)) or t) for n, t in zip(names, types)}
+    return query, final_types
+
+
+def _split(query: str, columns: list[str], holdout: float | None, seed: int) -> tuple[str, str | None]:
+    """(training query, holdout query): a seeded split by a hash of each row's values."""
+    if holdout is None:
+        return query, None
+    cut = int(round(holdout * 10_000))
+    row_hash = f"hash({seed}, {', '.join(_quote(c) for c in columns)}) % 10000"
+    return (f"SELECT * FROM ({query}) AS genesis_split WHERE {row_hash} >= {cut}",
+            f"SELECT * FROM ({query}) AS genesis_split WHERE {row_hash} < {cut}")
+
+
+def _fingerprint(con: duckdb.DuckDBPyConnection, query: str, columns: list[str]) -> str:
+    """An order-independent content hash of the training rows, computed inside DuckDB."""
+    cols = ", ".join(_quote(c) for c in columns)
+    count, total = con.sql(
+        f"SELECT count(*), coalesce(sum(hash({cols})::HUGEINT) % 18446744073709551616, 0) FROM ({query}) AS t"
+    ).fetchall()[0]
+    return f"{count}:{int(total):016x}"
+
+
+def _check_options(holdout: object, column_types: object) -> float | None:
+    if holdout is not None:
+        if isinstance(holdout, bool) or not isinstance(holdout, (int, float)) or not 0 < holdout < 1:
+            raise InvalidArgumentError(f"holdout must be a fraction between 0 and 1, such as 0.2. Got {holdout!r}.")
+        holdout = float(holdout)
+    if column_types is not None and not isinstance(column_types, dict):
+        raise InvalidArgumentError(f"column_types must map column names to kinds, e.g. {{'zip': 'categorical'}}. "
+                                   f"Got {column_types!r}.")
+    return holdout
+
+
+def fit(
+    con: duckdb.DuckDBPyConnection,
+    name: str,
+    source_sql: str,
+    *,
+    method: str = "auto",
+    seed: int = 0,
+    column_types: dict[str, str] | None = None,
+    holdout: float | None = None,
+    sequence_key: str | None = None,
+    sequence_index: str | None = None,
+    context_columns: list[str] | None = None,
+    progress: Callable[[str], None] | None = None,
+) -> FitSummary:
+    """Fit a synthesizer on the rows of ``source_sql`` and store it as the next version of ``name``.
+
+    Args:
+        con: a connection with genesis installed.
+        name: model name (``^[a-z_][a-z0-9_]*$`` after lower-casing); fitting it again adds a version.
+        source_sql: the training query, run in ``con``.
+        method: ``"auto"`` or a method name (``"copula"``, ...).
+        seed: randomness of fitting; the same data and seed give the identical model.
+        column_types: per-column kind overrides, e.g. ``{"zip": "categorical"}``.
+        holdout: fraction of rows kept out of training by a seeded hash split, for privacy metrics.
+        sequence_key, sequence_index, context_columns: for sequence models.
+        progress: called with a short stage name as fitting advances (the CLI draws a bar from it).
+
+    Returns:
+        A :class:`FitSummary` of the stored version.
+    """
+    report = progress or (lambda stage: None)
+    model_name = validate_model_name(name)
+    fit_seed = validate_seed(seed)
+    if fit_seed is None:
+        raise InvalidArgumentError("seed for fit must be a whole number (0 by default), not NULL.")
+    fraction = _check_options(holdout, column_types)
+    report("reading")
+    query, sql_types = _source_relation(con, source_sql)
+    train_query, holdout_query = _split(query, list(sql_types), fraction, fit_seed)
+    try:
+        table = con.sql(train_query).to_arrow_table()
+    except duckdb.Error as exc:
+        raise FitError(f"The training query failed: {str(exc).splitlines()[0]}") from exc
+    if table.num_rows == 0:
+        raise FitError(f"The training query returned no rows{' after the holdout split' if fraction else ''}; "
+                       "a model needs at least one row.")
+    if table.num_columns == 0:
+        raise FitError("The training query returned no columns.")
+    report("detecting")
+    columns = detect_schema(table, sql_types, column_types)
+    chosen = choose_method(method, table.num_rows, [c.kind for c in columns])
+    if chosen != method:
+        log.info("method='auto' chose %r for %s (%d rows)", chosen, model_name, table.num_rows)
+    report("fitting")
+    started = time.perf_counter()
+    options = {k: v for k, v in {"sequence_key": sequence_key, "sequence_index": sequence_index,
+                                 "context_columns": context_columns}.items() if v is not None}
+    synthesizer = synthesizer_class(chosen)(random_state=fit_seed, **options).fit(table, columns)
+    fit_seconds = time.perf_counter() - started
+    report("storing")
+    state, arrays = synthesizer.to_state()
+    holdout_rows = 0
+    holdout_info = None
+    if holdout_query is not None:
+        holdout_rows = con.sql(f"SELECT count(*) FROM ({holdout_query}) AS h").fetchall()[0][0]
+        holdout_info = {"fraction": fraction, "seed": fit_seed, "sql": holdout_query, "rows": holdout_rows,
+                        "split": "hash(seed, columns...) % 10000 < fraction * 10000 is held out"}
+    record = ModelRecord(
+        name=model_name, version=0, method=chosen, columns=[c.to_dict() for c in columns],
+        parameters=synthesizer.get_params(), state=state, arrays=arrays, training_rows=table.num_rows,
+        source_sql=source_sql, source_fingerprint=_fingerprint(con, train_query, list(sql_types)),
+        fit_seconds=fit_seconds, holdout=holdout_info,
+    )
+    save_model(con, record)
+    record_fit(con, record)
+    remember_synthesizer(record.content_hash, synthesizer)
+    from genesis_sql.sql.functions import register_model
+
+    register_model(con, record.content_hash, columns)
+    return FitSummary(model_name, record.version, chosen, tuple((c.name, c.kind) for c in columns),
+                      table.num_rows, fit_seconds, holdout_rows)
+
+
+def plan(con: duckdb.DuckDBPyConnection, model: str, n: int, *, seed: int | None = None,
+         conditions: str | ConditionSet | None = None) -> GenerationPlan:
+    """Validate a request and return its plan (model version, seed, canonical condition)."""
+    return plan_generation(con, model, n, seed=seed, condition=conditions)[0]
+
+
+def generate(con: duckdb.DuckDBPyConnection, model: str, n: int, *, seed: int | None = None,
+             conditions: str | ConditionSet | None = None) -> pa.Table:
+    """``n`` synthetic rows of ``model`` as an Arrow table: the same rows as ``genesis_generate`` in SQL.
+
+    ``conditions`` is condition SQL (``"age > 50 AND state = 'CA'"``) or a ConditionSet; every row
+    satisfies it.
+    """
+    generation, synthesizer = plan_generation(con, model, n, seed=seed, condition=conditions)
+    table = generate_table(generation, synthesizer)
+    record_generation(con, generation, table, destination="python")
+    return table
+
+
+def generate_stream(con: duckdb.DuckDBPyConnection, model: str, n: int, *, seed: int | None = None,
+                    conditions: str | ConditionSet | None = None, batch_size: int = 65_536
+                    ) -> tuple[GenerationPlan, Iterator[pa.Table]]:
+    """The plan and an iterator of Arrow batches, for output too large to hold at once."""
+    generation, synthesizer = plan_generation(con, model, n, seed=seed, condition=conditions)
+    return generation, generate_batches(generation, synthesizer, batch_size=batch_size)
+
+
+def output_columns(columns: list[ColumnSpec]) -> list[tuple[str, str]]:
+    """(name, DuckDB type) of each generated column."""
+    return [(c.name, output_type(c.sql_type)) for c in columns]
+
+
+def parse_options(options: object) -> dict[str, Any]:
+    """``genesis_fit``'s JSON ``options`` text as keyword arguments for :func:`fit`."""
+    if options is None:
+        return {}
+    try:
+        parsed = json.loads(options) if isinstance(options, str) else options
+    except json.JSONDecodeError as exc:
+        raise InvalidArgumentError(f"options must be JSON text such as '{{\"holdout\": 0.2}}': {exc}") from exc
+    allowed = {"column_types", "sequence_key", "sequence_index", "context_columns", "holdout"}
+    if not isinstance(parsed, dict) or set(parsed) - allowed:
+        extra = sorted(set(parsed) - allowed) if isinstance(parsed, dict) else parsed
+        raise InvalidArgumentError(f"Unknown fit options {extra}; allowed: {', '.join(sorted(allowed))}.")
+    return parsed

@@ -1,0 +1,287 @@
+"""The genesis catalog inside DuckDB: the migrations runner and the model registry.
+
+Models are stored as data: a JSON document of learned state plus named numeric arrays (raw little-endian
+bytes with an explicit dtype from an allow-list). Loading a model never unpickles or evaluates anything.
+"""
+from __future__ import annotations
+
+import difflib
+import hashlib
+import json
+import re
+from dataclasses import dataclass, field
+from importlib import resources
+from pathlib import Path
+from typing import Any
+
+import duckdb
+import numpy as np
+
+from genesis_sql.errors import (
+    CatalogError,
+    InvalidModelNameError,
+    MigrationError,
+    ModelNotFoundError,
+)
+
+MODEL_NAME = re.compile(r"^[a-z_][a-z0-9_]*$")
+MODEL_REF = re.compile(r"^(?P<name>[a-z_][a-z0-9_]*)(?:@(?P<version>[0-9]+))?$")
+ARRAY_DTYPES = frozenset({"<f8", "<f4", "<i8", "<i4", "<i2", "|i1", "<u8", "<u4", "|u1", "|b1"})
+
+
+def sql_dir(kind: str) -> Path:
+    """The folder of shipped SQL files of one kind: ``migrations`` or ``udfs``."""
+    return Path(str(resources.files("genesis_sql") / "_sql" / kind))
+
+
+def _migration_files() -> list[tuple[int, str, Path]]:
+    files = []
+    for path in sorted(sql_dir("migrations").glob("*.sql")):
+        number, _, name = path.stem.partition("_")
+        files.append((int(number), name, path))
+    return files
+
+
+def _table_exists(con: duckdb.DuckDBPyConnection, schema: str, table: str) -> bool:
+    rows = con.execute(
+        "SELECT count(*) FROM information_schema.tables WHERE table_schema = ? AND table_name = ?",
+        [schema, table],
+    ).fetchall()
+    return rows[0][0] > 0
+
+
+def apply_migrations(con: duckdb.DuckDBPyConnection) -> list[int]:
+    """Bring the catalog up to date; returns the versions applied now (none when already current).
+
+    Each migration runs in its own transaction together with its ledger row, so a failing migration
+    leaves the database exactly as it was before that migration.
+    """
+    if con.execute("SELECT current_database()").fetchall()[0][0].lower() == "genesis":
+        raise CatalogError(
+            "This database's catalog is named 'genesis' (from a file named genesis.duckdb), which makes the "
+            "schema genesis.* ambiguous in DuckDB. Open it with genesis_sql.connect(path), which attaches it "
+            "under another name, or use another file name.")
+    applied: set[int] = set()
+    if _table_exists(con, "genesis", "schema_migrations"):
+        applied = {row[0] for row in con.execute("SELECT version FROM genesis.schema_migrations").fetchall()}
+    done = []
+    for number, name, path in _migration_files():
+        if number in applied:
+            continue
+        text = path.read_text(encoding="utf-8")
+        checksum = hashlib.sha256(text.encode()).hexdigest()
+        con.execute("BEGIN TRANSACTION")
+        try:
+            con.execute(text)
+            con.execute(
+                "INSERT INTO genesis.schema_migrations (version, name, checksum) VALUES (?, ?, ?)",
+                [number, name, checksum],
+            )
+            con.execute("COMMIT")
+        except duckdb.Error as exc:
+            con.execute("ROLLBACK")
+            raise MigrationError(f"Migration {path.name} failed and was rolled back: {exc}") from exc
+        done.append(number)
+    return done
+
+
+def parse_model_ref(ref: object) -> tuple[str, int | None]:
+    """Split ``'name'`` or ``'name@N'`` into (name, version or None), validating both.
+
+    Example:
+        >>> parse_model_ref("Diamonds@2")
+        ('diamonds', 2)
+    """
+    if not isinstance(ref, str):
+        raise InvalidModelNameError(f"A model name must be text such as 'customers' or 'customers@2'. Got {ref!r}.")
+    match = MODEL_REF.match(ref.strip().lower())
+    if not match:
+        raise InvalidModelNameError(
+            f"Invalid model name {ref!r}: use lower-case letters, digits and '_' (not starting with a digit), "
+            "optionally followed by '@N' for version N, e.g. 'customers' or 'customers@2'."
+        )
+    version = match.group("version")
+    return match.group("name"), (int(version) if version is not None else None)
+
+
+def validate_model_name(name: object) -> str:
+    """A model name to fit under (no version suffix), lower-cased."""
+    parsed, version = parse_model_ref(name)
+    if version is not None:
+        raise InvalidModelNameError(f"Fit under a plain name such as {parsed!r}; versions ('@{version}') are assigned.")
+    return parsed
+
+
+@dataclass
+class ModelRecord:
+    """One stored model version: its catalog row plus the learned state as data."""
+
+    name: str
+    version: int
+    method: str
+    columns: list[dict[str, Any]]
+    parameters: dict[str, Any]
+    state: dict[str, Any]
+    arrays: dict[str, np.ndarray] = field(repr=False)
+    training_rows: int
+    source_sql: str
+    source_fingerprint: str
+    fit_seconds: float
+    holdout: dict[str, Any] | None = None
+    content_hash: str = ""
+    created_at: Any = None
+
+    @property
+    def ref(self) -> str:
+        """The unambiguous reference ``name@version``."""
+        return f"{self.name}@{self.version}"
+
+    def compute_content_hash(self) -> str:
+        """SHA-256 over the canonical JSON of everything learned plus every array's bytes."""
+        digest = hashlib.sha256()
+        head = {"method": self.method, "columns": self.columns, "parameters": self.parameters, "state": self.state}
+        digest.update(json.dumps(head, sort_keys=True, separators=(",", ":")).encode())
+        for key in sorted(self.arrays):
+            array = np.ascontiguousarray(self.arrays[key])
+            digest.update(f"{key}:{array.dtype.str}:{array.shape}".encode())
+            digest.update(array.tobytes())
+        return digest.hexdigest()
+
+
+def _encode_array(array: np.ndarray) -> tuple[str, list[int], bytes]:
+    array = np.ascontiguousarray(array)
+    if array.dtype.byteorder == ">":
+        array = array.astype(array.dtype.newbyteorder("<"))
+    dtype = array.dtype.str
+    if dtype not in ARRAY_DTYPES:
+        raise CatalogError(f"Cannot store an array of dtype {dtype}; allowed: {sorted(ARRAY_DTYPES)}.")
+    return dtype, list(array.shape), array.tobytes()
+
+
+def _decode_array(dtype: str, shape: list[int], data: bytes) -> np.ndarray:
+    if dtype not in ARRAY_DTYPES:
+        raise CatalogError(f"Stored array has dtype {dtype!r}, which is not an allowed numeric dtype.")
+    return np.frombuffer(data, dtype=np.dtype(dtype)).reshape(shape).copy()
+
+
+def save_model(con: duckdb.DuckDBPyConnection, record: ModelRecord) -> ModelRecord:
+    """Store ``record`` as the next version of its name, atomically; returns it with version and hash set."""
+    record.content_hash = record.compute_content_hash()
+    con.execute("BEGIN TRANSACTION")
+    try:
+        latest = con.execute(
+            "SELECT coalesce(max(version), 0) FROM genesis.models WHERE name = ?", [record.name]
+        ).fetchall()[0][0]
+        record.version = int(latest) + 1
+        con.execute(
+            """INSERT INTO genesis.models (name, version, method, columns, parameters, state, training_rows,
+                   source_sql, source_fingerprint, content_hash, fit_seconds, holdout)
+               VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)""",
+            [
+                record.name, record.version, record.method, json.dumps(record.columns),
+                json.dumps(record.parameters), json.dumps(record.state), record.training_rows,
+                record.source_sql, record.source_fingerprint, record.content_hash, record.fit_seconds,
+                json.dumps(record.holdout) if record.holdout is not None else None,
+            ],
+        )
+        for key, array in record.arrays.items():
+            dtype, shape, data = _encode_array(array)
+            con.execute(
+                "INSERT INTO genesis.model_arrays VALUES (?, ?, ?, ?, ?, ?)",
+                [record.name, record.version, key, dtype, shape, data],
+            )
+        con.execute("COMMIT")
+    except BaseException:
+        con.execute("ROLLBACK")
+        raise
+    return record
+
+
+def model_names(con: duckdb.DuckDBPyConnection) -> list[str]:
+    """Every stored model name, sorted."""
+    return [row[0] for row in con.execute("SELECT DISTINCT name FROM genesis.models ORDER BY name").fetchall()]
+
+
+def _not_found(con: duckdb.DuckDBPyConnection, name: str, version: int | None) -> ModelNotFoundError:
+    names = model_names(con)
+    if version is not None and name in names:
+        versions = [row[0] for row in con.execute(
+            "SELECT version FROM genesis.models WHERE name = ? ORDER BY version", [name]).fetchall()]
+        return ModelNotFoundError(f"Model {name!r} has no version {version}; stored versions: {versions}.")
+    close = difflib.get_close_matches(name, names, n=3)
+    hint = f" Did you mean {', '.join(repr(c) for c in close)}?" if close else ""
+    known = f" Known models: {', '.join(names)}." if names and not close else ""
+    if not names:
+        known = " No models are stored yet; create one with genesis_sql.fit(...) or SELECT genesis_fit(...)."
+    return ModelNotFoundError(f"Unknown model {name!r}.{hint}{known}")
+
+
+def resolve_version(con: duckdb.DuckDBPyConnection, ref: object) -> tuple[str, int, str]:
+    """(name, version, content_hash) of a reference, latest version when none is given."""
+    name, version = parse_model_ref(ref)
+    if version is None:
+        rows = con.execute(
+            "SELECT version, content_hash FROM genesis.models WHERE name = ? ORDER BY version DESC LIMIT 1", [name]
+        ).fetchall()
+    else:
+        rows = con.execute(
+            "SELECT version, content_hash FROM genesis.models WHERE name = ? AND version = ?", [name, version]
+        ).fetchall()
+    if not rows:
+        raise _not_found(con, name, version)
+    return name, int(rows[0][0]), rows[0][1]
+
+
+_COLUMNS = ("name, version, method, columns, parameters, state, training_rows, source_sql, source_fingerprint, "
+            "fit_seconds, holdout, content_hash, created_at")
+
+
+def load_model(con: duckdb.DuckDBPyConnection, ref: object) -> ModelRecord:
+    """Read one model version (latest when ``ref`` has no ``@N``) and check its content hash."""
+    name, version, _ = resolve_version(con, ref)
+    row = con.execute(f"SELECT {_COLUMNS} FROM genesis.models WHERE name = ? AND version = ?", [name, version]).fetchall()[0]
+    arrays = {
+        key: _decode_array(dtype, shape, data)
+        for key, dtype, shape, data in con.execute(
+            "SELECT key, dtype, shape, data FROM genesis.model_arrays WHERE name = ? AND version = ?", [name, version]
+        ).fetchall()
+    }
+    record = ModelRecord(
+        name=row[0], version=row[1], method=row[2], columns=json.loads(row[3]), parameters=json.loads(row[4]),
+        state=json.loads(row[5]), arrays=arrays, training_rows=row[6], source_sql=row[7],
+        source_fingerprint=row[8], fit_seconds=row[9], holdout=json.loads(row[10]) if row[10] else None,
+        content_hash=row[11], created_at=row[12],
+    )
+    if record.compute_content_hash() != record.content_hash:
+        raise CatalogError(
+            f"Model {record.ref} is corrupt: its stored content does not match its content hash. "
+            "Refit it, or drop this version with genesis_drop('{record.ref}')."
+        )
+    return record
+
+
+def list_versions(con: duckdb.DuckDBPyConnection) -> list[tuple[str, int, str]]:
+    """(name, version, content_hash) of every stored model version."""
+    return [tuple(r) for r in con.execute(
+        "SELECT name, version, content_hash FROM genesis.models ORDER BY name, version").fetchall()]
+
+
+def drop_model(con: duckdb.DuckDBPyConnection, ref: object) -> int:
+    """Remove every version of a model (or one, with ``@N``); returns how many versions were removed."""
+    name, version = parse_model_ref(ref)
+    if version is None:
+        if name not in model_names(con):
+            raise _not_found(con, name, None)
+    else:
+        resolve_version(con, ref)
+    where, params = ("name = ?", [name]) if version is None else ("name = ? AND version = ?", [name, version])
+    con.execute("BEGIN TRANSACTION")
+    try:
+        count = con.execute(f"SELECT count(*) FROM genesis.models WHERE {where}", params).fetchall()[0][0]
+        con.execute(f"DELETE FROM genesis.model_arrays WHERE {where}", params)
+        con.execute(f"DELETE FROM genesis.models WHERE {where}", params)
+        con.execute("COMMIT")
+    except BaseException:
+        con.execute("ROLLBACK")
+        raise
+    return int(count)

@@ -1,0 +1,50 @@
+"""The click group every ``genesis`` command hangs off, and the one place errors become exit codes."""
+from __future__ import annotations
+
+import contextlib
+import sys
+from collections.abc import Iterator
+
+import click
+import duckdb
+
+from genesis_sql._db import open_database
+from genesis_sql.errors import GenesisError
+
+
+class GenesisGroup(click.Group):
+    """A group that prints GenesisError (and DuckDB errors) as one line and exits 1, unless --debug."""
+
+    def invoke(self, ctx: click.Context):
+        try:
+            return super().invoke(ctx)
+        except (GenesisError, duckdb.Error) as exc:
+            if ctx.obj and ctx.obj.get("debug"):
+                raise
+            message = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
+            click.echo(f"Error: {type(exc).__name__}: {message}", err=True)
+            sys.exit(1)
+
+
+@click.group(cls=GenesisGroup)
+@click.option("--db", "db_path", default="genesis.duckdb", show_default=True, envvar="GENESIS_DB",
+              help="The DuckDB file to work in.")
+@click.option("--debug", is_flag=True, help="Show full tracebacks instead of one-line errors.")
+@click.pass_context
+def cli(ctx: click.Context, db_path: str, debug: bool) -> None:
+    """genesis: synthetic data as a SQL citizen (DuckDB)."""
+    ctx.ensure_object(dict)
+    ctx.obj["db"] = db_path
+    ctx.obj["debug"] = debug
+
+
+@contextlib.contextmanager
+def database(ctx: click.Context, *, read_only: bool = False) -> Iterator[duckdb.DuckDBPyConnection]:
+    """Open the group's database with genesis installed, retrying a held lock; close it afterwards."""
+    with open_database(ctx.obj["db"], read_only=read_only, install=not read_only) as con:
+        yield con
+
+
+def main() -> None:
+    """Console-script entry point."""
+    cli(obj={})

@@ -1,0 +1,115 @@
+"""The core commands: demo, fit, generate, sql, models, drop."""
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+
+import click
+import pyarrow as pa
+
+from genesis_sql.api import fit, generate_stream
+from genesis_sql.catalog import drop_model
+from genesis_sql.cli._base import cli, database
+from genesis_sql.cli._output import print_table, write_batches
+from genesis_sql.errors import InvalidArgumentError
+
+# Generations of at least this many rows draw a progress bar on stderr.
+PROGRESS_ROWS = 200_000
+
+
+def _column_types(pairs: tuple[str, ...]) -> dict[str, str] | None:
+    result = {}
+    for pair in pairs:
+        name, sep, kind = pair.partition("=")
+        if not sep or not name or not kind:
+            raise InvalidArgumentError(f"--column-type takes COLUMN=KIND, e.g. zip=categorical. Got {pair!r}.")
+        result[name] = kind
+    return result or None
+
+
+@cli.command("fit")
+@click.argument("model")
+@click.option("--sql", "source_sql", required=True, help="The training query, e.g. \"SELECT * FROM customers\".")
+@click.option("--method", default="auto", show_default=True, help="auto, copula, ...")
+@click.option("--seed", default=0, show_default=True, type=int, help="Seed of fitting.")
+@click.option("--column-type", "column_type", multiple=True, metavar="COL=KIND", help="Override a detected kind.")
+@click.option("--sequence-key", default=None, help="Entity id column of a sequence model.")
+@click.option("--sequence-index", default=None, help="Order column of a sequence model.")
+@click.option("--holdout", default=None, type=float, help="Fraction of rows kept out of training, e.g. 0.2.")
+@click.pass_context
+def fit_command(ctx: click.Context, model: str, source_sql: str, method: str, seed: int, column_type: tuple[str, ...],
+                sequence_key: str | None, sequence_index: str | None, holdout: float | None) -> None:
+    """Fit MODEL on the rows of --sql and store it (a new version if MODEL exists)."""
+    stages = ("reading", "detecting", "fitting", "storing")
+    with database(ctx) as con, click.progressbar(length=len(stages), label=f"fit {model}", file=sys.stderr) as bar:
+        summary = fit(con, model, source_sql, method=method, seed=seed, column_types=_column_types(column_type),
+                      holdout=holdout, sequence_key=sequence_key, sequence_index=sequence_index,
+                      progress=lambda stage: bar.update(1))
+        bar.update(len(stages))
+    click.echo(str(summary))
+
+
+@cli.command("generate")
+@click.argument("model")
+@click.argument("n", type=int)
+@click.option("--seed", default=None, type=int, help="Same seed, same rows (drawn and reported when omitted).")
+@click.option("--where", "condition", default=None, help="A SQL condition every row satisfies, e.g. \"age > 50\".")
+@click.option("--out", "out", default=None, type=click.Path(dir_okay=False),
+              help="Write to FILE.parquet, FILE.csv or FILE.jsonl instead of printing.")
+@click.pass_context
+def generate_command(ctx: click.Context, model: str, n: int, seed: int | None, condition: str | None,
+                     out: str | None) -> None:
+    """Generate N rows of MODEL: print them, or write them to --out."""
+    with database(ctx) as con:
+        plan, batches = generate_stream(con, model, n, seed=seed, conditions=condition)
+        if plan.seed_was_drawn:
+            click.echo(f"seed: {plan.seed}", err=True)
+        if out is None:
+            tables = list(batches)
+            print_table(pa.concat_tables(tables) if tables else pa.table({}))
+            return
+        show = n >= PROGRESS_ROWS
+        with click.progressbar(length=n, label=f"generate {model}", file=sys.stderr, hidden=not show) as bar:
+            rows = write_batches(con, batches, Path(out), on_batch=bar.update)
+        click.echo(f"wrote {rows:,} rows of {plan.ref} (seed {plan.seed}) to {out}", err=True)
+
+
+@cli.command("sql")
+@click.argument("query")
+@click.pass_context
+def sql_command(ctx: click.Context, query: str) -> None:
+    """Run QUERY (genesis_generate(...) and all of DuckDB) and print the result."""
+    with database(ctx) as con:
+        print_table(con.sql(query).to_arrow_table())
+
+
+@cli.command("models")
+@click.pass_context
+def models_command(ctx: click.Context) -> None:
+    """List stored models, one row per version."""
+    with database(ctx) as con:
+        print_table(con.sql("SELECT * FROM genesis_models()").to_arrow_table())
+
+
+@cli.command("drop")
+@click.argument("model")
+@click.pass_context
+def drop_command(ctx: click.Context, model: str) -> None:
+    """Remove MODEL (every version), or one version with MODEL@N."""
+    with database(ctx) as con:
+        count = drop_model(con, model)
+    click.echo(f"dropped {count} version{'s' if count != 1 else ''} of {model}")
+
+
+@cli.command("demo")
+@click.option("--refit", is_flag=True, help="Fit the demo model again even if it is stored.")
+@click.option("--rows", default=1000, show_default=True, help="How many synthetic rows to make.")
+@click.pass_context
+def demo_command(ctx: click.Context, refit: bool, rows: int) -> None:
+    """The main job on the embedded default: real people table -> model -> SQL generation -> fidelity."""
+    from genesis_sql.cli._demo import run_demo
+
+    with database(ctx) as con:
+        run_demo(con, refit=refit, rows=rows, echo=click.echo)
+
+

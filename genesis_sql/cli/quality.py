@@ -1,0 +1,74 @@
+"""``genesis evaluate`` and ``genesis dashboard``: quality runs from the command line."""
+from __future__ import annotations
+
+import click
+
+from genesis_sql.cli._base import cli, database
+
+
+def _score(value: float | None) -> str:
+    return "n/a" if value is None else f"{value:.3f}"
+
+
+@cli.command()
+@click.argument("model")
+@click.option("--real", "real_sql", required=True, help="The real rows to compare with: a SQL query.")
+@click.option("--target", help="A column to predict for the ML-utility figure (TSTR vs TRTR).")
+@click.option("--holdout", "holdout_sql",
+              help="Real rows the model never saw (a SQL query); default: the split recorded by fit --holdout.")
+@click.option("-n", "--rows", "n", type=int, help="Synthetic rows to generate (default: min(real rows, 50,000)).")
+@click.option("--report", "report_path", type=click.Path(dir_okay=False, writable=True),
+              help="Also write a self-contained HTML report here.")
+@click.option("--pdf", "pdf_path", type=click.Path(dir_okay=False, writable=True),
+              help="Also write a PDF report (one page per section) here.")
+@click.pass_context
+def evaluate(ctx: click.Context, model: str, real_sql: str, target: str | None, holdout_sql: str | None,
+             n: int | None, report_path: str | None, pdf_path: str | None) -> None:
+    """Evaluate MODEL against real rows, store the run, and print its scores."""
+    from genesis_sql.quality import QualityDashboard
+    from genesis_sql.quality import evaluate as run_evaluation
+
+    with database(ctx) as con:
+        report = run_evaluation(con, model, real_sql, n=n, target=target, holdout_sql=holdout_sql)
+        dashboard = QualityDashboard.from_run(con, report.run_id) if report_path or pdf_path else None
+    scores = report.scores
+    click.echo(f"run {report.run_id}: {report.model}@{report.model_version}, {report.n_real:,} real vs "
+               f"{report.n_synthetic:,} synthetic rows")
+    for label, value in (("overall", report.overall), ("column shapes", scores["column_shapes"]),
+                         ("column pair trends", scores["column_pair_trends"]), ("detection", scores["detection"]),
+                         ("utility", scores["utility"]), ("exact-copy rate", scores["exact_copy_rate"]),
+                         ("DCR ratio (synthetic / holdout)", scores["dcr_ratio"])):
+        click.echo(f"  {label:<32} {_score(value)}")
+    if dashboard is not None and report_path:
+        dashboard.generate_html_report(report_path)
+        click.echo(f"HTML report: {report_path}")
+    if dashboard is not None and pdf_path:
+        dashboard.save_pdf(pdf_path)
+        click.echo(f"PDF report: {pdf_path}")
+
+
+@cli.command()
+@click.option("--host", default="127.0.0.1", show_default=True,
+              help="Interface to listen on; other than loopback only with a token.")
+@click.option("--port", default=8050, show_default=True, type=int, help="Port to listen on (0: any free port).")
+@click.option("--token", envvar="GENESIS_DASHBOARD_TOKEN", help="Require this token (?token=... or a Bearer header).")
+@click.pass_context
+def dashboard(ctx: click.Context, host: str, port: int, token: str | None) -> None:
+    """Serve the quality dashboard over the database (opens no browser; Ctrl-C stops it).
+
+    The database is opened per request, so other genesis commands can use it while the dashboard runs.
+    """
+    from werkzeug.serving import make_server
+
+    from genesis_sql.server import check_bind, create_app
+
+    check_bind(host, token)
+    app = create_app({"DATABASE": ctx.obj["db"], "TOKEN": token})
+    server = make_server(host, port, app)
+    click.echo(f"genesis dashboard on http://{host}:{server.server_port}/ (database {ctx.obj['db']})", err=True)
+    try:
+        server.serve_forever()
+    except KeyboardInterrupt:
+        click.echo("stopped", err=True)
+    finally:
+        server.server_close()

@@ -1,0 +1,185 @@
+"""Condition and ConditionSet: a generation condition in one canonical form.
+
+A :class:`ConditionSet` is a conjunction. Conjuncts of the simple shape ``column <op> value`` are
+:class:`Condition` atoms (the shape samplers can apply natively); any other conjunct of the grammar
+(OR groups, NOT, arithmetic, allow-listed functions) is kept as canonical SQL in ``expressions``. The
+canonical text sorts and de-duplicates the conjuncts and normalises literals, so that the same condition
+written as SQL or built in Python gives the same text, hence the same stream of rows.
+"""
+from __future__ import annotations
+
+import datetime as dt
+import threading
+from dataclasses import dataclass, field
+from decimal import Decimal
+from typing import Any
+
+import duckdb
+import numpy as np
+import pyarrow as pa
+from sqlglot import exp
+
+OPERATORS = ("=", "!=", "<", "<=", ">", ">=", "between", "in", "not_in", "is_null", "is_not_null",
+             "like", "not_like", "ilike", "not_ilike")
+_COMPARISONS = {"=": exp.EQ, "!=": exp.NEQ, "<": exp.LT, "<=": exp.LTE, ">": exp.GT, ">=": exp.GTE}
+
+
+def literal(value: Any) -> exp.Expression:
+    """The canonical SQL literal of a Python value (numbers normalised, so 2.0 and 2 read the same)."""
+    if value is None:
+        return exp.null()
+    if isinstance(value, bool):
+        return exp.true() if value else exp.false()
+    if isinstance(value, (int, float, Decimal, np.integer, np.floating)):
+        number = Decimal(str(value))
+        text = str(int(number)) if number == number.to_integral_value() else format(number.normalize(), "f")
+        node = exp.Literal.number(text.lstrip("-"))
+        return exp.Neg(this=node) if text.startswith("-") else node
+    if isinstance(value, dt.datetime):
+        return exp.cast(exp.Literal.string(value.isoformat(sep=" ")), exp.DataType.build("TIMESTAMP"))
+    if isinstance(value, dt.date):
+        return exp.cast(exp.Literal.string(value.isoformat()), exp.DataType.build("DATE"))
+    return exp.Literal.string(str(value))
+
+
+def _json_value(value: Any) -> Any:
+    if isinstance(value, dt.datetime):
+        return {"timestamp": value.isoformat()}
+    if isinstance(value, dt.date):
+        return {"date": value.isoformat()}
+    if isinstance(value, (list, tuple)):
+        return [_json_value(v) for v in value]
+    return value
+
+
+def _from_json_value(value: Any) -> Any:
+    if isinstance(value, dict) and "timestamp" in value:
+        return dt.datetime.fromisoformat(value["timestamp"])
+    if isinstance(value, dict) and "date" in value:
+        return dt.date.fromisoformat(value["date"])
+    if isinstance(value, list):
+        return tuple(_from_json_value(v) for v in value)
+    return value
+
+
+@dataclass(frozen=True)
+class Condition:
+    """One atom ``column <operator> value``.
+
+    ``value`` is a scalar for comparisons and LIKE patterns, a ``(low, high)`` pair for ``between``, a
+    tuple for ``in`` / ``not_in`` and None for the NULL tests.
+    """
+
+    column: str
+    operator: str
+    value: Any = None
+
+    def to_expression(self) -> exp.Expression:
+        """The atom as a sqlglot expression with a quoted column name."""
+        col = exp.column(self.column, quoted=True)
+        op = self.operator
+        if op in _COMPARISONS:
+            return _COMPARISONS[op](this=col, expression=literal(self.value))
+        if op == "between":
+            return exp.Between(this=col, low=literal(self.value[0]), high=literal(self.value[1]))
+        if op in ("in", "not_in"):
+            node = exp.In(this=col, expressions=[literal(v) for v in self.value])
+            return exp.Not(this=node) if op == "not_in" else node
+        if op in ("is_null", "is_not_null"):
+            node = exp.Is(this=col, expression=exp.null())
+            return exp.Not(this=node) if op == "is_not_null" else node
+        if op in ("like", "not_like", "ilike", "not_ilike"):
+            cls = exp.ILike if "ilike" in op else exp.Like
+            node = cls(this=col, expression=literal(self.value))
+            return exp.Not(this=node) if op.startswith("not_") else node
+        raise ValueError(f"unknown operator {op!r}")
+
+    def to_sql(self) -> str:
+        """Canonical DuckDB SQL of the atom."""
+        return self.to_expression().sql(dialect="duckdb")
+
+    def to_dict(self) -> dict[str, Any]:
+        """JSON form; :meth:`from_dict` inverts it."""
+        return {"column": self.column, "operator": self.operator, "value": _json_value(self.value)}
+
+    @classmethod
+    def from_dict(cls, data: dict[str, Any]) -> Condition:
+        """Inverse of :meth:`to_dict`."""
+        return cls(column=data["column"], operator=data["operator"], value=_from_json_value(data.get("value")))
+
+
+_LOCAL = threading.local()
+
+
+def _evaluator() -> duckdb.DuckDBPyConnection:
+    """A private in-memory DuckDB per thread, so conditions are evaluated with DuckDB's own semantics."""
+    con = getattr(_LOCAL, "con", None)
+    if con is None:
+        con = _LOCAL.con = duckdb.connect(":memory:")
+    return con
+
+
+@dataclass(frozen=True)
+class ConditionSet:
+    """A conjunction of atoms and other canonical boolean SQL expressions."""
+
+    conditions: tuple[Condition, ...] = ()
+    expressions: tuple[str, ...] = field(default=())
+
+    def __post_init__(self) -> None:
+        atoms = tuple(sorted(set(self.conditions), key=lambda c: c.to_sql()))
+        object.__setattr__(self, "conditions", atoms)
+        object.__setattr__(self, "expressions", tuple(sorted(set(self.expressions))))
+
+    @property
+    def is_empty(self) -> bool:
+        """Whether the set asks for nothing."""
+        return not self.conditions and not self.expressions
+
+    @property
+    def columns(self) -> set[str]:
+        """Columns the atoms constrain (expressions are not inspected)."""
+        return {c.column for c in self.conditions}
+
+    def add(self, condition: Condition | str) -> ConditionSet:
+        """A new set with one more atom or canonical SQL conjunct."""
+        if isinstance(condition, Condition):
+            return ConditionSet(self.conditions + (condition,), self.expressions)
+        return ConditionSet(self.conditions, self.expressions + (condition,))
+
+    def conjuncts(self) -> list[str]:
+        """Every conjunct as canonical SQL, sorted."""
+        return sorted({c.to_sql() for c in self.conditions} | set(self.expressions))
+
+    def to_sql(self) -> str:
+        """The canonical condition text ('' when empty); it seeds the row stream."""
+        parts = self.conjuncts()
+        if len(parts) == 1:
+            return parts[0]
+        return " AND ".join(f"({p})" for p in parts)
+
+    def mask(self, table: pa.Table) -> np.ndarray:
+        """Which rows of ``table`` satisfy the set (NULL counts as not satisfied, as in WHERE)."""
+        if self.is_empty:
+            return np.ones(table.num_rows, dtype=bool)
+        con = _evaluator()
+        con.register("genesis_condition_rows", table)
+        try:
+            result = con.sql(f"SELECT coalesce(({self.to_sql()}), false) FROM genesis_condition_rows").to_arrow_table()
+        finally:
+            con.unregister("genesis_condition_rows")
+        return np.asarray(result.column(0).to_numpy(zero_copy_only=False), dtype=bool)
+
+    def apply(self, table: pa.Table) -> pa.Table:
+        """The rows of ``table`` that satisfy the set."""
+        return table.filter(pa.array(self.mask(table)))
+
+    def to_dict(self) -> dict[str, Any]:
+        """JSON form; :meth:`from_dict` inverts it."""
+        return {"conditions": [c.to_dict() for c in self.conditions], "expressions": list(self.expressions)}
+
+    @classmethod
+    def from_dict(cls, data: dict[str, Any]) -> ConditionSet:
+        """Inverse of :meth:`to_dict`."""
+        return cls(tuple(Condition.from_dict(c) for c in data.get("conditions", [])),
+                   tuple(data.get("expressions", [])))

@@ -1,0 +1,81 @@
+"""Fingerprints of row sets, computed inside DuckDB in one aggregate pass (no row-by-row Python).
+
+``rows_hash`` (format ``genesis-rows/1``) is SHA-256 of the canonical JSON of::
+
+    {"columns": [column names in order], "count": N, "engine": "duckdb <version>",
+     "format": "genesis-rows/1", "hash_sum": "<decimal>"}
+
+where ``hash_sum`` adds DuckDB's 64-bit ``hash()`` of every row (the row taken as one STRUCT value) as an
+exact integer (HUGEINT). The fingerprint therefore does not depend on row order, counts duplicate rows,
+and costs one vectorised pass (about 10 M rows/s). DuckDB does not promise the same ``hash()`` across
+versions, so the engine version is part of the fingerprint (and of the blocks that record one): compare
+fingerprints taken by the same DuckDB version. It is a lineage fingerprint, not a cryptographic
+commitment: a 64-bit row hash summed can be steered by someone who picks rows on purpose.
+
+Example:
+    >>> import duckdb
+    >>> con = duckdb.connect()
+    >>> a = query_fingerprint(con, "SELECT * FROM (VALUES (1, 'x'), (2, 'y')) t(a, b)")
+    >>> b = query_fingerprint(con, "SELECT * FROM (VALUES (2, 'y'), (1, 'x')) t(a, b)")
+    >>> a == b, a.row_count
+    (True, 2)
+"""
+from __future__ import annotations
+
+import hashlib
+import uuid
+from dataclasses import dataclass
+
+import duckdb
+import pyarrow as pa
+
+from genesis_sql.errors import LineageError
+from genesis_sql.lineage.encoding import canonical_bytes
+from genesis_sql._db import cursor as open_cursor
+
+FORMAT = "genesis-rows/1"
+ENGINE = f"duckdb {duckdb.__version__}"
+_ROW = "_genesis_row"
+
+
+@dataclass(frozen=True)
+class RowsFingerprint:
+    """How many rows a query returned and the order-independent hash of them."""
+
+    row_count: int
+    rows_hash: str
+    engine: str = ENGINE
+
+
+def _fingerprint(con: duckdb.DuckDBPyConnection, sql: str) -> RowsFingerprint:
+    sql = sql.strip().rstrip(";")
+    try:
+        columns = con.sql(f"SELECT * FROM ({sql}) AS {_ROW} LIMIT 0").columns
+        count, total = con.execute(
+            f"SELECT count(*), coalesce(sum(hash({_ROW})), 0) FROM ({sql}) AS {_ROW}"
+        ).fetchall()[0]
+    except duckdb.Error as exc:
+        raise LineageError(f"Cannot fingerprint the rows of {sql[:200]!r}: {exc}") from exc
+    document = {"format": FORMAT, "engine": ENGINE, "columns": list(columns), "count": int(count),
+                "hash_sum": str(total)}
+    return RowsFingerprint(int(count), hashlib.sha256(canonical_bytes(document)).hexdigest())
+
+
+def query_fingerprint(con: duckdb.DuckDBPyConnection, sql: str) -> RowsFingerprint:
+    """Fingerprint the rows of ``sql`` (a SELECT), running it once inside DuckDB on a cursor of ``con``."""
+    cursor = open_cursor(con)
+    try:
+        return _fingerprint(cursor, sql)
+    finally:
+        cursor.close()
+
+
+def table_fingerprint(con: duckdb.DuckDBPyConnection, table: pa.Table) -> RowsFingerprint:
+    """Fingerprint an Arrow table by scanning it in DuckDB: equal to the fingerprint of the query it came from."""
+    cursor = open_cursor(con)
+    name = f"_genesis_fingerprint_{uuid.uuid4().hex}"
+    try:
+        cursor.register(name, table)
+        return _fingerprint(cursor, f"SELECT * FROM {name}")
+    finally:
+        cursor.close()

@@ -1,0 +1,466 @@
+"""Per-column codecs shared by the synthesizers: each maps a column to a uniform score and back.
+
+A codec turns training values into mid-rank scores in (0, 1) (with NULL as a mass at the bottom, so
+NULL-ness takes part in the dependence structure) and turns uniforms back into values of the column's
+own type, keeping bounds, integrality, precision, categories and NULL rates. Codecs are stored as data:
+``to_state`` gives JSON plus numeric arrays, ``from_state`` rebuilds them.
+"""
+from __future__ import annotations
+
+import functools
+import hashlib
+import math
+from typing import Any, ClassVar
+
+import numpy as np
+import pyarrow as pa
+import pyarrow.compute as pc
+from scipy.special import ndtr, ndtri
+
+from genesis_sql.schema import ColumnSpec, base_type, decimals_of, output_type
+
+# Columns with at most this many distinct numbers are sampled as a step function over those numbers.
+MAX_DISCRETE_VALUES = 256
+# Continuous marginals keep this many quantile knots (the min and max among them).
+QUANTILE_KNOTS = 2049
+# Continuous marginals are read in normal space from a grid of this many points over [-Z_LIMIT, Z_LIMIT].
+Z_LIMIT = 7.0
+Z_GRID = 16385
+_DATETIME_STEPS_US = (86_400_000_000, 3_600_000_000, 60_000_000, 1_000_000, 1_000, 1)
+
+
+def arrow_type(sql_type: str) -> pa.DataType:
+    """The Arrow type genesis emits for a DuckDB output type."""
+    base = base_type(sql_type)
+    simple = {
+        "TINYINT": pa.int8(), "SMALLINT": pa.int16(), "INTEGER": pa.int32(), "BIGINT": pa.int64(),
+        "UTINYINT": pa.uint8(), "USMALLINT": pa.uint16(), "UINTEGER": pa.uint32(), "UBIGINT": pa.uint64(),
+        "HUGEINT": pa.float64(), "FLOAT": pa.float32(), "REAL": pa.float32(), "DOUBLE": pa.float64(),
+        "DECIMAL": pa.float64(), "VARCHAR": pa.string(), "UUID": pa.string(), "BOOLEAN": pa.bool_(),
+        "DATE": pa.date32(),
+    }
+    if base in simple:
+        return simple[base]
+    if "TIME ZONE" in sql_type.upper() or base == "TIMESTAMPTZ":
+        return pa.timestamp("us", tz="UTC")
+    if base.startswith("TIMESTAMP"):
+        return pa.timestamp("us")
+    raise ValueError(f"no Arrow type for {sql_type}")
+
+
+def _to_float(values: pa.ChunkedArray | pa.Array, spec: ColumnSpec) -> np.ndarray:
+    """Numbers (NaN for NULL); dates as days and timestamps as microseconds since the epoch."""
+    typ = values.type
+    if pa.types.is_date32(typ):
+        values = values.cast(pa.int32())
+    elif pa.types.is_timestamp(typ):
+        values = values.cast(pa.timestamp("us", tz=typ.tz)).cast(pa.int64())
+    elif pa.types.is_decimal(typ):
+        values = values.cast(pa.float64())
+    return np.asarray(values.cast(pa.float64()).to_numpy(zero_copy_only=False), dtype=np.float64)
+
+
+class Codec:
+    """One column's transform between values and uniform scores."""
+
+    kind: ClassVar[str]
+    latent: ClassVar[bool] = True  # whether the column takes part in the dependence model
+
+    def __init__(self, spec: ColumnSpec) -> None:
+        self.spec = spec
+        self.target_type = arrow_type(output_type(spec.sql_type))
+
+    def fit(self, values: pa.ChunkedArray, rng: np.random.Generator) -> Codec:
+        raise NotImplementedError
+
+    def scores(self, values: pa.ChunkedArray) -> np.ndarray:
+        """Mid-rank uniform scores of training values (only for latent codecs)."""
+        raise NotImplementedError
+
+    def to_state(self) -> tuple[dict[str, Any], dict[str, np.ndarray]]:
+        raise NotImplementedError
+
+    @classmethod
+    def from_state(cls, spec: ColumnSpec, meta: dict[str, Any], arrays: dict[str, np.ndarray]) -> Codec:
+        raise NotImplementedError
+
+
+class NumericCodec(Codec):
+    """numeric, integer and datetime columns: empirical marginal, NULL mass at the bottom."""
+
+    kind = "numeric"
+
+    def fit(self, values: pa.ChunkedArray, rng: np.random.Generator) -> NumericCodec:
+        x = _to_float(values, self.spec)
+        finite = np.sort(x[~np.isnan(x)])
+        n = x.size
+        self.null_fraction_ = float((n - finite.size) / n) if n else 0.0
+        distinct = np.unique(finite)
+        if finite.size == 0:
+            self.discrete_, self.values_, self.cdf_ = True, np.zeros(0), np.zeros(0)
+        elif distinct.size <= MAX_DISCRETE_VALUES:
+            counts = np.searchsorted(finite, distinct, side="right") - np.searchsorted(finite, distinct, side="left")
+            self.discrete_, self.values_ = True, distinct
+            self.cdf_ = np.cumsum(counts) / finite.size
+        else:
+            self.discrete_ = False
+            self.cdf_ = np.linspace(0.0, 1.0, min(QUANTILE_KNOTS, finite.size))
+            self.values_ = np.quantile(finite, self.cdf_)
+        self.step_, self.decimals_ = self._precision(finite)
+        return self
+
+    def _precision(self, finite: np.ndarray) -> tuple[float, int | None]:
+        """Granularity to round generated values to: (step for integers/datetimes, decimals for floats)."""
+        if self.spec.kind == "datetime" and pa.types.is_timestamp(arrow_type(self.spec.sql_type)):
+            for step in _DATETIME_STEPS_US:
+                if finite.size == 0 or np.all(np.mod(finite, step) == 0):
+                    return float(step), None
+        if self.spec.kind in ("integer", "datetime") or base_type(self.spec.sql_type) in (
+                "TINYINT", "SMALLINT", "INTEGER", "BIGINT", "UTINYINT", "USMALLINT", "UINTEGER", "UBIGINT"):
+            return 1.0, None
+        return 0.0, decimals_of(finite)
+
+    def scores(self, values: pa.ChunkedArray) -> np.ndarray:
+        x = _to_float(values, self.spec)
+        null = np.isnan(x)
+        out = np.empty(x.size)
+        q = self.null_fraction_
+        out[null] = q / 2.0
+        if self.values_.size:
+            out[~null] = q + (1.0 - q) * self.cdf_mid(x[~null])
+        return out
+
+    def cdf_mid(self, x: np.ndarray) -> np.ndarray:
+        """The marginal's mid-point CDF at ``x`` (ties, such as point masses, get their middle)."""
+        lo = np.searchsorted(self.values_, x, side="left")
+        hi = np.searchsorted(self.values_, x, side="right")
+        if self.discrete_:
+            upper = self.cdf_[np.minimum(lo, self.values_.size - 1)]
+            lower = np.where(lo > 0, self.cdf_[np.maximum(lo - 1, 0)], 0.0)
+            inside = hi > lo
+            return np.where(inside, (upper + lower) / 2.0, lower)
+        tied = hi > lo
+        mid = np.interp(x, self.values_, self.cdf_)
+        mid[tied] = (self.cdf_[lo[tied]] + self.cdf_[hi[tied] - 1]) / 2.0
+        return mid
+
+    def numbers(self, u: np.ndarray) -> np.ndarray:
+        """Values (NaN = NULL) for uniforms ``u``, as float64 in the column's numeric units."""
+        q = self.null_fraction_
+        out = np.full(u.size, np.nan)
+        keep = u >= q
+        if self.values_.size == 0 or not keep.any():
+            return out
+        v = np.clip((u[keep] - q) / (1.0 - q), 0.0, 1.0)
+        if self.discrete_:
+            idx = np.minimum(np.searchsorted(self.cdf_, v, side="right"), self.values_.size - 1)
+            out[keep] = self.values_[idx]
+            return out
+        # Knots sit at evenly spaced probabilities, so the interval of v is found by arithmetic.
+        position = v * (self.values_.size - 1)
+        left = np.minimum(position.astype(np.int64), self.values_.size - 2)
+        x = self.values_[left] + (position - left) * (self.values_[left + 1] - self.values_[left])
+        if self.step_:
+            x = np.round(x / self.step_) * self.step_
+        elif self.decimals_ is not None:
+            x = np.round(x, self.decimals_)
+        out[keep] = np.clip(x, self.values_[0], self.values_[-1])
+        return out
+
+    @functools.cached_property
+    def _normal_lookup(self) -> tuple[np.ndarray, np.ndarray]:
+        """Precomputed normal-space form: (z upper bounds, values) when discrete, else (grid values, [z of NULL])."""
+        q = self.null_fraction_
+        if self.discrete_ or self.values_.size == 0:
+            upper = np.concatenate([[q] if q > 0 else [], q + (1.0 - q) * self.cdf_])
+            values = np.concatenate([[np.nan] if q > 0 else [], self.values_])
+            return ndtri(np.clip(upper, 0.0, 1.0)), values
+        grid = np.linspace(-Z_LIMIT, Z_LIMIT, Z_GRID)
+        table = self.numbers(ndtr(grid))
+        valid = ~np.isnan(table)
+        table[~valid] = table[valid][0] if valid.any() else 0.0
+        return table, np.array([ndtri(q) if q > 0 else -np.inf])
+
+    def numbers_from_normal(self, z: np.ndarray) -> np.ndarray:
+        """Values (NaN = NULL) for standard-normal scores ``z``: the marginal read in normal space.
+
+        Discrete marginals are exact (category bounds mapped to z once); continuous ones read a fine
+        grid of the marginal over z, which spares a normal CDF evaluation per value.
+        """
+        first, second = self._normal_lookup
+        if self.discrete_ or self.values_.size == 0:
+            if second.size == 0:
+                return np.full(z.size, np.nan)
+            return second[np.minimum(np.searchsorted(first, z, side="right"), second.size - 1)]
+        position = (np.clip(z, -Z_LIMIT, Z_LIMIT) + Z_LIMIT) * ((Z_GRID - 1) / (2 * Z_LIMIT))
+        left = np.minimum(position.astype(np.int64), Z_GRID - 2)
+        low = first[left]
+        x = low + (position - left) * (first[left + 1] - low)
+        if self.step_:
+            x = np.round(x / self.step_) * self.step_
+        elif self.decimals_ is not None:
+            x = np.round(x, self.decimals_)
+        if self.null_fraction_ > 0:
+            x[z < second[0]] = np.nan
+        return x
+
+    def sample(self, z: np.ndarray) -> pa.Array:
+        """Column values for standard-normal scores ``z``."""
+        return self.to_arrow(self.numbers_from_normal(z))
+
+    def to_arrow(self, x: np.ndarray) -> pa.Array:
+        """Float numbers (NaN = NULL) as an Arrow array of the column's output type."""
+        target = self.target_type
+        mask = np.isnan(x) if self.null_fraction_ > 0 or self.values_.size == 0 else None
+        if pa.types.is_floating(target):
+            return pa.array(x, mask=mask, type=pa.float64()).cast(target)
+        ints = (np.where(mask, 0, x) if mask is not None else x).astype(np.int64)
+        if pa.types.is_date32(target):
+            return pa.array(ints.astype(np.int32), mask=mask, type=pa.int32()).cast(target)
+        if pa.types.is_timestamp(target):
+            return pa.array(ints, mask=mask, type=pa.int64()).cast(target)
+        return pa.array(ints, mask=mask, type=pa.int64()).cast(target)
+
+    def to_state(self) -> tuple[dict[str, Any], dict[str, np.ndarray]]:
+        meta = {"null_fraction": self.null_fraction_, "discrete": self.discrete_, "step": self.step_,
+                "decimals": self.decimals_}
+        return meta, {"values": self.values_, "cdf": self.cdf_}
+
+    @classmethod
+    def from_state(cls, spec: ColumnSpec, meta: dict[str, Any], arrays: dict[str, np.ndarray]) -> NumericCodec:
+        codec = cls(spec)
+        codec.null_fraction_, codec.discrete_ = meta["null_fraction"], meta["discrete"]
+        codec.step_, codec.decimals_ = meta["step"], meta["decimals"]
+        codec.values_, codec.cdf_ = arrays["values"], arrays["cdf"]
+        return codec
+
+
+class CategoricalCodec(Codec):
+    """categorical and boolean columns: each category (NULL included) owns an interval of (0, 1)."""
+
+    kind = "categorical"
+
+    def fit(self, values: pa.ChunkedArray, rng: np.random.Generator) -> CategoricalCodec:
+        counts = pc.value_counts(values)
+        cats = counts.field("values").to_pylist()
+        freq = np.asarray(counts.field("counts").to_numpy(), dtype=np.float64)
+        order = np.argsort(-freq, kind="stable")
+        self.categories_ = [self._json_value(cats[i]) for i in order]
+        self.probs_ = freq[order] / freq.sum()
+        self.set_layout(np.arange(len(self.categories_)))
+        return self
+
+    @staticmethod
+    def _json_value(value: Any) -> Any:
+        if isinstance(value, float) and not math.isfinite(value):
+            return None
+        return value
+
+    def set_layout(self, layout: np.ndarray) -> None:
+        """Order in which categories occupy (0, 1); the copula orders them to follow the dependence."""
+        self.layout_ = np.asarray(layout, dtype=np.int64)
+        upper = np.cumsum(self.probs_[self.layout_])
+        upper[-1] = 1.0
+        self.bounds_ = np.empty(len(self.categories_))
+        self.bounds_[self.layout_] = upper
+        self.lower_ = self.bounds_ - self.probs_
+        self._normal_upper = ndtri(np.clip(self.bounds_[self.layout_], 0.0, 1.0))
+
+    @property
+    def category_array(self) -> pa.Array:
+        """The categories as an Arrow array of the output type (built once)."""
+        cached = getattr(self, "_category_array", None)
+        if cached is None:
+            cached = self._category_array = pa.array(self.categories_, type=self.target_type)
+        return cached
+
+    def codes(self, values: pa.ChunkedArray | pa.Array) -> np.ndarray:
+        """Category index of each value (-1 for values never seen in training)."""
+        value_set = pa.array(self.categories_, type=values.type)
+        idx = pc.index_in(values, value_set=value_set, skip_nulls=False)
+        return np.asarray(idx.fill_null(-1).to_numpy(zero_copy_only=False), dtype=np.int64)
+
+    def scores(self, values: pa.ChunkedArray) -> np.ndarray:
+        codes = self.codes(values)
+        return (self.lower_[codes] + self.bounds_[codes]) / 2.0
+
+    def category_index(self, z: np.ndarray) -> np.ndarray:
+        """Category of each standard-normal score."""
+        pos = np.minimum(np.searchsorted(self._normal_upper, z, side="right"), len(self.layout_) - 1)
+        return self.layout_[pos]
+
+    def sample(self, z: np.ndarray) -> pa.Array:
+        """Column values for standard-normal scores ``z``."""
+        return self.category_array.take(pa.array(self.category_index(z)))
+
+    def to_state(self) -> tuple[dict[str, Any], dict[str, np.ndarray]]:
+        return {"categories": self.categories_}, {"probs": self.probs_, "layout": self.layout_}
+
+    @classmethod
+    def from_state(cls, spec: ColumnSpec, meta: dict[str, Any], arrays: dict[str, np.ndarray]) -> CategoricalCodec:
+        codec = cls(spec)
+        codec.categories_, codec.probs_ = meta["categories"], arrays["probs"]
+        codec.set_layout(arrays["layout"])
+        return codec
+
+
+class IdCodec(Codec):
+    """Identifier columns: fresh unique values per output row, never a training value."""
+
+    kind = "id"
+    latent = False
+
+    def fit(self, values: pa.ChunkedArray, rng: np.random.Generator) -> IdCodec:
+        target = arrow_type(self.spec.sql_type)
+        self.integer_ = pa.types.is_integer(target)
+        self.start_ = int(pc.max(values).as_py()) + 1 if self.integer_ and len(values) else 0
+        return self
+
+    def sample_ids(self, rows: np.ndarray, tag: str) -> pa.Array:
+        """Ids for output rows ``rows``: integers above the training maximum, or tagged strings."""
+        target = arrow_type(self.spec.sql_type)
+        if self.integer_:
+            return pa.array(self.start_ + rows.astype(np.int64), type=pa.int64()).cast(target)
+        text = pc.binary_join_element_wise(f"g{tag}-", pc.utf8_lpad(pa.array(rows.astype(np.int64)).cast(pa.string()), 9, "0"), "")
+        return text.cast(target)
+
+    def to_state(self) -> tuple[dict[str, Any], dict[str, np.ndarray]]:
+        return {"integer": self.integer_, "start": self.start_}, {}
+
+    @classmethod
+    def from_state(cls, spec: ColumnSpec, meta: dict[str, Any], arrays: dict[str, np.ndarray]) -> IdCodec:
+        codec = cls(spec)
+        codec.integer_, codec.start_ = meta["integer"], meta["start"]
+        return codec
+
+
+MAX_WORDS = 48
+MIN_WORD_COUNT = 2
+
+
+def _value_hashes(values: list[str], salt: bytes) -> np.ndarray:
+    """Salted 64-bit digests of normalised strings, to recognise training values without storing them."""
+    out = np.empty(len(values), dtype=np.uint64)
+    for i, value in enumerate(values):
+        digest = hashlib.blake2b(value.strip().lower().encode(), digest_size=8, key=salt).digest()
+        out[i] = int.from_bytes(digest, "little")
+    return out
+
+
+class TextCodec(Codec):
+    """Free text: word-count marginal (with NULLs) in the copula, a word bigram chain for the words.
+
+    Only words seen at least twice are kept, and a salted digest set of the training values rejects any
+    generated value equal to one of them, so no training value is reproduced.
+    """
+
+    kind = "text"
+
+    def fit(self, values: pa.ChunkedArray, rng: np.random.Generator) -> TextCodec:
+        texts = [v for v in values.to_pylist() if v is not None]
+        token_lists = [t.split() for t in texts]
+        counts: dict[str, int] = {}
+        for tokens in token_lists:
+            for w in tokens:
+                counts[w] = counts.get(w, 0) + 1
+        vocab = sorted(w for w, c in counts.items() if c >= MIN_WORD_COUNT)
+        index = {w: i for i, w in enumerate(vocab)}
+        pairs: dict[tuple[int, int], int] = {}
+        starts = np.zeros(len(vocab))
+        for tokens in token_lists:
+            ids = [index.get(w, -1) for w in tokens]
+            if ids and ids[0] >= 0:
+                starts[ids[0]] += 1
+            for a, b in zip(ids, ids[1:]):
+                if a >= 0 and b >= 0:
+                    pairs[(a, b)] = pairs.get((a, b), 0) + 1
+        self.vocab_ = vocab
+        keys = sorted(pairs)
+        self.pair_from_ = np.array([k[0] for k in keys], dtype=np.int64)
+        self.pair_to_ = np.array([k[1] for k in keys], dtype=np.int64)
+        self.pair_cum_ = np.cumsum([pairs[k] for k in keys]).astype(np.float64)
+        self.start_cum_ = np.cumsum(starts if starts.sum() else np.ones(len(vocab)))
+        self.salt_ = rng.integers(0, 2**63, size=2, dtype=np.int64)
+        self.guard_ = np.unique(_value_hashes(texts, self.salt_.tobytes()))
+        lengths = pa.array([len(t.split()) if t is not None else None for t in values.to_pylist()], type=pa.int64())
+        self.length_ = NumericCodec(ColumnSpec(self.spec.name, "integer", "BIGINT", self.spec.nullable))
+        self.length_.fit(pa.chunked_array([lengths]), rng)
+        return self
+
+    def scores(self, values: pa.ChunkedArray) -> np.ndarray:
+        lengths = pa.array([len(t.split()) if t is not None else None for t in values.to_pylist()], type=pa.int64())
+        return self.length_.scores(pa.chunked_array([lengths]))
+
+    def _next_words(self, prev: np.ndarray, u: np.ndarray) -> np.ndarray:
+        """Vectorised bigram step: for each previous word, draw a successor (a start word if it has none)."""
+        lo = np.searchsorted(self.pair_from_, prev, side="left")
+        hi = np.searchsorted(self.pair_from_, prev, side="right")
+        out = np.searchsorted(self.start_cum_, u * self.start_cum_[-1], side="right")
+        has = hi > lo
+        if has.any():
+            base = np.where(lo > 0, self.pair_cum_[np.maximum(lo - 1, 0)], 0.0)[has]
+            total = self.pair_cum_[hi[has] - 1] - base
+            pos = np.searchsorted(self.pair_cum_, base + u[has] * total, side="right")
+            out[has] = self.pair_to_[np.minimum(pos, self.pair_to_.size - 1)]
+        return np.minimum(out, len(self.vocab_) - 1)
+
+    def sample_text(self, z: np.ndarray, word_uniforms) -> pa.Array:
+        """Text for standard-normal scores ``z``; ``word_uniforms(retry)`` gives (rows, MAX_WORDS) uniforms."""
+        lengths = self.length_.numbers_from_normal(z)
+        null = np.isnan(lengths)
+        n_words = np.clip(np.where(null, 0, lengths), 0, MAX_WORDS).astype(np.int64)
+        if not self.vocab_:
+            return pa.nulls(z.size, pa.string())
+        result = np.empty(z.size, dtype=object)
+        pending = np.flatnonzero(~null)
+        vocab = pa.array(self.vocab_, type=pa.string())
+        for retry in range(16):
+            if pending.size == 0:
+                break
+            w = word_uniforms(retry)[pending]
+            counts = np.maximum(n_words[pending], 1) + (retry // 4)
+            words = np.empty((pending.size, MAX_WORDS + 4), dtype=np.int64)
+            words[:, 0] = np.minimum(np.searchsorted(self.start_cum_, w[:, 0] * self.start_cum_[-1], side="right"),
+                                     len(self.vocab_) - 1)
+            for j in range(1, int(counts.max())):
+                words[:, j] = self._next_words(words[:, j - 1], w[:, j % MAX_WORDS])
+            take = np.arange(words.shape[1])[None, :] < counts[:, None]
+            flat = words[take]
+            offsets = np.concatenate([[0], np.cumsum(counts)])
+            lists = pa.ListArray.from_arrays(pa.array(offsets, type=pa.int32()), vocab.take(pa.array(flat)))
+            texts = pc.binary_join(lists, " ").to_pylist()
+            copied = np.isin(_value_hashes(texts, self.salt_.tobytes()), self.guard_)
+            for i in np.flatnonzero(~copied):
+                result[pending[i]] = texts[i]
+            pending = pending[copied]
+        return pa.array(result.tolist(), type=pa.string())
+
+    def to_state(self) -> tuple[dict[str, Any], dict[str, np.ndarray]]:
+        lmeta, larrays = self.length_.to_state()
+        arrays = {"pair_from": self.pair_from_, "pair_to": self.pair_to_, "pair_cum": self.pair_cum_,
+                  "start_cum": self.start_cum_, "salt": self.salt_, "guard": self.guard_}
+        arrays.update({f"length.{k}": v for k, v in larrays.items()})
+        return {"vocab": self.vocab_, "length": lmeta}, arrays
+
+    @classmethod
+    def from_state(cls, spec: ColumnSpec, meta: dict[str, Any], arrays: dict[str, np.ndarray]) -> TextCodec:
+        codec = cls(spec)
+        codec.vocab_ = meta["vocab"]
+        codec.pair_from_, codec.pair_to_ = arrays["pair_from"], arrays["pair_to"]
+        codec.pair_cum_, codec.start_cum_ = arrays["pair_cum"], arrays["start_cum"]
+        codec.salt_, codec.guard_ = arrays["salt"], arrays["guard"]
+        lspec = ColumnSpec(spec.name, "integer", "BIGINT", spec.nullable)
+        codec.length_ = NumericCodec.from_state(
+            lspec, meta["length"], {k.split(".", 1)[1]: v for k, v in arrays.items() if k.startswith("length.")})
+        return codec
+
+
+CODECS: dict[str, type[Codec]] = {
+    "numeric": NumericCodec, "integer": NumericCodec, "datetime": NumericCodec,
+    "categorical": CategoricalCodec, "boolean": CategoricalCodec, "id": IdCodec, "text": TextCodec,
+}
+
+
+def codec_for(spec: ColumnSpec) -> Codec:
+    """A fresh codec for a column spec."""
+    return CODECS[spec.kind](spec)

@@ -1,0 +1,85 @@
+"""Decoding many columns' normal scores at once.
+
+Reading marginals column by column costs a dozen array operations per column per batch; reading all
+continuous columns as one matrix (their normal-space grids stacked) costs a dozen in total. Columns
+coded by intervals (categories, discrete numbers) find their interval by counting the bounds below each
+score when there are few, by binary search otherwise. The result is identical to each codec's ``sample``.
+"""
+from __future__ import annotations
+
+import numpy as np
+import pyarrow as pa
+
+from genesis_sql.models._columns import Z_GRID, Z_LIMIT, CategoricalCodec, Codec, NumericCodec
+
+# Interval-coded columns with at most this many bounds are decoded by comparison counting.
+_FEW_BOUNDS = 24
+
+
+class BatchDecoder:
+    """Decodes the latent columns of one model; built once per fitted model."""
+
+    def __init__(self, codecs: list[Codec], latent: list[int]) -> None:
+        self.continuous: list[tuple[int, int, NumericCodec]] = []
+        self.searched: list[tuple[int, int, Codec, np.ndarray, np.ndarray]] = []
+        for j, i in enumerate(latent):
+            codec = codecs[i]
+            if isinstance(codec, NumericCodec) and not codec.discrete_ and codec.values_.size:
+                self.continuous.append((j, i, codec))
+            elif isinstance(codec, NumericCodec):
+                upper, values = codec._normal_lookup
+                self.searched.append((j, i, codec, upper[:-1], values))
+            elif isinstance(codec, CategoricalCodec):
+                self.searched.append((j, i, codec, codec._normal_upper[:-1], codec.layout_))
+        codecs_c = [c for _, _, c in self.continuous]
+        self.cont_dims = np.array([j for j, _, _ in self.continuous], dtype=np.int64)
+        self.grid = np.stack([c._normal_lookup[0] for c in codecs_c]).ravel() if codecs_c else np.zeros(0)
+        self.grid_offsets = (np.arange(len(codecs_c)) * Z_GRID)[:, None]
+        self.null_below = np.array([c._normal_lookup[1][0] for c in codecs_c])[:, None]
+        scale = [1.0 / c.step_ if c.step_ else 10.0 ** c.decimals_ if c.decimals_ is not None else np.nan
+                 for c in codecs_c]
+        self.round_scale = np.array(scale)
+        self.rounded = np.flatnonzero(~np.isnan(self.round_scale))
+        self.has_nulls = bool(np.isfinite(self.null_below).any())
+
+    def _continuous(self, zt: np.ndarray) -> np.ndarray:
+        """Values (columns x rows) of the continuous columns from their scores (columns x rows)."""
+        position = np.clip(zt, -Z_LIMIT, Z_LIMIT)
+        position += Z_LIMIT
+        position *= (Z_GRID - 1) / (2 * Z_LIMIT)
+        left = np.minimum(position.astype(np.int64), Z_GRID - 2)
+        position -= left
+        left += self.grid_offsets
+        low = self.grid[left]
+        x = low + position * (self.grid[left + 1] - low)
+        if self.rounded.size:
+            scale = self.round_scale[self.rounded][:, None]
+            x[self.rounded] = np.round(x[self.rounded] * scale) / scale
+        if self.has_nulls:
+            x[zt < self.null_below] = np.nan
+        return x
+
+    def decode(self, z: np.ndarray) -> dict[int, pa.Array]:
+        """Arrow arrays for the continuous and interval-coded columns, keyed by column index.
+
+        Categories come back dictionary-encoded (indices into the category list).
+        """
+        out: dict[int, pa.Array] = {}
+        if self.continuous:
+            x = self._continuous(z.T[self.cont_dims])
+            for k, (_, i, codec) in enumerate(self.continuous):
+                out[i] = codec.to_arrow(x[k])
+        for j, i, codec, bounds, values in self.searched:
+            scores = z[:, j]
+            if bounds.size <= _FEW_BOUNDS:
+                position = np.zeros(scores.size, dtype=np.int64)
+                for bound in bounds:
+                    position += scores >= bound
+            else:
+                position = np.searchsorted(bounds, scores, side="right")
+            picked = values[position]
+            if isinstance(codec, NumericCodec):
+                out[i] = codec.to_arrow(picked)
+            else:
+                out[i] = pa.DictionaryArray.from_arrays(pa.array(picked.astype(np.int32)), codec.category_array)
+        return out

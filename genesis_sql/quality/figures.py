@@ -1,0 +1,120 @@
+"""Plotly figures of a stored run, as plain JSON-ready dicts (``{"data": [...], "layout": {...}}``).
+
+They need no Python plotting package: the HTML report and the dashboard hand them to plotly.js.
+"""
+from __future__ import annotations
+
+from typing import Any
+
+from genesis_sql.quality.views import RunData
+
+REAL_COLOR = "#1f4e79"
+SYNTHETIC_COLOR = "#e07b00"
+SCORE_NAMES = {
+    "overall": "Overall",
+    "column_shapes": "Column shapes",
+    "column_pair_trends": "Column pair trends",
+    "coverage": "Coverage",
+    "missing_values": "Missing values",
+    "detection": "Detection",
+    "utility": "ML utility (TSTR/TRTR)",
+}
+Figure = dict[str, Any]
+
+
+def _layout(title: str, **extra: Any) -> dict[str, Any]:
+    return {"title": {"text": title}, "margin": {"l": 60, "r": 20, "t": 50, "b": 60}, "height": 360, **extra}
+
+
+def scores_figure(run: RunData) -> Figure:
+    """Horizontal bars of the overall score and every available sub-score."""
+    names = [k for k in SCORE_NAMES if run.summary.get(k) is not None]
+    return {
+        "data": [{"type": "bar", "orientation": "h", "y": [SCORE_NAMES[k] for k in names],
+                  "x": [run.summary[k] for k in names], "marker": {"color": REAL_COLOR},
+                  "text": [f"{run.summary[k]:.3f}" for k in names], "textposition": "auto"}],
+        "layout": _layout("Quality scores (1.0 = indistinguishable from real)",
+                          xaxis={"range": [0, 1]}, yaxis={"autorange": "reversed"}),
+    }
+
+
+def column_shapes_figure(run: RunData) -> Figure:
+    """Bars of each column's shape score (KS or TV complement)."""
+    rows = [c for c in run.columns if c["shape"] is not None]
+    return {
+        "data": [{"type": "bar", "x": [c["column_name"] for c in rows], "y": [c["shape"] for c in rows],
+                  "text": [c["shape_metric"] for c in rows], "marker": {"color": REAL_COLOR}}],
+        "layout": _layout("Column shapes", yaxis={"range": [0, 1]}),
+    }
+
+
+def distribution_figure(column: dict[str, Any]) -> Figure:
+    """Real and synthetic distribution of one column, overlaid."""
+    dist = column["distribution"] or {}
+    title = column["column_name"] + ("" if column["shape"] is None else
+                                     f" ({column['shape_metric']} {column['shape']:.3f})")
+    if dist.get("kind") == "histogram":
+        edges = dist["edges"]
+        # Numeric bins are drawn at their centres; datetime bins (ISO text) at their left edges.
+        x = [(a + b) / 2 for a, b in zip(edges, edges[1:])] if edges and not isinstance(edges[0], str) else edges[:-1]
+        traces = [{"type": "bar", "name": name, "x": x, "y": dist[side], "opacity": 0.55, "marker": {"color": color}}
+                  for name, side, color in (("real", "real", REAL_COLOR), ("synthetic", "synthetic", SYNTHETIC_COLOR))]
+        return {"data": traces, "layout": _layout(title, barmode="overlay", bargap=0,
+                                                    yaxis={"title": {"text": "share of rows"}})}
+    traces = [{"type": "bar", "name": name, "x": dist.get("labels", []), "y": dist.get(side, []),
+               "marker": {"color": color}}
+              for name, side, color in (("real", "real", REAL_COLOR), ("synthetic", "synthetic", SYNTHETIC_COLOR))]
+    return {"data": traces, "layout": _layout(title, barmode="group", yaxis={"title": {"text": "share of rows"}})}
+
+
+def association_matrices(run: RunData) -> tuple[list[str], list[list[float | None]], list[list[float | None]]]:
+    """Column names and the real and synthetic pair-statistic matrices (Pearson r or Cramér's V)."""
+    names = [c["column_name"] for c in run.columns]
+    index = {n: i for i, n in enumerate(names)}
+    real = [[1.0 if i == j else None for j in names] for i in names]
+    synthetic = [row[:] for row in real]
+    for pair in run.pairs:
+        i, j = index[pair["column_1"]], index[pair["column_2"]]
+        real[i][j] = real[j][i] = pair["real_value"]
+        synthetic[i][j] = synthetic[j][i] = pair["synthetic_value"]
+    return names, real, synthetic
+
+
+def correlation_figures(run: RunData) -> list[Figure]:
+    """Heatmaps of the real and synthetic pair statistics, and of their difference."""
+    names, real, synthetic = association_matrices(run)
+    difference = [[None if a is None or b is None else b - a for a, b in zip(ra, rs)] for ra, rs in zip(real, synthetic)]
+    hover = "%{y} × %{x}: %{z:.3f}<extra></extra>"
+
+    def heatmap(title: str, z: list[list[float | None]], scale: str, low: float) -> Figure:
+        return {"data": [{"type": "heatmap", "x": names, "y": names, "z": z, "zmin": low, "zmax": 1,
+                          "colorscale": scale, "hovertemplate": hover}],
+                "layout": _layout(title, height=420, yaxis={"autorange": "reversed"}, margin={"l": 90, "b": 90})}
+
+    return [heatmap("Real", real, "RdBu", -1), heatmap("Synthetic", synthetic, "RdBu", -1),
+            heatmap("Synthetic − real", difference, "RdBu", -1)]
+
+
+def projection_figure(run: RunData) -> Figure:
+    """Scatter of the PCA projection (fitted on the real rows) of real and synthetic rows."""
+    variance = run.summary["scores"].get("projection_explained_variance") or []
+    axes = [f"PC{i + 1}" + (f" ({v:.0%} of real variance)" if v is not None else "")
+            for i, v in enumerate((variance + [None, None])[:2])]
+    traces = []
+    for source, color in (("real", REAL_COLOR), ("synthetic", SYNTHETIC_COLOR)):
+        points = [p for p in run.projection if p["source"] == source]
+        traces.append({"type": "scatter", "mode": "markers", "name": source, "x": [p["x"] for p in points],
+                       "y": [p["y"] for p in points], "marker": {"color": color, "size": 5, "opacity": 0.6}})
+    return {"data": traces, "layout": _layout("PCA projection", height=460, xaxis={"title": {"text": axes[0]}},
+                                               yaxis={"title": {"text": axes[1]}})}
+
+
+def privacy_figure(run: RunData) -> Figure:
+    """Synthetic rows against the holdout baseline: exact-copy rates and median distances to training rows."""
+    values = {p["metric"]: p["value"] for p in run.privacy}
+    groups = [("exact-copy rate", "exact_copy_rate", "holdout_copy_rate"),
+              ("median DCR", "dcr_synthetic_median", "dcr_holdout_median")]
+    traces = [{"type": "bar", "name": name, "x": [g[0] for g in groups], "y": [values.get(g[k]) for g in groups],
+               "marker": {"color": color}}
+              for name, k, color in (("synthetic → training", 1, SYNTHETIC_COLOR), ("holdout → training", 2, REAL_COLOR))]
+    return {"data": traces, "layout": _layout("Privacy: synthetic rows vs. real holdout rows", barmode="group")}

@@ -1,0 +1,38 @@
+"""The SQL face of quality evaluation: ``genesis_evaluate_impl``, behind the ``genesis_evaluate`` macro.
+
+Python UDFs take no named parameters, so ``udfs/quality.sql`` wraps this function in the macro
+``genesis_evaluate(model, real_sql, n := NULL, target := NULL, holdout_sql := NULL)``. The UDF runs its
+statements through a cursor of the connection it was registered on: a UDF cannot run statements on the
+connection executing the query that called it.
+"""
+from __future__ import annotations
+
+from collections.abc import Callable
+
+import duckdb
+
+from genesis_sql.quality._api import evaluate
+from genesis_sql._db import cursor as open_cursor
+
+FUNCTION = "genesis_evaluate_impl"
+
+
+def _evaluate_sql(con: duckdb.DuckDBPyConnection) -> Callable[[str, str, str, str, str], str]:
+    def genesis_evaluate_impl(model: str, real_sql: str, n: str, target: str, holdout_sql: str) -> str:
+        cursor = open_cursor(con)
+        try:
+            return evaluate(cursor, model, real_sql, n=n, target=target, holdout_sql=holdout_sql).run_id
+        finally:
+            cursor.close()
+
+    return genesis_evaluate_impl
+
+
+def register(con: duckdb.DuckDBPyConnection) -> None:
+    """Register ``genesis_evaluate_impl`` on ``con``, replacing an earlier registration (idempotent)."""
+    try:
+        con.remove_function(FUNCTION)
+    except duckdb.InvalidInputException:
+        pass  # not registered yet
+    con.create_function(FUNCTION, _evaluate_sql(con), ["VARCHAR"] * 5, "VARCHAR",
+                        null_handling="special", side_effects=True)

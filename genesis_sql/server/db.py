@@ -1,0 +1,60 @@
+"""One DuckDB connection per request, opened late and closed at teardown (DESIGN.md "Processes").
+
+The dashboard does not hold the database file between requests, so other processes (the CLI, a
+notebook) can use it meanwhile. Reads open it read-only; a held lock is retried briefly and then becomes
+:class:`DatabaseLockedError`, which the app shows as a 503 page. Requests of one app share a lock, because
+DuckDB refuses read-only and read-write connections to one file from one process at the same time.
+"""
+from __future__ import annotations
+
+import os
+import threading
+
+import duckdb
+from flask import Flask, current_app, g
+
+from genesis_sql._db import connect_with_retry
+from genesis_sql.errors import CatalogError
+
+_LOCK = "genesis_db_lock"
+
+
+def get_db(*, write: bool = False) -> duckdb.DuckDBPyConnection:
+    """The request's connection: read-only unless ``write``, with genesis installed when writing."""
+    if "db" in g and (g.db_write or not write):
+        return g.db
+    close_db()
+    lock = current_app.extensions[_LOCK]
+    lock.acquire()
+    g.db_lock = lock
+    path = current_app.config["DATABASE"]
+    if not write and not os.path.exists(path):
+        raise CatalogError(f"There is no database at {path}. Start the dashboard with --db pointing at a genesis "
+                           "database, or evaluate a model there first.")
+    con = connect_with_retry(path, read_only=not write, retry_seconds=current_app.config["LOCK_RETRY_SECONDS"])
+    g.db, g.db_write = con, write
+    if write:
+        from genesis_sql._install import install
+
+        install(con)
+    elif not con.execute("SELECT count(*) FROM duckdb_views() WHERE schema_name = 'genesis' "
+                         "AND view_name = 'quality_summary'").fetchall()[0][0]:
+        raise CatalogError(f"{path} has no genesis quality views yet. Evaluate a model first: "
+                           "genesis evaluate MODEL --real \"SELECT ...\" (or SELECT genesis_evaluate(...)).")
+    return con
+
+
+def close_db(_exc: BaseException | None = None) -> None:
+    """Close the request's connection, if any, and let the next request open the file."""
+    con = g.pop("db", None)
+    if con is not None:
+        con.close()
+    lock = g.pop("db_lock", None)
+    if lock is not None:
+        lock.release()
+
+
+def init_app(app: Flask) -> None:
+    """Close the connection at the end of every request."""
+    app.extensions[_LOCK] = threading.Lock()
+    app.teardown_appcontext(close_db)

@@ -1,0 +1,182 @@
+"""The genesis functions DuckDB sees: the planner UDF behind ``genesis_generate``, ``genesis_fit``,
+``genesis_drop``, ``genesis_last_seed`` and one Arrow-vectorized row UDF per stored model version.
+
+``genesis_generate`` is a table macro (udfs/generate.sql) over ``query(genesis_plan(...))``. DuckDB
+evaluates ``genesis_plan`` while binding, so every argument is validated (and may raise) even for
+``count(*)`` or ``EXPLAIN``. The SQL it returns scans ``range(n)`` through the model's row UDF, which
+DuckDB calls once per contiguous chunk; rows are seeded per row index, so chunking never changes them.
+"""
+from __future__ import annotations
+
+import functools
+import threading
+from collections.abc import Callable
+
+import duckdb
+import numpy as np
+import pyarrow as pa
+from sqlglot import exp
+
+from genesis_sql._db import cursor as open_cursor
+from genesis_sql._plan import cached_synthesizer, last_seed, peek_synthesizer, plan_generation
+from genesis_sql.catalog import drop_model, list_versions
+from genesis_sql.conditions import parse_condition
+from genesis_sql.errors import ModelNotFoundError
+from genesis_sql.models._columns import arrow_type
+from genesis_sql.models._random import derive_key
+from genesis_sql.schema import ColumnSpec, output_type
+
+ROW_FUNCTION_PREFIX = "genesis_rows_"
+# DuckDB asks for 2048 rows at a time; the row UDF makes this many at once and serves the chunks from
+# them, because generating in bigger batches is several times cheaper per row.
+BLOCK_ROWS = 16_384
+_blocks = threading.local()
+
+
+def row_function_name(content_hash: str) -> str:
+    """The row UDF of one model version (named by content, so a name is never reused for other content)."""
+    return f"{ROW_FUNCTION_PREFIX}{content_hash[:16]}"
+
+
+def _quote(name: str) -> str:
+    return '"' + name.replace('"', '""') + '"'
+
+
+def _struct_type(columns: list[ColumnSpec]) -> duckdb.DuckDBPyType:
+    fields = ", ".join(f"{_quote(c.name)} {output_type(c.sql_type)}" for c in columns)
+    return duckdb.type(f"STRUCT({fields})")
+
+
+def _function_exists(con: duckdb.DuckDBPyConnection, name: str) -> bool:
+    rows = con.execute("SELECT count(*) FROM duckdb_functions() WHERE function_name = ?", [name]).fetchall()
+    return rows[0][0] > 0
+
+
+@functools.lru_cache(maxsize=256)
+def _conditions(content_hash: str, text: str, columns: tuple[ColumnSpec, ...]):
+    return parse_condition(text, list(columns)) if text else None
+
+
+def register_model(con: duckdb.DuckDBPyConnection, content_hash: str, columns: list[ColumnSpec],
+                   owner: duckdb.DuckDBPyConnection | None = None) -> str:
+    """Register the row UDF of one model version on ``con`` (no-op when present); returns its name.
+
+    ``owner`` is the connection used to reload the model if the process cache dropped it (``con`` by
+    default; a UDF must not run statements on the connection executing its query, so it uses a cursor).
+    """
+    name = row_function_name(content_hash)
+    if _function_exists(con, name):
+        return name
+    source = owner or con
+    spec_tuple = tuple(columns)
+    names = [c.name for c in columns]
+    types = _arrow_types(columns)
+
+    def block(seed_value: int, text: str, first: int, last: int) -> pa.StructArray:
+        model = peek_synthesizer(content_hash)
+        if model is None:
+            cursor = open_cursor(source)
+            try:
+                model = cached_synthesizer(cursor, *_version_of(cursor, content_hash), content_hash)
+            finally:
+                cursor.close()
+        conditions = _conditions(content_hash, text, spec_tuple)
+        key = derive_key(content_hash, seed_value, text)
+        table = model.sample_rows(np.arange(first, last, dtype=np.int64), key=key, conditions=conditions)
+        return pa.StructArray.from_arrays([table.column(i).combine_chunks() for i in range(table.num_columns)],
+                                          names=names)
+
+    def rows(seed: pa.Array, condition: pa.Array, total: pa.Array, index: pa.Array) -> pa.StructArray:
+        if len(index) == 0:
+            return pa.StructArray.from_arrays([pa.array([], t) for t in types], names=names)
+        seed_value, text, n = seed[0].as_py(), condition[0].as_py() or "", total[0].as_py()
+        first, last = index[0].as_py(), index[len(index) - 1].as_py()
+        start = first - first % BLOCK_ROWS
+        if last - first + 1 != len(index) or last >= start + BLOCK_ROWS:
+            return block(seed_value, text, first, last + 1)
+        end = min(start + BLOCK_ROWS, n)
+        wanted = (seed_value, text, start, end)
+        cached = getattr(_blocks, content_hash, None)
+        if cached is None or cached[0] != wanted:
+            cached = (wanted, block(seed_value, text, start, end))
+            setattr(_blocks, content_hash, cached)
+        return cached[1].slice(first - start, len(index))
+
+    con.create_function(name, rows, ["BIGINT", "VARCHAR", "BIGINT", "BIGINT"], _struct_type(columns),
+                        type="arrow", side_effects=True)
+    return name
+
+
+def _version_of(con: duckdb.DuckDBPyConnection, content_hash: str) -> tuple[str, int]:
+    rows = con.execute("SELECT name, version FROM genesis.models WHERE content_hash = ? LIMIT 1",
+                       [content_hash]).fetchall()
+    if not rows:
+        raise ModelNotFoundError(f"The model version with content {content_hash[:16]} was dropped while in use.")
+    return rows[0][0], int(rows[0][1])
+
+
+def _arrow_types(columns: list[ColumnSpec]) -> list[pa.DataType]:
+    return [arrow_type(output_type(c.sql_type)) for c in columns]
+
+
+def _plan_sql(con: duckdb.DuckDBPyConnection, registrar: duckdb.DuckDBPyConnection
+              ) -> Callable[[str, str, str, str], str]:
+    def genesis_plan(model: str, n: str, seed: str, condition: str) -> str:
+        cursor = open_cursor(con)
+        try:
+            plan, synthesizer = plan_generation(cursor, model, n, seed=seed, condition=condition)
+        finally:
+            cursor.close()
+        function = register_model(registrar, plan.content_hash, synthesizer.columns_, owner=con)
+        condition_literal = exp.Literal.string(plan.condition_sql).sql(dialect="duckdb")
+        return (f"SELECT unnest(genesis_row) FROM (SELECT {function}(CAST({plan.seed} AS BIGINT), "
+                f"{condition_literal}, CAST({plan.n} AS BIGINT), range) AS genesis_row FROM range({plan.n})) "
+                "AS genesis_rows")
+
+    return genesis_plan
+
+
+def _fit_sql(registrar: duckdb.DuckDBPyConnection) -> Callable[..., str]:
+    def genesis_fit(model: str, source_sql: str, method: str, seed: str, options: str) -> str:
+        from genesis_sql.api import fit, parse_options
+
+        summary = fit(registrar, model, source_sql, method=method or "auto", seed=0 if seed is None else seed,
+                      **parse_options(options))
+        return str(summary)
+
+    return genesis_fit
+
+
+def _drop_sql(con: duckdb.DuckDBPyConnection) -> Callable[[str], str]:
+    def genesis_drop(model: str) -> str:
+        cursor = open_cursor(con)
+        try:
+            count = drop_model(cursor, model)
+        finally:
+            cursor.close()
+        return f"dropped {count} version{'s' if count != 1 else ''} of {model}"
+
+    return genesis_drop
+
+
+def _create(con: duckdb.DuckDBPyConnection, name: str, fn: Callable, params: list[str], result: str) -> None:
+    if _function_exists(con, name):
+        con.remove_function(name)
+    con.create_function(name, fn, params, result, side_effects=True, null_handling="special")
+
+
+def register(con: duckdb.DuckDBPyConnection) -> None:
+    """Register the planner, fit, drop and seed functions, and the row UDF of every stored model version.
+
+    Functions registered while a query runs (a model fitted by ``genesis_fit``, or stored by another
+    connection) go through one long-lived cursor: a UDF cannot register on the connection running its
+    query, and a function registered on a cursor lives only as long as that cursor.
+    """
+    registrar = open_cursor(con)
+    _create(con, "genesis_plan", _plan_sql(con, registrar), ["VARCHAR"] * 4, "VARCHAR")
+    _create(con, "genesis_fit_impl", _fit_sql(registrar), ["VARCHAR"] * 5, "VARCHAR")
+    _create(con, "genesis_drop", _drop_sql(con), ["VARCHAR"], "VARCHAR")
+    _create(con, "genesis_last_seed", lambda: last_seed(), [], "BIGINT")
+    for name, version, content_hash in list_versions(con):
+        synthesizer = cached_synthesizer(con, name, version, content_hash)
+        register_model(con, content_hash, synthesizer.columns_)

@@ -1,0 +1,55 @@
+"""SDMetrics' DCR distance, checked against a by-hand computation and a brute-force search."""
+from __future__ import annotations
+
+import itertools
+
+import numpy as np
+import pyarrow as pa
+import pytest
+
+from genesis_sql.quality import distance
+from genesis_sql.quality._columns import encode_columns
+
+COLUMNS = [{"name": "x", "kind": "numeric"}, {"name": "c", "kind": "categorical"}]
+
+
+def encoded(a: pa.Table, b: pa.Table):
+    return encode_columns({"a": a, "b": b}, COLUMNS)
+
+
+def test_distance_by_hand_with_nulls():
+    reference = pa.table({"x": [0.0, 10.0, None], "c": ["p", "q", None]})
+    query = pa.table({"x": [5.0, None, 30.0], "c": ["p", None, "q"]})
+    columns = encoded(query, reference)
+    ranges = distance.column_ranges(columns, "b", np.arange(3))
+    assert ranges.tolist() == [10.0]
+    near = distance.nearest(columns, ranges, ("a", np.arange(3)), ("b", np.arange(3)), k=3)
+    # Row 0 (5, p): to (0, p) (0.5 + 0) / 2 = 0.25; to (10, q) (0.5 + 1) / 2 = 0.75; to (NULL, NULL) 1.
+    assert near.a_to_b[0].tolist() == pytest.approx([0.25, 0.75, 1.0])
+    # Row 1 (NULL, NULL) is at 0 from (NULL, NULL); row 2 (30, q): |30 - 10| / 10 clips to 1 -> (1 + 0) / 2.
+    assert near.a_to_b[1, 0] == 0.0
+    assert near.a_to_b[2, 0] == pytest.approx(0.5)
+
+
+def test_zero_range_counts_any_difference_as_one():
+    columns = encoded(pa.table({"x": [1.0, 2.0], "c": ["p", "p"]}), pa.table({"x": [1.0, 1.0], "c": ["p", "p"]}))
+    ranges = distance.column_ranges(columns, "b", np.arange(2))
+    near = distance.nearest(columns, ranges, ("a", np.arange(2)), ("b", np.arange(2)))
+    assert near.a_to_b[:, 0].tolist() == [0.0, 0.5]
+
+
+def test_nearest_matches_brute_force_in_both_directions(monkeypatch: pytest.MonkeyPatch):
+    rng = np.random.default_rng(3)
+    a = pa.table({"x": rng.normal(size=57), "c": rng.choice(list("pqr"), 57)})
+    b = pa.table({"x": rng.normal(size=41), "c": rng.choice(list("pqrs"), 41)})
+    columns = encoded(a, b)
+    ranges = distance.column_ranges(columns, "b", np.arange(41))
+    # Small blocks, so that several of them are combined.
+    monkeypatch.setattr(distance, "BLOCK_CELLS", 200)
+    near = distance.nearest(columns, ranges, ("a", np.arange(57)), ("b", np.arange(41)), k=2)
+    brute = np.zeros((57, 41))
+    for i, j in itertools.product(range(57), range(41)):
+        dx = min(abs(columns[0]["a"][i] - columns[0]["b"][j]) / ranges[0], 1.0)
+        brute[i, j] = (dx + float(columns[1]["a"][i] != columns[1]["b"][j])) / 2
+    assert near.a_to_b == pytest.approx(np.sort(brute, axis=1)[:, :2], abs=1e-6)
+    assert near.b_to_a == pytest.approx(brute.min(axis=0), abs=1e-6)

@@ -1,0 +1,111 @@
+-- The quality views: what the dashboard and reports read. One row per run, per column, per column pair,
+-- per privacy metric, per projected point. Unavailable metrics have value NULL and a reason.
+
+CREATE OR REPLACE VIEW genesis.quality_summary AS
+SELECT
+    r.run_id,
+    r.model,
+    r.model_version,
+    r.created_at,
+    r.n_real,
+    r.n_synthetic,
+    r.seed,
+    r.target,
+    r.real_sql,
+    r.holdout_sql,
+    r.overall,
+    (r.scores ->> 'column_shapes')::DOUBLE AS column_shapes,
+    (r.scores ->> 'column_pair_trends')::DOUBLE AS column_pair_trends,
+    (r.scores ->> 'missing_values')::DOUBLE AS missing_values,
+    (r.scores ->> 'coverage')::DOUBLE AS coverage,
+    (r.scores ->> 'detection')::DOUBLE AS detection,
+    (d.detail ->> 'auc')::DOUBLE AS detection_auc,
+    (r.scores ->> 'utility')::DOUBLE AS utility,
+    u.detail ->> 'task' AS utility_task,
+    u.detail ->> 'metric' AS utility_metric,
+    (u.detail ->> 'tstr')::DOUBLE AS utility_tstr,
+    (u.detail ->> 'trtr')::DOUBLE AS utility_trtr,
+    u.detail ->> 'reason' AS utility_reason,
+    (r.scores ->> 'exact_copy_rate')::DOUBLE AS exact_copy_rate,
+    (r.scores ->> 'holdout_copy_rate')::DOUBLE AS holdout_copy_rate,
+    (r.scores ->> 'dcr_ratio')::DOUBLE AS dcr_ratio,
+    (r.scores ->> 'dcr_overfitting_protection')::DOUBLE AS dcr_overfitting_protection,
+    (r.scores ->> 'membership_inference_auc')::DOUBLE AS membership_inference_auc,
+    (r.scores ->> 'privacy_passed')::BOOLEAN AS privacy_passed,
+    r.scores
+FROM genesis.quality_runs AS r
+LEFT JOIN genesis.quality_metrics AS d ON d.run_id = r.run_id AND d.category = 'detection'
+LEFT JOIN genesis.quality_metrics AS u ON u.run_id = r.run_id AND u.category = 'utility';
+
+CREATE OR REPLACE VIEW genesis.quality_columns AS
+SELECT
+    s.run_id,
+    r.model,
+    r.model_version,
+    s.position,
+    s.column_1 AS column_name,
+    s.metric AS shape_metric,
+    s.value AS shape,
+    s.available,
+    s.detail ->> 'reason' AS reason,
+    m.value AS missing_value_similarity,
+    (m.detail ->> 'real_rate')::DOUBLE AS real_null_rate,
+    (m.detail ->> 'synthetic_rate')::DOUBLE AS synthetic_null_rate,
+    c.metric AS coverage_metric,
+    c.value AS coverage,
+    s.detail -> 'distribution' AS distribution
+FROM genesis.quality_metrics AS s
+JOIN genesis.quality_runs AS r ON r.run_id = s.run_id
+LEFT JOIN genesis.quality_metrics AS m
+    ON m.run_id = s.run_id AND m.category = 'missing_values' AND m.column_1 = s.column_1
+LEFT JOIN genesis.quality_metrics AS c
+    ON c.run_id = s.run_id AND c.category = 'coverage' AND c.column_1 = s.column_1
+WHERE s.category = 'column_shape';
+
+CREATE OR REPLACE VIEW genesis.quality_pairs AS
+SELECT
+    p.run_id,
+    r.model,
+    r.model_version,
+    p.position,
+    p.column_1,
+    p.column_2,
+    p.metric,
+    p.value AS score,
+    p.available,
+    p.detail ->> 'reason' AS reason,
+    p.detail ->> 'statistic' AS statistic,
+    (p.detail ->> 'real')::DOUBLE AS real_value,
+    (p.detail ->> 'synthetic')::DOUBLE AS synthetic_value,
+    (p.detail ->> 'meets_threshold')::BOOLEAN AS meets_threshold
+FROM genesis.quality_metrics AS p
+JOIN genesis.quality_runs AS r ON r.run_id = p.run_id
+WHERE p.category = 'column_pair';
+
+CREATE OR REPLACE VIEW genesis.quality_privacy AS
+SELECT
+    p.run_id,
+    r.model,
+    r.model_version,
+    p.position,
+    p.metric,
+    p.value,
+    p.available,
+    p.detail ->> 'reason' AS reason,
+    p.detail
+FROM genesis.quality_metrics AS p
+JOIN genesis.quality_runs AS r ON r.run_id = p.run_id
+WHERE p.category = 'privacy';
+
+-- The stored sample of the PCA projection (components fitted on the real rows), one row per point.
+CREATE OR REPLACE VIEW genesis.quality_projection AS
+SELECT run_id, source, point[1] AS x, point[2] AS y, explained_variance
+FROM (
+    SELECT run_id, 'real' AS source, unnest((detail -> 'real')::DOUBLE[][]) AS point,
+           (detail -> 'explained_variance')::DOUBLE[] AS explained_variance
+    FROM genesis.quality_metrics WHERE category = 'projection'
+    UNION ALL
+    SELECT run_id, 'synthetic' AS source, unnest((detail -> 'synthetic')::DOUBLE[][]) AS point,
+           (detail -> 'explained_variance')::DOUBLE[] AS explained_variance
+    FROM genesis.quality_metrics WHERE category = 'projection'
+);
