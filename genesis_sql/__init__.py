@@ -13,6 +13,7 @@ from __future__ import annotations
 from genesis_sql._install import install
 from genesis_sql.api import FitSummary, fit, generate, generate_stream, plan
 from genesis_sql.conditions import Condition, ConditionBuilder, ConditionSet
+from genesis_sql.connection import GenesisConnection, connect
 from genesis_sql.errors import GenesisError
 
 __version__ = "0.1.0"
@@ -22,7 +23,9 @@ __all__ = [
     "ConditionBuilder",
     "ConditionSet",
     "FitSummary",
+    "GenesisConnection",
     "GenesisError",
+    "connect",
     "fit",
     "generate",
     "generate_stream",

@@ -20,6 +20,7 @@ import pyarrow as pa
 from genesis_sql.catalog import load_model, resolve_version
 from genesis_sql.conditions import ConditionSet, bind, parse_condition
 from genesis_sql.conditions.feasibility import check_support
+from genesis_sql.conditions.sampling import GuidedConditionalSampler
 from genesis_sql.errors import InvalidArgumentError
 from genesis_sql.models import synthesizer_class
 from genesis_sql.models._random import derive_key
@@ -146,7 +147,8 @@ def plan_generation(con: duckdb.DuckDBPyConnection, model: object, n: object, *,
     synthesizer = cached_synthesizer(con, name, version, content_hash)
     conditions = resolve_conditions(condition, synthesizer.columns_)
     if not conditions.is_empty:
-        check_support(conditions, synthesizer.codecs_)
+        check_support(conditions, getattr(synthesizer, "codecs_", []))
+        GuidedConditionalSampler(synthesizer).estimate_feasibility(conditions).check(conditions)
     drawn = chosen is None
     if drawn:
         chosen = secrets.randbelow(2**31)

@@ -44,7 +44,8 @@ def _migration_files() -> list[tuple[int, str, Path]]:
 
 def _table_exists(con: duckdb.DuckDBPyConnection, schema: str, table: str) -> bool:
     rows = con.execute(
-        "SELECT count(*) FROM information_schema.tables WHERE table_schema = ? AND table_name = ?",
+        "SELECT count(*) FROM information_schema.tables "
+        "WHERE table_catalog = current_database() AND table_schema = ? AND table_name = ?",
         [schema, table],
     ).fetchall()
     return rows[0][0] > 0
@@ -161,7 +162,10 @@ def _encode_array(array: np.ndarray) -> tuple[str, list[int], bytes]:
 def _decode_array(dtype: str, shape: list[int], data: bytes) -> np.ndarray:
     if dtype not in ARRAY_DTYPES:
         raise CatalogError(f"Stored array has dtype {dtype!r}, which is not an allowed numeric dtype.")
-    return np.frombuffer(data, dtype=np.dtype(dtype)).reshape(shape).copy()
+    try:
+        return np.frombuffer(data, dtype=np.dtype(dtype)).reshape(shape).copy()
+    except ValueError as exc:
+        raise CatalogError(f"Stored array of {len(data)} bytes does not hold dtype {dtype} in shape {shape}.") from exc
 
 
 def save_model(con: duckdb.DuckDBPyConnection, record: ModelRecord) -> ModelRecord:
@@ -240,12 +244,16 @@ def load_model(con: duckdb.DuckDBPyConnection, ref: object) -> ModelRecord:
     """Read one model version (latest when ``ref`` has no ``@N``) and check its content hash."""
     name, version, _ = resolve_version(con, ref)
     row = con.execute(f"SELECT {_COLUMNS} FROM genesis.models WHERE name = ? AND version = ?", [name, version]).fetchall()[0]
-    arrays = {
-        key: _decode_array(dtype, shape, data)
-        for key, dtype, shape, data in con.execute(
-            "SELECT key, dtype, shape, data FROM genesis.model_arrays WHERE name = ? AND version = ?", [name, version]
-        ).fetchall()
-    }
+    try:
+        arrays = {
+            key: _decode_array(dtype, shape, data)
+            for key, dtype, shape, data in con.execute(
+                "SELECT key, dtype, shape, data FROM genesis.model_arrays WHERE name = ? AND version = ?",
+                [name, version]).fetchall()
+        }
+    except CatalogError as exc:
+        raise CatalogError(f"Model {name}@{version} is corrupt: {exc} Refit it, or drop this version with "
+                           f"genesis_drop('{name}@{version}').") from exc
     record = ModelRecord(
         name=row[0], version=row[1], method=row[2], columns=json.loads(row[3]), parameters=json.loads(row[4]),
         state=json.loads(row[5]), arrays=arrays, training_rows=row[6], source_sql=row[7],
@@ -255,7 +263,7 @@ def load_model(con: duckdb.DuckDBPyConnection, ref: object) -> ModelRecord:
     if record.compute_content_hash() != record.content_hash:
         raise CatalogError(
             f"Model {record.ref} is corrupt: its stored content does not match its content hash. "
-            "Refit it, or drop this version with genesis_drop('{record.ref}')."
+            f"Refit it, or drop this version with genesis_drop('{record.ref}')."
         )
     return record
 

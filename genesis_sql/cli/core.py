@@ -11,7 +11,10 @@ from genesis_sql.api import fit, generate_stream
 from genesis_sql.catalog import drop_model
 from genesis_sql.cli._base import cli, database
 from genesis_sql.cli._output import print_table, write_batches
+from genesis_sql.connection import GenesisConnection
 from genesis_sql.errors import InvalidArgumentError
+from genesis_sql.lineage.fingerprint import StreamFingerprint
+from genesis_sql.lineage.record import record_generation
 
 # Generations of at least this many rows draw a progress bar on stderr.
 PROGRESS_ROWS = 200_000
@@ -70,7 +73,9 @@ def generate_command(ctx: click.Context, model: str, n: int, seed: int | None, c
             return
         show = n >= PROGRESS_ROWS
         with click.progressbar(length=n, label=f"generate {model}", file=sys.stderr, hidden=not show) as bar:
-            rows = write_batches(con, batches, Path(out), on_batch=bar.update)
+            stream = StreamFingerprint(con)
+            rows = write_batches(con, stream.wrap(batches), Path(out), on_batch=bar.update)
+        record_generation(con, plan, stream.result(), destination=out)
         click.echo(f"wrote {rows:,} rows of {plan.ref} (seed {plan.seed}) to {out}", err=True)
 
 
@@ -78,9 +83,9 @@ def generate_command(ctx: click.Context, model: str, n: int, seed: int | None, c
 @click.argument("query")
 @click.pass_context
 def sql_command(ctx: click.Context, query: str) -> None:
-    """Run QUERY (genesis_generate(...) and all of DuckDB) and print the result."""
+    """Run QUERY with WHERE pushdown into genesis_generate(...) and print the result."""
     with database(ctx) as con:
-        print_table(con.sql(query).to_arrow_table())
+        print_table(GenesisConnection(con).sql(query).to_arrow_table())
 
 
 @cli.command("models")

@@ -17,6 +17,7 @@ from typing import Any
 import duckdb
 import numpy as np
 import pyarrow as pa
+import pyarrow.compute as pc
 from sqlglot import exp
 
 OPERATORS = ("=", "!=", "<", "<=", ">", ">=", "between", "in", "not_in", "is_null", "is_not_null",
@@ -119,6 +120,49 @@ def _evaluator() -> duckdb.DuckDBPyConnection:
     return con
 
 
+_ARROW_COMPARE = {"=": pc.equal, "!=": pc.not_equal, "<": pc.less, "<=": pc.less_equal, ">": pc.greater,
+                  ">=": pc.greater_equal}
+
+
+def _arrow_mask(atom: Condition, table: pa.Table) -> np.ndarray | None:
+    """The atom's truth per row via Arrow kernels (NULL -> False), or None when DuckDB must decide."""
+    column = table.column(atom.column)
+    if pa.types.is_dictionary(column.type):
+        column = column.cast(column.type.value_type)
+    op, value = atom.operator, atom.value
+    try:
+        if op in _ARROW_COMPARE:
+            hit = _ARROW_COMPARE[op](column, pa.scalar(value))
+        elif op == "between":
+            hit = pc.and_(pc.greater_equal(column, pa.scalar(value[0])), pc.less_equal(column, pa.scalar(value[1])))
+        elif op in ("in", "not_in"):
+            found = pc.is_in(column, value_set=pa.array(list(value)).cast(column.type))
+            hit = pc.and_(pc.invert(found), pc.is_valid(column)) if op == "not_in" else found
+        elif op == "is_null":
+            hit = pc.is_null(column)
+        elif op == "is_not_null":
+            hit = pc.is_valid(column)
+        elif "\\" not in value:  # LIKE: DuckDB has no default escape character, Arrow's is backslash
+            found = pc.match_like(column, value, ignore_case="ilike" in op)
+            hit = pc.and_(pc.invert(found), pc.is_valid(column)) if op.startswith("not_") else found
+        else:
+            return None
+    except (pa.ArrowInvalid, pa.ArrowNotImplementedError, pa.ArrowTypeError):
+        return None
+    return np.asarray(hit.fill_null(False).to_numpy(zero_copy_only=False), dtype=bool)
+
+
+def _duckdb_mask(conjuncts: list[str], table: pa.Table) -> np.ndarray:
+    con = _evaluator()
+    con.register("genesis_condition_rows", table)
+    try:
+        where = " AND ".join(f"({c})" for c in conjuncts)
+        result = con.sql(f"SELECT coalesce(({where}), false) FROM genesis_condition_rows").to_arrow_table()
+    finally:
+        con.unregister("genesis_condition_rows")
+    return np.asarray(result.column(0).to_numpy(zero_copy_only=False), dtype=bool)
+
+
 @dataclass(frozen=True)
 class ConditionSet:
     """A conjunction of atoms and other canonical boolean SQL expressions."""
@@ -159,16 +203,22 @@ class ConditionSet:
         return " AND ".join(f"({p})" for p in parts)
 
     def mask(self, table: pa.Table) -> np.ndarray:
-        """Which rows of ``table`` satisfy the set (NULL counts as not satisfied, as in WHERE)."""
-        if self.is_empty:
-            return np.ones(table.num_rows, dtype=bool)
-        con = _evaluator()
-        con.register("genesis_condition_rows", table)
-        try:
-            result = con.sql(f"SELECT coalesce(({self.to_sql()}), false) FROM genesis_condition_rows").to_arrow_table()
-        finally:
-            con.unregister("genesis_condition_rows")
-        return np.asarray(result.column(0).to_numpy(zero_copy_only=False), dtype=bool)
+        """Which rows of ``table`` satisfy the set (NULL counts as not satisfied, as in WHERE).
+
+        Atoms are evaluated with Arrow compute kernels (with SQL's NULL semantics); other conjuncts,
+        and atoms Arrow cannot evaluate the way DuckDB does, are evaluated by DuckDB itself.
+        """
+        result = np.ones(table.num_rows, dtype=bool)
+        by_duckdb = list(self.expressions)
+        for atom in self.conditions:
+            hit = _arrow_mask(atom, table)
+            if hit is None:
+                by_duckdb.append(atom.to_sql())
+            else:
+                result &= hit
+        if by_duckdb and result.any():
+            result &= _duckdb_mask(by_duckdb, table)
+        return result
 
     def apply(self, table: pa.Table) -> pa.Table:
         """The rows of ``table`` that satisfy the set."""

@@ -124,9 +124,12 @@ def _category_matches(atom: Condition, category: Any) -> bool:
 
 
 def check_support(conditions: ConditionSet, codecs: Sequence[Codec]) -> None:
-    """Raise :class:`InfeasibleConditionError` when some column's atoms leave it no training support."""
+    """Raise :class:`InfeasibleConditionError` when some column's atoms leave it no training support.
+
+    Columns without a codec here (models that keep their own marginals) are left to the pilot estimate.
+    """
     by_name = {c.spec.name: c for c in codecs}
-    for column in sorted(conditions.columns):
+    for column in sorted(conditions.columns & set(by_name)):
         atoms = [a for a in conditions.conditions if a.column == column]
         codec = by_name[column]
         text = " AND ".join(a.to_sql() for a in atoms)
@@ -140,7 +143,8 @@ def check_support(conditions: ConditionSet, codecs: Sequence[Codec]) -> None:
             value_ok = allow_value and lo_seen is not None and low <= high and low <= hi_seen and high >= lo_seen
             if value_ok and codec.discrete_:
                 value_ok = bool(np.any((codec.values_ >= low) & (codec.values_ <= high)))
-            if value_ok and codec.spec.kind == "integer" and math.floor(high) < math.ceil(low):
+            if (value_ok and codec.spec.kind == "integer" and math.isfinite(low) and math.isfinite(high)
+                    and math.floor(high) < math.ceil(low)):
                 value_ok = False
             if not value_ok and not (allow_null and has_null):
                 support = (f"[{_render(lo_seen, codec)}, {_render(hi_seen, codec)}]" if lo_seen is not None

@@ -2,11 +2,13 @@
 from __future__ import annotations
 
 from genesis_sql.errors import InvalidArgumentError
+from genesis_sql.models.arf import AdversarialRandomForest
 from genesis_sql.models.base import BaseSynthesizer, NotFittedError, check_is_fitted
 from genesis_sql.models.copula import GaussianCopula
 
 METHODS: dict[str, type[BaseSynthesizer]] = {
     GaussianCopula.method: GaussianCopula,
+    AdversarialRandomForest.method: AdversarialRandomForest,
 }
 
 

@@ -213,13 +213,13 @@ class NumericCodec(Codec):
         target = self.target_type
         mask = np.isnan(x) if self.null_fraction_ > 0 or self.values_.size == 0 else None
         if pa.types.is_floating(target):
-            return pa.array(x, mask=mask, type=pa.float64()).cast(target)
+            array = pa.array(x, mask=mask, type=pa.float64())
+            return array if target == pa.float64() else array.cast(target)
         ints = (np.where(mask, 0, x) if mask is not None else x).astype(np.int64)
         if pa.types.is_date32(target):
             return pa.array(ints.astype(np.int32), mask=mask, type=pa.int32()).cast(target)
-        if pa.types.is_timestamp(target):
-            return pa.array(ints, mask=mask, type=pa.int64()).cast(target)
-        return pa.array(ints, mask=mask, type=pa.int64()).cast(target)
+        array = pa.array(ints, mask=mask, type=pa.int64())
+        return array if target == pa.int64() else array.cast(target)
 
     def to_state(self) -> tuple[dict[str, Any], dict[str, np.ndarray]]:
         meta = {"null_fraction": self.null_fraction_, "discrete": self.discrete_, "step": self.step_,

@@ -73,9 +73,9 @@ class BaseSynthesizer:
         try:
             return self.draw_conditional(rows, key, conditions)
         except NotImplementedError:
-            from genesis_sql.conditions.sampling import reject_sample
+            from genesis_sql.conditions.sampling import GuidedConditionalSampler
 
-            return reject_sample(self, rows, key, conditions)
+            return GuidedConditionalSampler(self, "iterative").sample(rows, key, conditions)
 
     @property
     def output_schema(self) -> pa.Schema:

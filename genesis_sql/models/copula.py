@@ -13,10 +13,12 @@ from typing import Any
 
 import numpy as np
 import pyarrow as pa
-from scipy.special import ndtri
+from scipy.special import ndtr, ndtri
 
 from genesis_sql.models._columns import MAX_WORDS, CategoricalCodec, Codec, IdCodec, TextCodec, codec_for
+from genesis_sql.conditions.condition import ConditionSet
 from genesis_sql.models._decoder import BatchDecoder
+from genesis_sql.models._latent import LatentRegion, compile_region, propose_latent
 from genesis_sql.models._random import row_states, standard_normals, uniforms
 from genesis_sql.models.base import BaseSynthesizer, check_is_fitted
 from genesis_sql.schema import ColumnSpec
@@ -34,6 +36,34 @@ def _nearest_correlation(corr: np.ndarray) -> np.ndarray:
     fixed = (vectors * np.maximum(values, 1e-6)) @ vectors.T
     scale = np.sqrt(np.diag(fixed))
     return fixed / np.outer(scale, scale)
+
+
+# The weight bound is the largest weight of a pilot sample times this margin (capped at 1).
+_BOUND_MARGIN = 1.25
+_BOUND_PILOT = 4096
+_BOUND_KEY = 0xB0D
+
+
+class LatentProposal:
+    """Rows of a copula proposed inside a latent region, with their GHK acceptance flags."""
+
+    def __init__(self, model: GaussianCopula, region: LatentRegion) -> None:
+        self.model = model
+        self.region = region
+        self.is_empty = region.is_empty
+        first = region.intervals[0] if region.dims else None
+        self.first_mass = float(np.sum(ndtr(first[:, 1]) - ndtr(first[:, 0]))) if first is not None else 1.0
+        self.weight_bound = 1.0
+        if not self.is_empty and len(region.dims) > 1:
+            pilot = np.arange(_BOUND_PILOT, dtype=np.int64)
+            _, weights, _ = propose_latent(region, pilot, np.zeros(pilot.size, dtype=np.int64), _BOUND_KEY)
+            self.weight_bound = min(1.0, float(weights.max()) * _BOUND_MARGIN) or 1.0
+
+    def propose(self, rows: np.ndarray, attempts: np.ndarray, key: int) -> tuple[pa.Table, np.ndarray]:
+        """Candidate rows for ``rows`` at tries ``attempts``, and whether each is accepted by weight."""
+        scores, weights, accept_u = propose_latent(self.region, rows, attempts, key)
+        states = row_states(key, rows)
+        return self.model.decode(rows, attempts, key, states, scores), accept_u * self.weight_bound < weights
 
 
 class GaussianCopula(BaseSynthesizer):
@@ -114,7 +144,8 @@ class GaussianCopula(BaseSynthesizer):
                     latent[:, self.latent_.index(i)],
                     lambda retry, o=offset: uniforms(states, MAX_WORDS, attempts=attempts, offset=o + retry * MAX_WORDS)))
                 text_slot += 1
-        return pa.Table.from_arrays(arrays, schema=self.output_schema)
+        # Names rather than the schema: categories stay dictionary-encoded (cheap to make and to hand over).
+        return pa.Table.from_arrays(arrays, names=[c.name for c in self.columns_])
 
     @functools.cached_property
     def decoder(self) -> BatchDecoder:
@@ -127,6 +158,23 @@ class GaussianCopula(BaseSynthesizer):
         states = row_states(key, rows)
         normals = standard_normals(uniforms(states, len(self.latent_), attempts=attempts))
         return self.decode(rows, attempts, key, states, normals @ self.cholesky_.T)
+
+    def condition_proposal(self, conditions: ConditionSet) -> LatentProposal:
+        """A proposal of rows inside the condition's latent region (see genesis_sql.models._latent); cached."""
+        check_is_fitted(self)
+        cache = self.__dict__.setdefault("_proposals", {})
+        text = conditions.to_sql()
+        if text not in cache:
+            if len(cache) >= 64:
+                cache.pop(next(iter(cache)))
+            cache[text] = LatentProposal(self, compile_region(self.codecs_, self.latent_, self.correlation_,
+                                                              conditions))
+        return cache[text]
+
+    def draw_conditional(self, rows: np.ndarray, key: int, conditions: ConditionSet) -> pa.Table:
+        from genesis_sql.conditions.sampling import GuidedConditionalSampler
+
+        return GuidedConditionalSampler(self, "auto").sample(rows, key, conditions)
 
     def to_state(self) -> tuple[dict[str, Any], dict[str, np.ndarray]]:
         check_is_fitted(self)

@@ -9,6 +9,7 @@ DuckDB calls once per contiguous chunk; rows are seeded per row index, so chunki
 from __future__ import annotations
 
 import functools
+import logging
 import threading
 from collections.abc import Callable
 
@@ -21,7 +22,7 @@ from genesis_sql._db import cursor as open_cursor
 from genesis_sql._plan import cached_synthesizer, last_seed, peek_synthesizer, plan_generation
 from genesis_sql.catalog import drop_model, list_versions
 from genesis_sql.conditions import parse_condition
-from genesis_sql.errors import ModelNotFoundError
+from genesis_sql.errors import CatalogError, ModelNotFoundError
 from genesis_sql.models._columns import arrow_type
 from genesis_sql.models._random import derive_key
 from genesis_sql.schema import ColumnSpec, output_type
@@ -31,6 +32,7 @@ ROW_FUNCTION_PREFIX = "genesis_rows_"
 # them, because generating in bigger batches is several times cheaper per row.
 BLOCK_ROWS = 16_384
 _blocks = threading.local()
+log = logging.getLogger(__name__)
 
 
 def row_function_name(content_hash: str) -> str:
@@ -73,6 +75,9 @@ def register_model(con: duckdb.DuckDBPyConnection, content_hash: str, columns: l
     types = _arrow_types(columns)
 
     def block(seed_value: int, text: str, first: int, last: int) -> pa.StructArray:
+        return sample(seed_value, text, np.arange(first, last, dtype=np.int64))
+
+    def sample(seed_value: int, text: str, indices: np.ndarray) -> pa.StructArray:
         model = peek_synthesizer(content_hash)
         if model is None:
             cursor = open_cursor(source)
@@ -82,7 +87,7 @@ def register_model(con: duckdb.DuckDBPyConnection, content_hash: str, columns: l
                 cursor.close()
         conditions = _conditions(content_hash, text, spec_tuple)
         key = derive_key(content_hash, seed_value, text)
-        table = model.sample_rows(np.arange(first, last, dtype=np.int64), key=key, conditions=conditions)
+        table = model.sample_rows(indices, key=key, conditions=conditions)
         return pa.StructArray.from_arrays([table.column(i).combine_chunks() for i in range(table.num_columns)],
                                           names=names)
 
@@ -90,9 +95,13 @@ def register_model(con: duckdb.DuckDBPyConnection, content_hash: str, columns: l
         if len(index) == 0:
             return pa.StructArray.from_arrays([pa.array([], t) for t in types], names=names)
         seed_value, text, n = seed[0].as_py(), condition[0].as_py() or "", total[0].as_py()
-        first, last = index[0].as_py(), index[len(index) - 1].as_py()
+        indices = np.asarray(index.to_numpy(zero_copy_only=False), dtype=np.int64)
+        first, last = int(indices[0]), int(indices[-1])
         start = first - first % BLOCK_ROWS
-        if last - first + 1 != len(index) or last >= start + BLOCK_ROWS:
+        if last - first + 1 != indices.size or (indices.size > 1 and not np.all(np.diff(indices) == 1)):
+            # Not one ascending run of row indices: make exactly the rows asked for.
+            return sample(seed_value, text, indices)
+        if last >= start + BLOCK_ROWS:
             return block(seed_value, text, first, last + 1)
         end = min(start + BLOCK_ROWS, n)
         wanted = (seed_value, text, start, end)
@@ -178,5 +187,11 @@ def register(con: duckdb.DuckDBPyConnection) -> None:
     _create(con, "genesis_drop", _drop_sql(con), ["VARCHAR"], "VARCHAR")
     _create(con, "genesis_last_seed", lambda: last_seed(), [], "BIGINT")
     for name, version, content_hash in list_versions(con):
-        synthesizer = cached_synthesizer(con, name, version, content_hash)
+        try:
+            synthesizer = cached_synthesizer(con, name, version, content_hash)
+        except CatalogError as exc:
+            # One corrupt version must not lock the user out of the rest (nor out of genesis_drop): it
+            # fails when it is used, with the same message.
+            log.warning("not registering %s@%d: %s", name, version, exc)
+            continue
         register_model(con, content_hash, synthesizer.columns_)

@@ -1,0 +1,36 @@
+"""Rule: write each generator's pushed conjuncts into its ``condition :=`` argument (AND-ed with any given)."""
+from __future__ import annotations
+
+from sqlglot import exp
+
+from genesis_sql.sql.pushdown._state import Pushed, Rewrite
+
+
+def _condition_argument(call: exp.Anonymous) -> exp.PropertyEQ | None:
+    for arg in call.expressions:
+        if isinstance(arg, exp.PropertyEQ) and arg.this.name.lower() == "condition":
+            return arg
+    return None
+
+
+def push_conjuncts(rewrite: Rewrite) -> Rewrite:
+    """Rewrite the generator calls; the original WHERE stays, so results stay correct either way."""
+    for generator in rewrite.generators:
+        if not generator.pushed:
+            continue
+        parts = [p.sql(dialect="duckdb") for p in generator.pushed]
+        existing = _condition_argument(generator.call)
+        if existing is not None:
+            given = existing.expression
+            if not (isinstance(given, exp.Literal) and given.is_string):
+                continue
+            parts.insert(0, given.this)
+        condition = " AND ".join(f"({p})" for p in dict.fromkeys(parts))
+        literal = exp.Literal.string(condition)
+        if existing is not None:
+            existing.set("expression", literal)
+        else:
+            generator.call.append("expressions", exp.PropertyEQ(this=exp.to_identifier("condition"), expression=literal))
+    for source, text in rewrite.pushed_from:
+        rewrite.pushed.append(Pushed(source.generator.model, source.alias or source.generator.model, text))
+    return rewrite
