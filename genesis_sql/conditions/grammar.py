@@ -134,6 +134,7 @@ def _atom(node: exp.Expression) -> Condition | None:
         ok, value = _literal_value(inner.expression)
         if ok and isinstance(value, str) and not inner.args.get("escape"):
             op = ("ilike" if isinstance(inner, exp.ILike) else "like")
+            negated = negated != bool(inner.args.get("negate"))
             return Condition(inner.this.name, f"not_{op}" if negated else op, value)
         return None
     if negated:
@@ -174,6 +175,9 @@ def _check_value(spec: ColumnSpec, value: Any, condition: Condition) -> Any:
     if value is None:
         return value
     if isinstance(value, tuple):
+        checked = {_check_value(spec, v, condition) for v in value}
+        if condition.operator in ("in", "not_in"):  # order and repeats do not matter: one canonical list
+            return tuple(sorted(checked, key=lambda v: (type(v).__name__, v)))
         return tuple(_check_value(spec, v, condition) for v in value)
     is_number = isinstance(value, (int, float)) and not isinstance(value, bool)
     if condition.operator in ("like", "not_like", "ilike", "not_ilike"):
@@ -199,7 +203,7 @@ def _check_value(spec: ColumnSpec, value: Any, condition: Condition) -> Any:
                                      f"not {value!r}.") from exc
             return parsed.date() if spec.sql_type.upper() == "DATE" and len(value) <= 10 else parsed
         raise ConditionError(f"Column {spec.name!r} is a date/time: use an ISO date such as '2001-02-03', not {value!r}.")
-    if spec.kind == "categorical" and spec.sql_type.upper() not in ("VARCHAR", "UUID"):
+    if spec.kind in ("categorical", "id") and spec.sql_type.upper() not in ("VARCHAR", "UUID"):
         if is_number:
             return value
         raise ConditionError(f"Column {spec.name!r} holds numbers ({spec.sql_type}): compare it with a number, "

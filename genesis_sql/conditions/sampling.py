@@ -188,10 +188,12 @@ def _cached_feasibility(model_id: int, model: BaseSynthesizer, text: str, condit
         raise InfeasibleConditionError(f"Condition {conditions.to_sql()} cannot be met by this model: "
                                        "its allowed values have no probability mass.")
     rows = np.arange(PILOT_ROWS, dtype=np.int64)
-    candidates, accepted = proposal.propose(rows, np.zeros(PILOT_ROWS, dtype=np.int64), _PILOT_KEY)
-    hits = accepted & proposal.region.residual.mask(candidates)
-    mass = proposal.first_mass
-    p = mass * float(hits.mean())
-    upper = mass * min(1.0, (hits.sum() + 3.0) / PILOT_ROWS)
-    acceptance = float(hits.mean()) if hits.any() else min(1.0, 3.0 / PILOT_ROWS)
+    candidates, weights, accepted = proposal.propose_weighted(rows, np.zeros(PILOT_ROWS, dtype=np.int64), _PILOT_KEY)
+    holds = proposal.region.residual.mask(candidates)
+    # P(condition) = P(first constrained set) * E[weight * residual holds] under the proposal.
+    p = proposal.first_mass * float(np.mean(weights * holds))
+    seen = int(holds.sum())
+    upper = p if seen >= 30 else proposal.first_mass * min(1.0, float(np.mean(weights * holds)) + 3.0 / PILOT_ROWS)
+    kept = accepted & holds
+    acceptance = float(kept.mean()) if kept.any() else min(1.0, 3.0 / PILOT_ROWS)
     return Feasibility(p, upper, acceptance)

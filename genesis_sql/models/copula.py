@@ -59,11 +59,18 @@ class LatentProposal:
             _, weights, _ = propose_latent(region, pilot, np.zeros(pilot.size, dtype=np.int64), _BOUND_KEY)
             self.weight_bound = min(1.0, float(weights.max()) * _BOUND_MARGIN) or 1.0
 
-    def propose(self, rows: np.ndarray, attempts: np.ndarray, key: int) -> tuple[pa.Table, np.ndarray]:
-        """Candidate rows for ``rows`` at tries ``attempts``, and whether each is accepted by weight."""
+    def propose_weighted(self, rows: np.ndarray, attempts: np.ndarray, key: int
+                         ) -> tuple[pa.Table, np.ndarray, np.ndarray]:
+        """Candidate rows for ``rows`` at tries ``attempts``, their GHK weights, and whether each is accepted."""
         scores, weights, accept_u = propose_latent(self.region, rows, attempts, key)
         states = row_states(key, rows)
-        return self.model.decode(rows, attempts, key, states, scores), accept_u * self.weight_bound < weights
+        table = self.model.decode(rows, attempts, key, states, scores)
+        return table, weights, accept_u * self.weight_bound < weights
+
+    def propose(self, rows: np.ndarray, attempts: np.ndarray, key: int) -> tuple[pa.Table, np.ndarray]:
+        """Candidate rows for ``rows`` at tries ``attempts``, and whether each is accepted by weight."""
+        table, _, accepted = self.propose_weighted(rows, attempts, key)
+        return table, accepted
 
 
 class GaussianCopula(BaseSynthesizer):
@@ -83,6 +90,9 @@ class GaussianCopula(BaseSynthesizer):
         self.random_state = random_state
 
     def fit(self, data: pa.Table, columns: list[ColumnSpec]) -> GaussianCopula:
+        # Forget what was built from an earlier fit (the decoder and condition proposals are cached).
+        self.__dict__.pop("decoder", None)
+        self.__dict__.pop("_proposals", None)
         rng = np.random.default_rng(self.random_state)
         codecs = [codec_for(spec).fit(data.column(spec.name), rng) for spec in columns]
         latent = [i for i, c in enumerate(codecs) if c.latent]

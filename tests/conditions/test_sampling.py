@@ -1,0 +1,106 @@
+"""Conditional samplers: feasibility from the model, rare and infeasible conditions, faithful conditionals."""
+from __future__ import annotations
+
+import re
+
+import duckdb
+import numpy as np
+import pyarrow as pa
+import pytest
+from scipy.stats import ks_2samp
+
+import genesis_sql
+from genesis_sql.conditions import parse_condition
+from genesis_sql.conditions.sampling import ConditionalSampler, GuidedConditionalSampler
+from genesis_sql.errors import InfeasibleConditionError, RareConditionError
+from genesis_sql.models import GaussianCopula
+from genesis_sql.schema import detect_schema
+
+from tests.conftest import read_csv_sql
+
+
+@pytest.fixture(scope="module")
+def diamonds():
+    """The full real diamonds table and a copula fitted on it."""
+    rel = duckdb.sql(read_csv_sql("diamonds"))
+    table = rel.to_arrow_table()
+    types = {name: str(t) for name, t in zip(rel.columns, rel.types)}
+    return table, GaussianCopula(random_state=0).fit(table, detect_schema(table, types))
+
+
+def conditions(model, text):
+    return parse_condition(text, model.columns_)
+
+
+def test_feasibility_is_computed_from_the_model(diamonds) -> None:
+    table, model = diamonds
+    cs = conditions(model, "carat > 2")
+    estimate = GuidedConditionalSampler(model).estimate_feasibility(cs).probability
+    drawn = model.sample_rows(np.arange(200_000), key=11)
+    frequency = cs.mask(drawn).mean()
+    assert estimate == pytest.approx(frequency, rel=0.1)
+    assert ConditionalSampler(model).estimate_feasibility(cs).probability == pytest.approx(frequency, rel=0.3)
+
+
+def test_rare_conditions_cost_no_more_tries(diamonds) -> None:
+    """A one-column condition of probability ~1e-4 is proposed inside its region: nearly every try is kept."""
+    _, model = diamonds
+    cs = conditions(model, "carat > 3.2")
+    feasibility = GuidedConditionalSampler(model).estimate_feasibility(cs)
+    assert 1e-6 < feasibility.probability < 1e-3
+    assert feasibility.acceptance > 0.8
+    rows = GuidedConditionalSampler(model).sample(np.arange(2000), 3, cs)
+    assert rows.num_rows == 2000 and cs.mask(rows).all()
+
+
+def test_too_rare_raises_with_the_probability(diamonds) -> None:
+    _, model = diamonds
+    cs = conditions(model, "carat > 4.9 AND cut = 'Fair' AND color = 'D'")
+    with pytest.raises(RareConditionError, match=r"estimated probability .*e-\d\d"):
+        GuidedConditionalSampler(model).estimate_feasibility(cs).check(cs)
+
+
+@pytest.mark.parametrize(("condition", "message"), [
+    ("carat > 500", "column 'carat' was [0.2, 5.01] in training; never NULL"),
+    ("carat > 3 AND carat < 1", "cannot be met"),
+    ("cut = 'Idea'", "Closest: 'Ideal'"),
+    ("price IS NULL", "never NULL"),
+])
+def test_infeasible_conditions_name_the_support(models_con, condition: str, message: str) -> None:
+    with pytest.raises(InfeasibleConditionError, match=re.escape(message)):
+        genesis_sql.generate(models_con, "diamonds", 10, conditions=condition)
+
+
+def test_strategies_agree_on_the_distribution(diamonds) -> None:
+    """Importance sampling in the latent space gives what plain rejection gives (per-column KS)."""
+    _, model = diamonds
+    cs = conditions(model, "carat > 1.5 AND cut IN ('Ideal', 'Premium')")
+    rows = np.arange(6000)
+    guided = GuidedConditionalSampler(model, "importance").sample(rows, 21, cs)
+    plain = GuidedConditionalSampler(model, "iterative").sample(rows, 22, cs)
+    for name in ("price", "carat", "depth", "x"):
+        a, b = (t.column(name).to_numpy() for t in (guided, plain))
+        assert ks_2samp(a, b).statistic < 0.05, name
+    for name in ("cut", "color", "clarity"):
+        a, b = (pa.chunked_array(t.column(name)).cast(pa.string()).to_pylist() for t in (guided, plain))
+        cats = set(a) | set(b)
+        tv = 0.5 * sum(abs(a.count(c) / len(a) - b.count(c) / len(b)) for c in cats)
+        assert tv < 0.05, name
+
+
+def test_conditional_rows_do_not_depend_on_batching(models_con) -> None:
+    whole = genesis_sql.generate(models_con, "diamonds", 3000, seed=9, conditions="price > 10000 AND color = 'E'")
+    sql = models_con.sql("SELECT * FROM genesis_generate('diamonds', 3000, seed := 9, "
+                         "condition := 'color = ''E'' AND price > 10000')").to_arrow_table()
+    assert whole.equals(sql.cast(whole.schema))
+    prefix = genesis_sql.generate(models_con, "diamonds", 100, seed=9, conditions="price > 10000 AND color = 'E'")
+    assert prefix.equals(whole.slice(0, 100))
+
+
+def test_faithful_conditional_price_given_carat(diamonds) -> None:
+    """The price of generated diamonds with carat > 2 follows the real price among real ones (KS < 0.1)."""
+    table, model = diamonds
+    cs = conditions(model, "carat > 2")
+    generated = model.sample_rows(np.arange(20_000), key=5, conditions=cs)
+    real = cs.apply(table)
+    assert ks_2samp(generated.column("price").to_numpy(), real.column("price").to_numpy()).statistic < 0.1
