@@ -78,7 +78,7 @@ def first_accepted(propose: Proposal, rows: np.ndarray, conditions: ConditionSet
     rate = max(acceptance, 1e-9)
     while pending.size:
         # Few rows left: try generously, since each round has a fixed cost.
-        wanted = 1.2 / rate if pending.size > 256 else 5.0 / rate
+        wanted = 1.0 / rate if pending.size > 256 else 5.0 / rate
         tries = int(min(max(round(wanted), 1), max(MAX_CANDIDATES_PER_ROUND // pending.size, 1)))
         owner = np.repeat(pending, tries)
         attempt = np.repeat(next_try[pending], tries) + np.tile(np.arange(tries), pending.size)
@@ -91,7 +91,9 @@ def first_accepted(propose: Proposal, rows: np.ndarray, conditions: ConditionSet
             pieces.append(candidates.take(pa.array(hits[first_pos])))
             owners.append(first_owner)
         next_try[pending] += tries
-        pending = np.setdiff1d(pending, first_owner, assume_unique=True)
+        done = np.zeros(rows.size, dtype=bool)
+        done[first_owner] = True
+        pending = pending[~done[pending]]
         if pending.size and next_try[pending].min() >= max_tries:
             raise RareConditionError(
                 f"Condition {conditions.to_sql()} was met by no row in {max_tries:,} tries (acceptance "

@@ -200,25 +200,33 @@ def compile_region(codecs: list[Codec], latent: list[int], correlation: np.ndarr
 
 
 def _truncated(u: np.ndarray, low: np.ndarray, high: np.ndarray) -> np.ndarray:
-    """Standard normals truncated to [low, high] per row, by inversion (stable in both tails)."""
-    upper_tail = low > 0
-    out = np.empty_like(u)
-    lo, hi, uu = low[upper_tail], high[upper_tail], u[upper_tail]
-    s_lo, s_hi = ndtr(-lo), ndtr(-hi)
-    out[upper_tail] = -ndtri(s_lo - uu * (s_lo - s_hi))
-    lower = ~upper_tail
-    lo, hi, uu = low[lower], high[lower], u[lower]
-    c_lo, c_hi = ndtr(lo), ndtr(hi)
-    out[lower] = ndtri(c_lo + uu * (c_hi - c_lo))
-    return np.clip(out, low, high)
+    """Standard normals truncated to [low, high] per row, by inversion (stable in both tails).
+
+    Intervals above zero are mirrored below it, where the normal CDF keeps its precision.
+    """
+    mirror = low > 0
+    a = np.where(mirror, -high, low)
+    b = np.where(mirror, -low, high)
+    c_a, c_b = ndtr(a), ndtr(b)
+    inner = ndtri(c_a + np.where(mirror, 1.0 - u, u) * (c_b - c_a))
+    return np.clip(np.where(mirror, -inner, inner), low, high)
+
+
+def _masses(low: np.ndarray, high: np.ndarray) -> np.ndarray:
+    """Normal probability of [low, high], elementwise, computed on the side of zero where it is precise."""
+    mirror = low > 0
+    return np.maximum(np.abs(ndtr(np.where(mirror, -low, high)) - ndtr(np.where(mirror, -high, low))), 0.0)
 
 
 def _union_sample(u: np.ndarray, mean: np.ndarray, scale: float, intervals: Intervals) -> tuple[np.ndarray, np.ndarray]:
     """Draw e with mean + scale * e in the union of ``intervals``; returns (e, allowed mass per row)."""
+    if intervals.shape[0] == 1:
+        low = (intervals[0, 0] - mean) / scale
+        high = (intervals[0, 1] - mean) / scale
+        return _truncated(u, low, high), _masses(low, high)
     low = (intervals[:, 0][None, :] - mean[:, None]) / scale
     high = (intervals[:, 1][None, :] - mean[:, None]) / scale
-    mass = np.where(low > 0, ndtr(-low) - ndtr(-high), ndtr(high) - ndtr(low))
-    mass = np.maximum(mass, 0.0)
+    mass = _masses(low, high)
     total = mass.sum(axis=1)
     cumulative = np.cumsum(mass, axis=1)
     target = u * total

@@ -39,7 +39,7 @@ def _nearest_correlation(corr: np.ndarray) -> np.ndarray:
 
 
 # The weight bound is the largest weight of a pilot sample times this margin (capped at 1).
-_BOUND_MARGIN = 1.25
+_BOUND_MARGIN = 1.05
 _BOUND_PILOT = 4096
 _BOUND_KEY = 0xB0D
 
