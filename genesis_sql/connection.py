@@ -8,6 +8,7 @@ import duckdb
 
 from genesis_sql._db import connect_with_retry
 from genesis_sql._install import install
+from genesis_sql._materialise import record_materialised
 from genesis_sql.catalog import parse_model_ref
 from genesis_sql.errors import GenesisError
 from genesis_sql.schema import ColumnSpec
@@ -50,18 +51,23 @@ class GenesisConnection:
         """The rewritten SQL, the ConditionSet pushed into each generator, and what was not pushed and why."""
         return self.rewrite(query).explain()
 
-    def sql(self, query: str, *args: Any, **kwargs: Any) -> duckdb.DuckDBPyRelation:
-        """Like ``DuckDBPyConnection.sql``, with pushdown."""
-        return self._con.sql(self.rewrite(query).sql, *args, **kwargs)
+    def sql(self, query: str, *args: Any, **kwargs: Any) -> duckdb.DuckDBPyRelation | None:
+        """Like ``DuckDBPyConnection.sql``, with pushdown (and lineage for COPY / CREATE TABLE AS)."""
+        plan = self.rewrite(query)
+        relation = self._con.sql(plan.sql, *args, **kwargs)
+        record_materialised(self._con, plan.expression)
+        return relation
 
     query = sql
 
     def execute(self, query: str, parameters: Any = None) -> GenesisConnection:
         """Like ``DuckDBPyConnection.execute``, with pushdown; returns this connection for fetching."""
+        plan = self.rewrite(query)
         if parameters is None:
-            self._con.execute(self.rewrite(query).sql)
+            self._con.execute(plan.sql)
         else:
-            self._con.execute(self.rewrite(query).sql, parameters)
+            self._con.execute(plan.sql, parameters)
+        record_materialised(self._con, plan.expression)
         return self
 
     def cursor(self) -> GenesisConnection:
