@@ -10,7 +10,8 @@ import importlib
 
 import duckdb
 
-from genesis_sql.catalog import apply_migrations, sql_dir
+from genesis_sql.catalog import apply_migrations, pending_migrations, sql_dir
+from genesis_sql.errors import CatalogError
 
 REGISTRARS: tuple[str, ...] = (
     "genesis_sql.sql.functions",
@@ -22,11 +23,23 @@ REGISTRARS: tuple[str, ...] = (
 def install(con: duckdb.DuckDBPyConnection) -> duckdb.DuckDBPyConnection:
     """Make ``con`` a genesis connection: migrate the catalog, register functions, macros and views.
 
-    Idempotent: a second call changes nothing. Returns ``con`` for chaining.
+    Idempotent: a second call changes nothing. Returns ``con`` for chaining. On a database opened
+    read-only, the catalog, macros and views must already be there (from one writable install); only
+    the Python functions are registered.
     """
-    apply_migrations(con)
+    read_only = con.execute(
+        "SELECT readonly FROM duckdb_databases() WHERE database_name = current_database()").fetchall()[0][0]
+    if read_only:
+        waiting = pending_migrations(con)
+        if waiting:
+            raise CatalogError(
+                f"This read-only database lacks genesis catalog migrations {waiting}; open it writable once "
+                "and call genesis_sql.install(con), then read-only connections work.")
+    else:
+        apply_migrations(con)
     for module in REGISTRARS:
         importlib.import_module(module).register(con)
-    for path in sorted(sql_dir("udfs").glob("*.sql")):
-        con.execute(path.read_text(encoding="utf-8"))
+    if not read_only:
+        for path in sorted(sql_dir("udfs").glob("*.sql")):
+            con.execute(path.read_text(encoding="utf-8"))
     return con

@@ -51,6 +51,14 @@ def _table_exists(con: duckdb.DuckDBPyConnection, schema: str, table: str) -> bo
     return rows[0][0] > 0
 
 
+def pending_migrations(con: duckdb.DuckDBPyConnection) -> list[int]:
+    """Numbers of the shipped migrations not yet applied to this database."""
+    applied: set[int] = set()
+    if _table_exists(con, "genesis", "schema_migrations"):
+        applied = {row[0] for row in con.execute("SELECT version FROM genesis.schema_migrations").fetchall()}
+    return [number for number, _, _ in _migration_files() if number not in applied]
+
+
 def apply_migrations(con: duckdb.DuckDBPyConnection) -> list[int]:
     """Bring the catalog up to date; returns the versions applied now (none when already current).
 
@@ -62,12 +70,10 @@ def apply_migrations(con: duckdb.DuckDBPyConnection) -> list[int]:
             "This database's catalog is named 'genesis' (from a file named genesis.duckdb), which makes the "
             "schema genesis.* ambiguous in DuckDB. Open it with genesis_sql.connect(path), which attaches it "
             "under another name, or use another file name.")
-    applied: set[int] = set()
-    if _table_exists(con, "genesis", "schema_migrations"):
-        applied = {row[0] for row in con.execute("SELECT version FROM genesis.schema_migrations").fetchall()}
+    waiting = set(pending_migrations(con))
     done = []
     for number, name, path in _migration_files():
-        if number in applied:
+        if number not in waiting:
             continue
         text = path.read_text(encoding="utf-8")
         checksum = hashlib.sha256(text.encode()).hexdigest()
