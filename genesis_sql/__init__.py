@@ -15,6 +15,7 @@ from genesis_sql.api import FitSummary, fit, generate, generate_stream, plan
 from genesis_sql.conditions import Condition, ConditionBuilder, ConditionSet
 from genesis_sql.connection import GenesisConnection, connect
 from genesis_sql.errors import GenesisError
+from genesis_sql.quality import evaluate
 
 __version__ = "0.1.0"
 
@@ -26,6 +27,7 @@ __all__ = [
     "GenesisConnection",
     "GenesisError",
     "connect",
+    "evaluate",
     "fit",
     "generate",
     "generate_stream",

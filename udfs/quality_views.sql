@@ -89,6 +89,7 @@ SELECT
     r.model_version,
     p.position,
     p.metric,
+    p.column_1 AS column_name,
     p.value,
     p.available,
     p.detail ->> 'reason' AS reason,

@@ -110,6 +110,9 @@ def evaluate(con: duckdb.DuckDBPyConnection, model: str, real_sql: str, *, n: in
     if holdout_sql is not None:
         holdout = _query(con, holdout_sql, "holdout query")
         check_columns(holdout, columns, "the holdout query")
+        if holdout.num_rows == 0:
+            raise EvaluationError("The holdout query returned no rows; pass real rows the model never saw, "
+                                  "or leave holdout_sql out.")
         train = _training_rows(con, real_sql, holdout_sql, names)
         if train.num_rows == 0:
             raise EvaluationError("Every real row is also a holdout row, so no training rows are left to compare "

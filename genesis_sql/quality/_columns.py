@@ -1,7 +1,7 @@
 """Turn the Arrow tables of one evaluation into the numpy arrays the metrics work on.
 
 A column is either *continuous* (numeric, integer and datetime kinds: float64 values, NaN for NULL;
-dates and timestamps as their integer Arrow value) or *discrete* (categorical and boolean kinds: int64
+dates and timestamps as microseconds since the epoch) or *discrete* (categorical and boolean kinds: int64
 codes shared by every table, -1 for NULL). Identifier and free-text columns take part in no fidelity
 metric, as in SDMetrics, and are left out here.
 """
@@ -29,7 +29,7 @@ class EncodedColumn:
         sides: Values per table (``"real"``, ``"synthetic"``, ...): float64 with NaN (continuous)
             or int64 codes with -1 for NULL (discrete).
         labels: For a discrete column, the value of each code; empty for a continuous one.
-        unit: For a datetime column, the numpy unit of its values (``"D"``, ``"us"`` ...).
+        unit: For a datetime column, the numpy unit of its values (``"us"``).
     """
 
     name: str
@@ -56,20 +56,15 @@ class EncodedColumn:
         return self.sides[side][~self.is_null(side)]
 
 
-def _unit(arrow_type: pa.DataType) -> str | None:
-    if pa.types.is_date32(arrow_type):
-        return "D"
-    if pa.types.is_date64(arrow_type):
-        return "ms"
-    if pa.types.is_timestamp(arrow_type):
-        return arrow_type.unit
-    return None
+# Dates and timestamps of any unit become microseconds since the epoch, so that a DATE real column and
+# a TIMESTAMP synthetic one (or seconds against microseconds) compare on one scale.
+TIME_UNIT = "us"
 
 
 def _to_float(values: pa.ChunkedArray) -> np.ndarray:
-    if pa.types.is_temporal(values.type):
-        width = pa.int32() if pa.types.is_date32(values.type) else pa.int64()
-        values = pc.cast(values, width)
+    if pa.types.is_date(values.type) or pa.types.is_timestamp(values.type):
+        zone = values.type.tz if pa.types.is_timestamp(values.type) else None
+        values = pc.cast(pc.cast(values, pa.timestamp(TIME_UNIT, tz=zone)), pa.int64())
     return pc.cast(values, pa.float64()).to_numpy().astype(np.float64, copy=False)
 
 
@@ -120,5 +115,5 @@ def encode_columns(tables: Mapping[str, pa.Table], columns: list[dict[str, Any]]
             continue
         by_table = dict(zip(distinct, values))
         sides = {role: by_table[id(table)] for role, table in tables.items()}
-        encoded.append(EncodedColumn(name, kind, sides, labels, _unit(arrays[0].type) if kind == "datetime" else None))
+        encoded.append(EncodedColumn(name, kind, sides, labels, TIME_UNIT if kind == "datetime" else None))
     return encoded

@@ -6,7 +6,8 @@ zero range any difference counts 1), for a discrete column 0 when equal and 1 ot
 equal (0), a NULL against a value differs (1). This is SDMetrics' ``calculate_dcr`` distance.
 
 Rows are compared in blocks of about :data:`BLOCK_CELLS` distances (float32, reused buffers), so
-memory stays bounded; one pass gives the nearest rows in both directions.
+memory stays bounded; one pass gives the nearest rows in both directions. Matches of discrete columns
+with few categories are counted by a matrix product of one-hot rows, the rest column by column.
 """
 from __future__ import annotations
 
@@ -14,10 +15,13 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 
 import numpy as np
+from threadpoolctl import threadpool_limits
 
 from genesis_sql.quality._columns import EncodedColumn
 
 BLOCK_CELLS = 2_000_000
+# Discrete columns with fewer categories than this are compared through one-hot matrix products.
+ONE_HOT_MAX = 256
 
 
 @dataclass(frozen=True)
@@ -44,43 +48,55 @@ def column_ranges(columns: Sequence[EncodedColumn], side: str, rows: np.ndarray)
     return np.array(ranges)
 
 
-def _prepare(columns: Sequence[EncodedColumn], ranges: np.ndarray, side: str, rows: np.ndarray) -> list[np.ndarray]:
-    """Per column: continuous values scaled by their range (float32), or codes."""
-    prepared, continuous = [], 0
+def _is_narrow(column: EncodedColumn) -> bool:
+    return not column.is_continuous and len(column.labels) < ONE_HOT_MAX
+
+
+def _prepare(columns: Sequence[EncodedColumn], ranges: np.ndarray, side: str,
+             rows: np.ndarray) -> tuple[list[np.ndarray], np.ndarray]:
+    """Values compared one column at a time (continuous ones scaled by their range, wide discrete codes),
+    and the one-hot matrix of the narrow discrete columns."""
+    elementwise, one_hot, continuous = [], [], 0
     for column in columns:
         values = column[side][rows]
         if column.is_continuous:
             span = ranges[continuous]
             continuous += 1
-            prepared.append((values / span if span > 0 else values).astype(np.float32))
+            elementwise.append((values / span if span > 0 else values).astype(np.float32))
+        elif _is_narrow(column):
+            block = np.zeros((rows.size, len(column.labels) + 1), dtype=np.float32)
+            block[np.arange(rows.size), values + 1] = 1.0  # NULL (-1) is category 0
+            one_hot.append(block)
         else:
-            prepared.append(values)
-    return prepared
+            elementwise.append(values)
+    return elementwise, (np.hstack(one_hot) if one_hot else np.zeros((rows.size, 0), dtype=np.float32))
 
 
-def _block(columns: Sequence[EncodedColumn], ranges: np.ndarray, a: list[np.ndarray], b: list[np.ndarray],
-           total: np.ndarray, buffer: np.ndarray, same: np.ndarray) -> None:
-    total[:] = 0.0
-    continuous = 0
-    for column, q, r in zip(columns, a, b):
-        if column.is_continuous:
-            span = ranges[continuous]
-            continuous += 1
-            np.subtract(q[:, None], r[None, :], out=buffer)
-            np.abs(buffer, out=buffer)
-            if span > 0:
-                np.minimum(buffer, 1.0, out=buffer)
-            else:
-                np.greater(buffer, 0.0, out=buffer, casting="unsafe")
-            q_null, r_null = np.isnan(q), np.isnan(r)
-            if q_null.any() or r_null.any():
-                buffer[q_null[:, None] | r_null[None, :]] = 1.0
-                buffer[q_null[:, None] & r_null[None, :]] = 0.0
-            total += buffer
-        else:
+def _block(spans: Sequence[float | None], narrow: int, a: tuple[list[np.ndarray], np.ndarray],
+           b: tuple[list[np.ndarray], np.ndarray], total: np.ndarray, buffer: np.ndarray, same: np.ndarray) -> None:
+    """Fill ``total`` with the summed per-column differences of rows ``a`` against rows ``b``."""
+    if narrow:
+        # Equal categories of the narrow columns, counted by one matrix product of their one-hot rows.
+        np.matmul(a[1], b[1].T, out=total)
+        np.subtract(narrow, total, out=total)
+    else:
+        total[:] = 0.0
+    for span, q, r in zip(spans, a[0], b[0]):
+        if span is None:
             np.not_equal(q[:, None], r[None, :], out=same)
             total += same
-    total /= max(len(columns), 1)
+            continue
+        np.subtract(q[:, None], r[None, :], out=buffer)
+        np.abs(buffer, out=buffer)
+        if span > 0:
+            np.minimum(buffer, 1.0, out=buffer)
+        else:
+            np.greater(buffer, 0.0, out=buffer, casting="unsafe")
+        q_null, r_null = np.isnan(q), np.isnan(r)
+        if q_null.any() or r_null.any():
+            buffer[q_null[:, None] | r_null[None, :]] = 1.0
+            buffer[q_null[:, None] & r_null[None, :]] = 0.0
+        total += buffer
 
 
 def nearest(columns: Sequence[EncodedColumn], ranges: np.ndarray, a: tuple[str, np.ndarray],
@@ -99,6 +115,9 @@ def nearest(columns: Sequence[EncodedColumn], ranges: np.ndarray, a: tuple[str, 
     """
     (a_side, a_rows), (b_side, b_rows) = a, b
     k = min(k, b_rows.size)
+    continuous = iter(ranges)
+    spans = [next(continuous) if c.is_continuous else None for c in columns if not _is_narrow(c)]
+    narrow = sum(_is_narrow(c) for c in columns)
     b_values = _prepare(columns, ranges, b_side, b_rows)
     block = max(1, BLOCK_CELLS // max(b_rows.size, 1))
     total = np.empty((block, b_rows.size), dtype=np.float32)
@@ -109,9 +128,11 @@ def nearest(columns: Sequence[EncodedColumn], ranges: np.ndarray, a: tuple[str, 
     for start in range(0, a_rows.size, block):
         chunk = a_rows[start:start + block]
         rows = chunk.size
-        _block(columns, ranges, _prepare(columns, ranges, a_side, chunk), b_values,
-               total[:rows], buffer[:rows], same[:rows])
+        with threadpool_limits(limits=1):  # block-sized products: one BLAS thread, no stalls when busy
+            _block(spans, narrow, _prepare(columns, ranges, a_side, chunk), b_values,
+                   total[:rows], buffer[:rows], same[:rows])
         distances = total[:rows]
+        distances /= max(len(columns), 1)
         smallest = np.partition(distances, k - 1, axis=1)[:, :k] if k < distances.shape[1] else distances
         a_to_b[start:start + rows] = np.sort(smallest, axis=1)[:, :k]
         np.minimum(b_to_a, distances.min(axis=0), out=b_to_a)

@@ -27,7 +27,7 @@ def _shares(counts: np.ndarray) -> list[float]:
 def _edges_as_json(edges: np.ndarray, unit: str | None) -> list[Any]:
     if unit is None:
         return [float(e) for e in edges]
-    return [str(np.datetime64(int(round(e)), unit)) for e in edges]
+    return [str(np.datetime64(int(round(e)), unit).astype("datetime64[s]")) for e in edges]
 
 
 def histogram(column: EncodedColumn) -> dict[str, Any]:

@@ -33,6 +33,8 @@ from genesis_sql.quality.results import (
 from genesis_sql.quality.sampling import MODEL_ROWS, PRIVACY_ROWS, PROJECTION_POINTS, SAMPLE_ROWS, sample_table
 from genesis_sql.quality.utility import ml_efficacy
 
+# Columns whose values genesis never copies (DESIGN.md "Privacy defaults"); each gets a copied-value rate.
+IDENTIFIER_KINDS = frozenset({"id", "text"})
 # Real rows kept out of the TRTR model to test both models on, when there is no holdout.
 TEST_SHARE = 0.3
 # A utility figure needs at least this many labelled rows to train on and to test on.
@@ -166,6 +168,7 @@ class QualityEvaluator:
         metrics.extend(privacy_metrics(
             encoded, synthetic=samples["synthetic"], train=train, holdout=samples.get("holdout"),
             rows={side: np.arange(min(PRIVACY_ROWS, t.num_rows)) for side, t in samples.items()},
+            identifiers=[c["name"] for c in columns if c["kind"] in IDENTIFIER_KINDS],
         ))
         scores = self._scores(metrics)
         overall = _mean([scores["column_shapes"], scores["column_pair_trends"]])
@@ -174,7 +177,8 @@ class QualityEvaluator:
 
     def _model_metrics(self, encoded: list[EncodedColumn], samples: dict[str, pa.Table]) -> list[MetricResult]:
         model_rows = {side: np.arange(min(MODEL_ROWS, t.num_rows)) for side, t in samples.items()}
-        real_x, synthetic_x = feature_matrices(encoded, ("real", "synthetic"), (model_rows["real"], model_rows["synthetic"]))
+        real_x, synthetic_x = feature_matrices(encoded, ("real", "synthetic"),
+                                               (model_rows["real"], model_rows["synthetic"]))
         detection = detection_score(real_x, synthetic_x, seed=self.seed)
         results = [MetricResult.of(DETECTION, "logistic_detection", detection.score,
                                    reason="too few rows or no comparable column to train a classifier",
@@ -219,10 +223,11 @@ class QualityEvaluator:
 
         copies, holdout_copies = value(PRIVACY, "exact_copy_rate"), value(PRIVACY, "holdout_copy_rate")
         ratio = value(PRIVACY, "dcr_ratio")
+        copied_values = [m.value for m in metrics if m.metric == "copied_value_rate" and m.available]
         passed = None
         if copies is not None and holdout_copies is not None and ratio is not None:
-            # DESIGN.md "Privacy defaults".
-            passed = copies <= max(0.02, 2 * holdout_copies) and ratio >= 0.5
+            # DESIGN.md "Privacy defaults": few exact copies, no near-copies, no copied identifiers or text.
+            passed = copies <= max(0.02, 2 * holdout_copies) and ratio >= 0.5 and not any(copied_values)
         return {
             "column_shapes": fidelity.column_shapes_score(metrics),
             "column_pair_trends": fidelity.column_pair_trends_score(metrics),

@@ -33,8 +33,8 @@ def scores_figure(run: RunData) -> Figure:
         "data": [{"type": "bar", "orientation": "h", "y": [SCORE_NAMES[k] for k in names],
                   "x": [run.summary[k] for k in names], "marker": {"color": REAL_COLOR},
                   "text": [f"{run.summary[k]:.3f}" for k in names], "textposition": "auto"}],
-        "layout": _layout("Quality scores (1.0 = indistinguishable from real)",
-                          xaxis={"range": [0, 1]}, yaxis={"autorange": "reversed"}),
+        "layout": _layout("Quality scores (1.0 = indistinguishable from real)", xaxis={"range": [0, 1]},
+                          yaxis={"autorange": "reversed"}, margin={"l": 170, "r": 20, "t": 50, "b": 40}),
     }
 
 
@@ -83,16 +83,17 @@ def association_matrices(run: RunData) -> tuple[list[str], list[list[float | Non
 def correlation_figures(run: RunData) -> list[Figure]:
     """Heatmaps of the real and synthetic pair statistics, and of their difference."""
     names, real, synthetic = association_matrices(run)
-    difference = [[None if a is None or b is None else b - a for a, b in zip(ra, rs)] for ra, rs in zip(real, synthetic)]
+    difference = [[None if a is None or b is None else b - a for a, b in zip(real_row, synthetic_row)]
+                  for real_row, synthetic_row in zip(real, synthetic)]
     hover = "%{y} × %{x}: %{z:.3f}<extra></extra>"
 
-    def heatmap(title: str, z: list[list[float | None]], scale: str, low: float) -> Figure:
-        return {"data": [{"type": "heatmap", "x": names, "y": names, "z": z, "zmin": low, "zmax": 1,
-                          "colorscale": scale, "hovertemplate": hover}],
+    def heatmap(title: str, z: list[list[float | None]]) -> Figure:
+        # Reversed so that +1 is blue and -1 red, as matplotlib's RdBu draws them in the PDF.
+        return {"data": [{"type": "heatmap", "x": names, "y": names, "z": z, "zmin": -1, "zmax": 1,
+                          "colorscale": "RdBu", "reversescale": True, "hovertemplate": hover}],
                 "layout": _layout(title, height=420, yaxis={"autorange": "reversed"}, margin={"l": 90, "b": 90})}
 
-    return [heatmap("Real", real, "RdBu", -1), heatmap("Synthetic", synthetic, "RdBu", -1),
-            heatmap("Synthetic − real", difference, "RdBu", -1)]
+    return [heatmap("Real", real), heatmap("Synthetic", synthetic), heatmap("Synthetic − real", difference)]
 
 
 def projection_figure(run: RunData) -> Figure:
@@ -114,7 +115,7 @@ def privacy_figure(run: RunData) -> Figure:
     values = {p["metric"]: p["value"] for p in run.privacy}
     groups = [("exact-copy rate", "exact_copy_rate", "holdout_copy_rate"),
               ("median DCR", "dcr_synthetic_median", "dcr_holdout_median")]
+    sides = (("synthetic → training", 1, SYNTHETIC_COLOR), ("holdout → training", 2, REAL_COLOR))
     traces = [{"type": "bar", "name": name, "x": [g[0] for g in groups], "y": [values.get(g[k]) for g in groups],
-               "marker": {"color": color}}
-              for name, k, color in (("synthetic → training", 1, SYNTHETIC_COLOR), ("holdout → training", 2, REAL_COLOR))]
+               "marker": {"color": color}} for name, k, color in sides]
     return {"data": traces, "layout": _layout("Privacy: synthetic rows vs. real holdout rows", barmode="group")}

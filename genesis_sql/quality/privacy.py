@@ -2,6 +2,8 @@
 
 - ``exact_copy_rate``: the share of rows equal, in every column (NULL equal to NULL), to a training row.
 - ``dcr``: distance to the closest training record (:mod:`genesis_sql.quality.distance`), median.
+- ``copied_value_rate``: per identifier or free-text column, the share of synthetic values that are
+  training values (genesis never copies them: DESIGN.md "Privacy defaults").
 - ``nndr``: nearest-neighbour distance ratio, closest over second-closest training record, median;
   near 0 means a synthetic row sits on one particular training row.
 - with a holdout (real rows the model never saw): the same copy rate and DCR for the holdout rows as
@@ -16,6 +18,7 @@ from collections.abc import Mapping, Sequence
 import duckdb
 import numpy as np
 import pyarrow as pa
+import pyarrow.compute as pc
 from sklearn.metrics import roc_auc_score
 
 from genesis_sql.quality._columns import EncodedColumn
@@ -99,12 +102,28 @@ def membership_inference_auc(members: np.ndarray, non_members: np.ndarray) -> fl
     return float(roc_auc_score(labels, -np.concatenate([members, non_members])))
 
 
+def copied_value_rate(values: pa.ChunkedArray, reference: pa.ChunkedArray) -> float:
+    """The share of non-NULL ``values`` that also occur in ``reference`` (identifiers, free text).
+
+    Example:
+        >>> copied_value_rate(pa.chunked_array([["a", "b", None, "z"]]), pa.chunked_array([["a", "c"]]))
+        0.3333333333333333
+    """
+    present = values.drop_null()
+    if len(present) == 0:
+        return float("nan")
+    if present.type != reference.type:
+        present, reference = present.cast(pa.string()), reference.cast(pa.string())
+    return pc.sum(pc.is_in(present, value_set=reference.unique())).as_py() / len(present)
+
+
 def _median(values: np.ndarray) -> float:
     return float(np.median(values)) if values.size else float("nan")
 
 
 def privacy_metrics(columns: Sequence[EncodedColumn], *, synthetic: pa.Table, train: pa.Table,
-                    holdout: pa.Table | None, rows: Mapping[str, np.ndarray]) -> list[MetricResult]:
+                    holdout: pa.Table | None, rows: Mapping[str, np.ndarray],
+                    identifiers: Sequence[str] = ()) -> list[MetricResult]:
     """Every privacy metric; the holdout-based ones unavailable (with the reason) when there is no holdout.
 
     Args:
@@ -113,6 +132,8 @@ def privacy_metrics(columns: Sequence[EncodedColumn], *, synthetic: pa.Table, tr
         train: Every training row (the exact-copy reference).
         holdout: The holdout rows checked for exact copies, or None.
         rows: Per side, the row indices of the encoded columns used for the distance metrics.
+        identifiers: Identifier and free-text columns, whose values must never be copied: each gets a
+            ``copied_value_rate``.
 
     Returns:
         The privacy :class:`MetricResult` rows.
@@ -125,6 +146,10 @@ def privacy_metrics(columns: Sequence[EncodedColumn], *, synthetic: pa.Table, tr
                                detail={"rows": synthetic.num_rows, "reference_rows": train.num_rows})]
     holdout_copies = exact_copy_rate(holdout, train) if holdout is not None else float("nan")
     results.append(MetricResult.of(PRIVACY, "holdout_copy_rate", holdout_copies, reason=no_holdout))
+    for name in identifiers:
+        rate = copied_value_rate(synthetic.column(name), train.column(name))
+        results.append(MetricResult.of(PRIVACY, "copied_value_rate", rate, column_1=name,
+                                       reason=f"column {name!r} is NULL in every synthetic row"))
     train_ref, synthetic_ref = ("train", rows["train"]), ("synthetic", rows["synthetic"])
     ranges = column_ranges(columns, *train_ref)
     if columns:

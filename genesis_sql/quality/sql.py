@@ -11,8 +11,8 @@ from collections.abc import Callable
 
 import duckdb
 
-from genesis_sql.quality._api import evaluate
 from genesis_sql._db import cursor as open_cursor
+from genesis_sql.quality._api import evaluate
 
 FUNCTION = "genesis_evaluate_impl"
 

@@ -68,8 +68,8 @@ def _distribution(ax: Any, column: dict[str, Any]) -> None:
         centres = np.arange(len(dist["real"]))
         ax.bar(centres, dist["real"], width=1.0, alpha=0.55, color=REAL_COLOR, label="real")
         ax.bar(centres, dist["synthetic"], width=1.0, alpha=0.55, color=SYNTHETIC_COLOR, label="synthetic")
-        ends = [dist["edges"][0], dist["edges"][-1]]
-        ax.set_xticks([-0.5, len(centres) - 0.5], [_format(e, 2) if isinstance(e, float) else str(e)[:10] for e in ends])
+        ends = [_format(e, 2) if isinstance(e, float) else str(e)[:10] for e in (dist["edges"][0], dist["edges"][-1])]
+        ax.set_xticks([-0.5, len(centres) - 0.5], ends)
     elif dist.get("kind") == "bar":
         labels = dist["labels"][:MAX_PDF_CATEGORIES]
         x = np.arange(len(labels))
@@ -130,7 +130,8 @@ def projection_page(run: RunData, title: str) -> Any:
 def privacy_page(run: RunData, title: str) -> Any:
     """The privacy metrics and the synthetic-vs-holdout comparison."""
     figure = _page(run, title)
-    rows = [[p["metric"], _format(p["value"], 4), (p["reason"] or "")[:70]] for p in run.privacy]
+    rows = [[p["metric"] + (f" ({p['column_name']})" if p["column_name"] else ""), _format(p["value"], 4),
+             (p["reason"] or "")[:70]] for p in run.privacy]
     _table(figure.add_axes((0.02, 0.05, 0.55, 0.82)), rows, ["metric", "value", "note"])
     values = {p["metric"]: p["value"] for p in run.privacy}
     ax = figure.add_axes((0.65, 0.2, 0.32, 0.6))

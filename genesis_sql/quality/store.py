@@ -9,8 +9,13 @@ from typing import Any
 
 import duckdb
 import numpy as np
+import pyarrow as pa
 
 from genesis_sql.quality.results import QualityReport
+
+
+# The name under which the metric rows are visible to the INSERT, while the run is stored.
+_ROWS = "genesis_quality_metric_rows"
 
 
 def json_ready(value: Any) -> Any:
@@ -41,28 +46,36 @@ def save_run(con: duckdb.DuckDBPyConnection, report: QualityReport) -> QualityRe
     Either the run row and every metric row are committed, or (on any error) none of them.
     """
     run_id = uuid.uuid4().hex
-    rows = [
-        (run_id, m.category, m.metric, m.column_1, m.column_2, m.value, m.available, _dumps(m.detail), position)
-        for position, m in enumerate(report.metrics)
-    ]
-    con.execute("BEGIN TRANSACTION")
+    metrics = report.metrics
+    rows = pa.table({
+        "run_id": pa.array([run_id] * len(metrics), pa.string()),
+        "category": pa.array([m.category for m in metrics], pa.string()),
+        "metric": pa.array([m.metric for m in metrics], pa.string()),
+        "column_1": pa.array([m.column_1 for m in metrics], pa.string()),
+        "column_2": pa.array([m.column_2 for m in metrics], pa.string()),
+        "value": pa.array([m.value for m in metrics], pa.float64()),
+        "available": pa.array([m.available for m in metrics], pa.bool_()),
+        "detail": pa.array([_dumps(m.detail) for m in metrics], pa.string()),
+        "position": pa.array(range(len(metrics)), pa.int32()),
+    })
+    con.register(_ROWS, rows)
     try:
-        con.execute(
-            """INSERT INTO genesis.quality_runs (run_id, model, model_version, real_sql, holdout_sql, target,
-                   n_real, n_synthetic, seed, overall, scores)
-               VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)""",
-            [run_id, report.model, report.model_version, report.real_sql, report.holdout_sql, report.target,
-             report.n_real, report.n_synthetic, report.seed, report.overall, _dumps(report.scores)],
-        )
-        con.executemany(
-            """INSERT INTO genesis.quality_metrics (run_id, category, metric, column_1, column_2, value, available,
-                   detail, position) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)""",
-            rows,
-        )
-        created_at = con.execute("SELECT created_at FROM genesis.quality_runs WHERE run_id = ?",
-                                 [run_id]).fetchall()[0][0]
-        con.execute("COMMIT")
-    except BaseException:
-        con.execute("ROLLBACK")
-        raise
+        con.execute("BEGIN TRANSACTION")
+        try:
+            con.execute(
+                """INSERT INTO genesis.quality_runs (run_id, model, model_version, real_sql, holdout_sql, target,
+                       n_real, n_synthetic, seed, overall, scores)
+                   VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)""",
+                [run_id, report.model, report.model_version, report.real_sql, report.holdout_sql, report.target,
+                 report.n_real, report.n_synthetic, report.seed, report.overall, _dumps(report.scores)],
+            )
+            con.execute(f"INSERT INTO genesis.quality_metrics ({', '.join(rows.column_names)}) SELECT * FROM {_ROWS}")
+            created_at = con.execute("SELECT created_at FROM genesis.quality_runs WHERE run_id = ?",
+                                     [run_id]).fetchall()[0][0]
+            con.execute("COMMIT")
+        except BaseException:
+            con.execute("ROLLBACK")
+            raise
+    finally:
+        con.unregister(_ROWS)
     return dataclasses.replace(report, run_id=run_id, created_at=created_at)

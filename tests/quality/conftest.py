@@ -1,4 +1,4 @@
-"""Fixtures for the quality tests: small hand-made tables and real DuckDB files with fitted models."""
+"""Fixtures for the quality tests: real DuckDB files with fitted models and a stored run."""
 from __future__ import annotations
 
 import shutil
@@ -9,23 +9,17 @@ import pytest
 
 import genesis_sql
 
-# The shared real data sets sit next to the project: ../shared/data.
-DATA = Path(__file__).resolve().parents[2].parent / "shared" / "data"
 DIAMONDS_ROWS = 3000
 
 
-def read_csv_sql(name: str) -> str:
-    """SQL that reads one of the shared real data sets."""
-    return f"SELECT * FROM read_csv('{DATA / (name + '.csv')}', header = true)"
-
-
 @pytest.fixture(scope="session")
-def template_db(tmp_path_factory: pytest.TempPathFactory) -> Path:
+def template_db(tmp_path_factory: pytest.TempPathFactory, data_dir: Path) -> Path:
     """A DuckDB file with 3,000 diamonds, a model fitted on them with a 20% holdout, and one without."""
     path = tmp_path_factory.mktemp("quality") / "template.duckdb"
     with duckdb.connect(str(path)) as con:
         genesis_sql.install(con)
-        con.execute(f"CREATE TABLE diamonds AS {read_csv_sql('diamonds')} LIMIT {DIAMONDS_ROWS}")
+        con.execute(f"CREATE TABLE diamonds AS SELECT * FROM read_csv('{data_dir / 'diamonds.csv'}') "
+                    f"LIMIT {DIAMONDS_ROWS}")
         genesis_sql.fit(con, "diamonds", "SELECT * FROM diamonds", holdout=0.2)
         genesis_sql.fit(con, "plain", "SELECT * FROM diamonds")
     return path
@@ -46,3 +40,16 @@ def con(db_path: Path):
     genesis_sql.install(connection)
     yield connection
     connection.close()
+
+
+@pytest.fixture(scope="session")
+def run_db(template_db: Path, tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, str]:
+    """A database with one stored run of ``diamonds`` (target price, recorded holdout): (path, run id)."""
+    from genesis_sql.quality import evaluate
+
+    path = tmp_path_factory.mktemp("runs") / "run.duckdb"
+    shutil.copyfile(template_db, path)
+    with duckdb.connect(str(path)) as con:
+        genesis_sql.install(con)
+        run_id = evaluate(con, "diamonds", "SELECT * FROM diamonds", target="price").run_id
+    return path, run_id

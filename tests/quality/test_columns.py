@@ -28,6 +28,13 @@ def test_continuous_columns_become_floats_with_nan():
     assert i["real"][0] == 1.0 and i.is_null("real").tolist() == [False, True]
 
 
+def test_dates_and_timestamps_of_other_units_share_one_scale():
+    real = pa.table({"d": pa.array([datetime.date(2020, 1, 2)], pa.date32())})
+    synthetic = pa.table({"d": pa.array([datetime.datetime(2020, 1, 2)], pa.timestamp("s"))})
+    (column,) = encode_columns({"real": real, "synthetic": synthetic}, [{"name": "d", "kind": "datetime"}])
+    assert column["real"][0] == column["synthetic"][0] == 1577923200000000.0
+
+
 def test_one_table_under_two_roles_is_encoded_once():
     table = pa.table({"x": [1.0, 2.0]})
     (column,) = encode_columns({"real": table, "train": table}, [{"name": "x", "kind": "numeric"}])

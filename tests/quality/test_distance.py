@@ -53,3 +53,15 @@ def test_nearest_matches_brute_force_in_both_directions(monkeypatch: pytest.Monk
         brute[i, j] = (dx + float(columns[1]["a"][i] != columns[1]["b"][j])) / 2
     assert near.a_to_b == pytest.approx(np.sort(brute, axis=1)[:, :2], abs=1e-6)
     assert near.b_to_a == pytest.approx(brute.min(axis=0), abs=1e-6)
+
+
+def test_one_hot_products_and_column_by_column_comparison_agree(monkeypatch: pytest.MonkeyPatch):
+    rng = np.random.default_rng(4)
+    a = pa.table({"x": rng.normal(size=30), "c": rng.choice(["p", "q", None], 30)})
+    b = pa.table({"x": rng.normal(size=20), "c": rng.choice(["p", "r", None], 20)})
+    columns = encoded(a, b)
+    ranges = distance.column_ranges(columns, "b", np.arange(20))
+    by_product = distance.nearest(columns, ranges, ("a", np.arange(30)), ("b", np.arange(20)), k=3)
+    monkeypatch.setattr(distance, "ONE_HOT_MAX", 0)
+    by_column = distance.nearest(columns, ranges, ("a", np.arange(30)), ("b", np.arange(20)), k=3)
+    assert by_product.a_to_b == pytest.approx(by_column.a_to_b) and by_product.b_to_a == pytest.approx(by_column.b_to_a)

@@ -29,6 +29,7 @@ def test_identical_tables_score_one():
     assert report.scores["coverage"] == 1.0 and report.scores["missing_values"] == 1.0
     assert report.scores["detection"] > 0.9
     assert report.scores["exact_copy_rate"] == 1.0
+    assert report.value("privacy", "copied_value_rate", "key") == 1.0
     # Identifier columns take part in no fidelity metric.
     assert {m.column_1 for m in report.select("column_shape")} == {"x", "y", "c", "flag"}
 

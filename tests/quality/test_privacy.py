@@ -3,10 +3,10 @@ from __future__ import annotations
 
 import numpy as np
 import pyarrow as pa
-import pytest
 
 from genesis_sql.quality._columns import encode_columns
 from genesis_sql.quality.privacy import (
+    copied_value_rate,
     exact_copy_rate,
     membership_inference_auc,
     nndr,
@@ -21,6 +21,11 @@ def test_exact_copy_rate_treats_nulls_as_equal_and_checks_every_column():
     train = pa.table({"x": [1.0, 2.0, None], "c": ["p", "q", None]})
     rows = pa.table({"x": [1.0, 2.0, None, 1.0], "c": ["p", "p", None, None]})
     assert exact_copy_rate(rows, train) == 0.5
+
+
+def test_copied_value_rate_ignores_nulls_and_compares_across_types():
+    assert copied_value_rate(pa.chunked_array([["a", "b", None, "a"]]), pa.chunked_array([["a"]])) == 2 / 3
+    assert copied_value_rate(pa.chunked_array([[1, 2]]), pa.chunked_array([["2"]])) == 0.5
 
 
 def test_nndr_and_overfitting_protection_by_hand():

@@ -1,0 +1,81 @@
+"""``genesis evaluate`` and ``genesis dashboard``."""
+from __future__ import annotations
+
+import shutil
+import signal
+import subprocess
+import sys
+import urllib.request
+from pathlib import Path
+
+import duckdb
+import pytest
+from click.testing import CliRunner
+from pypdf import PdfReader
+
+import genesis_sql
+from genesis_sql.cli import cli
+
+
+@pytest.fixture(scope="module")
+def template(tmp_path_factory: pytest.TempPathFactory, data_dir: Path) -> Path:
+    path = tmp_path_factory.mktemp("cli") / "template.duckdb"
+    with duckdb.connect(str(path)) as con:
+        genesis_sql.install(con)
+        con.execute(f"CREATE TABLE diamonds AS SELECT * FROM read_csv('{data_dir / 'diamonds.csv'}') LIMIT 2000")
+        genesis_sql.fit(con, "diamonds", "SELECT * FROM diamonds")
+    return path
+
+
+@pytest.fixture
+def db(template: Path, tmp_path: Path) -> str:
+    path = tmp_path / "cli.duckdb"
+    shutil.copyfile(template, path)
+    return str(path)
+
+
+@pytest.mark.slow
+def test_evaluate_prints_scores_and_writes_both_reports(db, tmp_path):
+    html, pdf = tmp_path / "report.html", tmp_path / "report.pdf"
+    result = CliRunner().invoke(cli, ["--db", db, "evaluate", "diamonds", "--real", "SELECT * FROM diamonds",
+                                      "--target", "price", "--report", str(html), "--pdf", str(pdf)])
+    assert result.exit_code == 0, result.output
+    assert result.output.startswith("run ") and "overall" in result.output and "utility" in result.output
+    assert "<h2>Privacy</h2>" in html.read_text(encoding="utf-8")
+    assert len(PdfReader(pdf).pages) == 5
+    with duckdb.connect(db, read_only=True) as con:
+        assert con.sql("SELECT count(*) FROM genesis.quality_summary WHERE target = 'price'").fetchall() == [(1,)]
+
+
+def test_evaluate_bad_input_is_one_line_and_stores_nothing(db):
+    result = CliRunner().invoke(cli, ["--db", db, "evaluate", "diamonds", "--real", "SELECT carat FROM diamonds"])
+    assert result.exit_code == 1
+    assert result.output.startswith("Error: EvaluationError: The columns of the real query do not match the model")
+    assert "Traceback" not in result.output
+    with duckdb.connect(db, read_only=True) as con:
+        assert con.sql("SELECT count(*) FROM genesis.quality_runs").fetchall() == [(0,)]
+
+
+def test_dashboard_refuses_a_public_host_without_a_token(db, monkeypatch):
+    monkeypatch.delenv("GENESIS_DASHBOARD_TOKEN", raising=False)
+    result = CliRunner().invoke(cli, ["--db", db, "dashboard", "--host", "0.0.0.0"])
+    assert result.exit_code == 1 and "Refusing to serve the dashboard on '0.0.0.0' without a token" in result.output
+
+
+@pytest.mark.slow
+def test_dashboard_serves_on_loopback_and_leaves_the_file_free(db):
+    genesis = Path(sys.executable).with_name("genesis")
+    process = subprocess.Popen([str(genesis), "--db", db, "dashboard", "--port", "0"],
+                               stderr=subprocess.PIPE, text=True)
+    try:
+        line = process.stderr.readline()
+        assert "genesis dashboard on http://127.0.0.1:" in line
+        url = line.split(" on ", 1)[1].split(" ", 1)[0]
+        with urllib.request.urlopen(url, timeout=30) as response:
+            assert response.status == 200
+        # Between requests the dashboard holds no lock: this process can write to the file.
+        with duckdb.connect(db) as con:
+            con.execute("CREATE TABLE meanwhile AS SELECT 1 AS x")
+    finally:
+        process.send_signal(signal.SIGINT)
+        process.wait(timeout=30)

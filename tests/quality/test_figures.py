@@ -1,0 +1,43 @@
+"""Plotly figure specs built from a stored run."""
+from __future__ import annotations
+
+import json
+
+import duckdb
+import pytest
+
+from genesis_sql.quality import figures
+from genesis_sql.quality.views import RunData
+
+
+@pytest.fixture(scope="module")
+def run(run_db) -> RunData:
+    path, run_id = run_db
+    with duckdb.connect(str(path), read_only=True) as con:
+        return RunData.load(con, run_id)
+
+
+def test_association_matrices_are_symmetric_with_a_unit_diagonal(run):
+    names, real, synthetic = figures.association_matrices(run)
+    assert len(names) == len(real) == len(synthetic) == 10
+    assert all(real[i][i] == 1.0 for i in range(10))
+    assert all(real[i][j] == real[j][i] for i in range(10) for j in range(10))
+    carat_x = next(p for p in run.pairs if (p["column_1"], p["column_2"]) == ("carat", "x"))
+    assert real[0][names.index("x")] == carat_x["real_value"] > 0.9
+
+
+def test_every_figure_is_plain_json(run):
+    specs = [figures.scores_figure(run), figures.column_shapes_figure(run), figures.projection_figure(run),
+             figures.privacy_figure(run), *figures.correlation_figures(run),
+             *(figures.distribution_figure(c) for c in run.columns)]
+    for spec in specs:
+        assert set(spec) == {"data", "layout"} and spec["data"]
+        json.dumps(spec, allow_nan=False)
+
+
+def test_distribution_overlays_real_and_synthetic(run):
+    histogram = figures.distribution_figure(run.columns[0])
+    assert [t["name"] for t in histogram["data"]] == ["real", "synthetic"]
+    assert histogram["layout"]["barmode"] == "overlay"
+    bars = figures.distribution_figure(run.columns[1])
+    assert bars["layout"]["barmode"] == "group" and bars["data"][0]["x"][0] in {"Ideal", "Premium", "Very Good"}
