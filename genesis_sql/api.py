@@ -58,7 +58,8 @@ def _source_relation(con: duckdb.DuckDBPyConnection, source_sql: str) -> tuple[s
     """The training query wrapped as one subquery, with columns cast to modelable types, and their types."""
     if not isinstance(source_sql, str) or not source_sql.strip():
         raise FitError(f"The training query must be SQL text such as 'SELECT * FROM customers'. Got {source_sql!r}.")
-    wrapped = f"SELECT * FROM ({source_sql.strip().rstrip(';')}) AS genesis_source"
+    # The newline ends a trailing "-- comment" in the user's query before the closing parenthesis.
+    wrapped = f"SELECT * FROM ({source_sql.strip().rstrip(';')}\n) AS genesis_source"
     try:
         rel = con.sql(wrapped)
         names, types = rel.columns, [str(t) for t in rel.types]

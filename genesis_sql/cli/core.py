@@ -13,7 +13,7 @@ from genesis_sql.cli._base import cli, database
 from genesis_sql.cli._output import print_table, write_batches
 from genesis_sql.connection import GenesisConnection
 from genesis_sql.errors import InvalidArgumentError
-from genesis_sql.lineage.fingerprint import StreamFingerprint
+from genesis_sql.lineage.fingerprint import BatchFingerprint
 from genesis_sql.lineage.record import record_generation
 
 # Generations of at least this many rows draw a progress bar on stderr.
@@ -73,9 +73,9 @@ def generate_command(ctx: click.Context, model: str, n: int, seed: int | None, c
             return
         show = n >= PROGRESS_ROWS
         with click.progressbar(length=n, label=f"generate {model}", file=sys.stderr, hidden=not show) as bar:
-            stream = StreamFingerprint(con)
-            rows = write_batches(con, stream.wrap(batches), Path(out), on_batch=bar.update)
-        record_generation(con, plan, stream.result(), destination=out)
+            written = BatchFingerprint(con)
+            rows = write_batches(con, written.wrap(batches), Path(out), on_batch=bar.update)
+        record_generation(con, plan, written.result(), destination=out)
         click.echo(f"wrote {rows:,} rows of {plan.ref} (seed {plan.seed}) to {out}", err=True)
 
 

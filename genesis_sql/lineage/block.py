@@ -1,21 +1,22 @@
 """LineageBlock: one row of ``genesis.lineage``, and the hash that links it to the one before.
 
-The hash of a block is SHA-256 over a length-prefixed encoding of its stored fields::
+The hash of a block is SHA-256 over its seven stored fields (``seq``, ``block_id``, ``block_type``,
+``timestamp``, ``previous_hash``, ``data_hash``, ``content``), each as its UTF-8 text exactly as stored
+(``seq`` in decimal), length-prefixed so that no two blocks share a preimage::
 
-    b"genesis-lineage-block/1" + for each of (seq, block_id, block_type, timestamp,
-                                             previous_hash, data_hash, content):
-        len(field).to_bytes(8, "big") + field
+    b"genesis-lineage-block/1" + struct.pack(">7Q", *(len(f) for f in fields)) + b"".join(fields)
 
-where each field is the UTF-8 text exactly as stored (``seq`` in decimal). DuckDB keeps VARCHAR as UTF-8
-and hands it back unchanged, so hashing ``content.encode("utf-8")`` hashes the stored bytes: a block is
-never re-serialised before it is checked, and an edit of a single byte changes its hash. The signature is
-not part of the hash; it signs the hash (see :mod:`genesis_sql.lineage.signing`).
+DuckDB keeps VARCHAR as UTF-8 and hands it back unchanged, so hashing ``content.encode("utf-8")`` hashes
+the stored bytes: a block is never re-serialised before it is checked, and an edit of a single byte
+changes its hash. The signature is not part of the hash; it signs the hash (see
+:mod:`genesis_sql.lineage.signing`).
 """
 from __future__ import annotations
 
 import datetime as dt
 import hashlib
 import json
+import struct
 import uuid
 from dataclasses import dataclass
 from typing import Any
@@ -26,6 +27,7 @@ from genesis_sql.lineage.encoding import canonical_json
 BLOCK_TYPES: tuple[str, ...] = ("genesis", "source", "transform", "fit", "generation", "quality")
 ZERO_HASH = "0" * 64
 HASH_DOMAIN = b"genesis-lineage-block/1"
+_LENGTHS = struct.Struct(">7Q")
 COLUMNS: tuple[str, ...] = (
     "seq", "block_id", "block_type", "timestamp", "previous_hash", "data_hash", "content", "hash", "signature",
 )
@@ -34,12 +36,10 @@ COLUMNS: tuple[str, ...] = (
 def block_hash(seq: int, block_id: str, block_type: str, timestamp: str, previous_hash: str, data_hash: str,
                content: str) -> str:
     """The hex SHA-256 of a block's stored fields (see the module docstring for the exact bytes)."""
-    parts = [HASH_DOMAIN]
-    for field in (str(seq), block_id, block_type, timestamp, previous_hash, data_hash, content):
-        data = field.encode("utf-8")
-        parts.append(len(data).to_bytes(8, "big"))
-        parts.append(data)
-    return hashlib.sha256(b"".join(parts)).hexdigest()
+    fields = (str(seq).encode(), block_id.encode(), block_type.encode(), timestamp.encode(), previous_hash.encode(),
+              data_hash.encode(), content.encode())
+    lengths = _LENGTHS.pack(*map(len, fields))
+    return hashlib.sha256(b"".join((HASH_DOMAIN, lengths, *fields))).hexdigest()
 
 
 def utc_timestamp() -> str:

@@ -102,7 +102,7 @@ class LineageChain:
         return found[0]
 
     def __len__(self) -> int:
-        return int(self.con.execute(f"SELECT count(*) FROM {store.TABLE}").fetchall()[0][0])
+        return store.count(self.con)
 
     def verify(self, *, trusted_key: PublicKey | None = None, checkpoint: Checkpoint | None = None) -> VerificationReport:
         """Check every link, hash and signature, and the checkpoint when given (see :mod:`.verify`)."""
@@ -154,10 +154,13 @@ class LineageChain:
     def export(self, path: str | os.PathLike[str]) -> int:
         """Write every block as one JSON object per line (JSONL, stored fields as text); returns the count."""
         count = 0
-        with Path(path).open("w", encoding="utf-8", newline="\n") as handle:
-            for block in self.blocks():
-                handle.write(json.dumps(block.as_dict(), ensure_ascii=False) + "\n")
-                count += 1
+        try:
+            with Path(path).open("w", encoding="utf-8", newline="\n") as handle:
+                for block in self.blocks():
+                    handle.write(json.dumps(block.as_dict(), ensure_ascii=False) + "\n")
+                    count += 1
+        except OSError as exc:
+            raise LineageError(f"Cannot write the lineage export {str(path)!r}: {exc.strerror}.") from exc
         return count
 
     @classmethod

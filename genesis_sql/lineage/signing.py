@@ -128,10 +128,13 @@ class Signer:
                     f"{str(target)!r} already exists; a lineage key is never overwritten. Choose another path "
                     "or move the old key away (chains it signed still need its public key to verify)."
                 )
-        fd = os.open(secret, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
-        with os.fdopen(fd, "w", encoding="utf-8") as handle:
-            handle.write(f"{SECRET_HEADER} {self.seed.hex()}\n")
-        public.write_text(self.public_key.to_file_text(), encoding="utf-8")
+        try:
+            fd = os.open(secret, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+            with os.fdopen(fd, "w", encoding="utf-8") as handle:
+                handle.write(f"{SECRET_HEADER} {self.seed.hex()}\n")
+            public.write_text(self.public_key.to_file_text(), encoding="utf-8")
+        except OSError as exc:
+            raise LineageError(f"Cannot write the key file {exc.filename!r}: {exc.strerror}.") from exc
         return secret, public
 
 

@@ -48,6 +48,14 @@ def read_batches(con: duckdb.DuckDBPyConnection, *, where: str = "", params: Seq
         yield rows
 
 
+def count(con: duckdb.DuckDBPyConnection) -> int:
+    """How many blocks the chain has."""
+    try:
+        return int(con.execute(f"SELECT count(*) FROM {TABLE}").fetchall()[0][0])
+    except duckdb.CatalogException as exc:
+        raise _missing_table(exc) from exc
+
+
 def read_blocks(con: duckdb.DuckDBPyConnection, *, where: str = "", params: Sequence[object] = ()) -> list[LineageBlock]:
     """The blocks matching ``where`` (trusted SQL with ``?`` parameters), in seq order."""
     return [LineageBlock.from_row(row) for rows in read_batches(con, where=where, params=params) for row in rows]
@@ -102,10 +110,13 @@ def append(con: duckdb.DuckDBPyConnection, drafts: Sequence[BlockDraft], *, sign
                 raise _missing_table(exc) from exc
             except _CONFLICTS as exc:
                 log.debug("lineage append collided with another writer (attempt %d): %s", attempt + 1, exc)
+                last = exc
                 time.sleep(random.uniform(0, 0.002 * min(attempt + 1, 25)))
                 continue
             return blocks[-len(drafts):]
-        raise LineageError(f"Could not append to the lineage chain after {APPEND_ATTEMPTS} attempts: other writers "
-                           "kept winning. Retry, or write from fewer threads at once.")
+        raise LineageError(
+            f"Could not append to the lineage chain after {APPEND_ATTEMPTS} attempts; the last error was: {last}. "
+            "If no other writer is busy, genesis.lineage was edited by hand: check it with `genesis lineage verify`."
+        ) from last
     finally:
         cursor.close()

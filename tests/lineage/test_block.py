@@ -9,10 +9,11 @@ from genesis_sql.errors import LineageError
 from genesis_sql.lineage.block import ZERO_HASH, BlockDraft, LineageBlock, block_hash
 
 
-def test_hash_is_sha256_of_length_prefixed_stored_fields():
+def test_hash_is_sha256_of_the_lengths_then_the_stored_fields():
     fields = ["7", "id-1", "source", "2025-01-01T00:00:00.000000Z", ZERO_HASH, "d" * 64, '{"a":1}']
-    preimage = b"genesis-lineage-block/1" + b"".join(
-        len(f.encode()).to_bytes(8, "big") + f.encode() for f in fields)
+    encoded = [f.encode("utf-8") for f in fields]
+    preimage = (b"genesis-lineage-block/1" + b"".join(len(f).to_bytes(8, "big") for f in encoded)
+                + b"".join(encoded))
     assert block_hash(7, *fields[1:]) == hashlib.sha256(preimage).hexdigest()
 
 

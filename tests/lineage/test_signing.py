@@ -21,6 +21,8 @@ def test_keys_are_never_overwritten(tmp_path):
     Signer.generate().write(tmp_path / "k")
     with pytest.raises(LineageError, match="already exists; a lineage key is never overwritten"):
         Signer.generate().write(tmp_path / "k")
+    with pytest.raises(LineageError, match="Cannot write the key file .*No such file or directory"):
+        Signer.generate().write(tmp_path / "missing" / "k")
 
 
 def test_the_halves_of_a_pair_are_not_confused(tmp_path):

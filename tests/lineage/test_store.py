@@ -98,19 +98,17 @@ def test_two_processes_appending_500_blocks_each_give_one_linear_chain(db_path):
 
 
 def test_a_writer_killed_mid_append_leaves_a_valid_chain(db_path):
-    for kills, delay in enumerate((0.3, 0.7), start=1):
-        crasher = subprocess.Popen([sys.executable, "-c", CRASHER, str(db_path)], stdout=subprocess.PIPE, text=True)
-        assert crasher.stdout.readline().strip() == "ready"
-        time.sleep(delay)
-        crasher.send_signal(signal.SIGKILL)
-        crasher.wait(timeout=30)
-        with duckdb.connect(str(db_path)) as con:
-            chain = LineageChain(con)
-            assert chain.verify().ok
-            outputs = con.sql("SELECT count(*) FROM outputs").fetchall()[0][0]
-            recorded = con.sql("SELECT count(*) FROM genesis.lineage WHERE block_type = 'generation'").fetchall()[0][0]
-            # Each kill can fall between a data row and its block, leaving that row unrecorded.
-            assert 0 <= outputs - recorded <= kills and recorded > 0
+    crasher = subprocess.Popen([sys.executable, "-c", CRASHER, str(db_path)], stdout=subprocess.PIPE, text=True)
+    assert crasher.stdout.readline().strip() == "ready"
+    time.sleep(0.5)
+    crasher.send_signal(signal.SIGKILL)
+    crasher.wait(timeout=30)
+    with duckdb.connect(str(db_path)) as con:
+        assert LineageChain(con).verify().ok
+        outputs = con.sql("SELECT count(*) FROM outputs").fetchall()[0][0]
+        recorded = con.sql("SELECT count(*) FROM genesis.lineage WHERE block_type = 'generation'").fetchall()[0][0]
+    # The kill may fall between a data row and its block, leaving that one row unrecorded.
+    assert outputs - recorded in (0, 1) and recorded > 0
 
 
 def test_a_database_without_the_catalog_is_named(tmp_path):

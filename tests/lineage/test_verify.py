@@ -7,7 +7,7 @@ import random
 import pyarrow as pa
 import pytest
 
-from genesis_sql.lineage import BlockDraft, LineageBlock, LineageChain, VerificationReport, verify_batches
+from genesis_sql.lineage import BlockDraft, LineageBlock, VerificationReport, verify_batches
 from genesis_sql.lineage.block import COLUMNS, ZERO_HASH
 
 BLOCKS = 200
@@ -23,59 +23,51 @@ def edit_char(text: str, rng: random.Random, alphabet: str) -> str:
     return text[:index] + replacement + text[index + 1:]
 
 
-def mutate(blocks: list[LineageBlock], kind: str, rng: random.Random, attacker) -> tuple[list[tuple], str]:
-    """The stored rows after one mutation, and the block verification must name."""
-    rows = [b.as_row() for b in blocks]
-    position = rng.randrange(len(rows))
+def insert(row: tuple) -> tuple[str, list]:
+    return f"INSERT INTO genesis.lineage VALUES ({', '.join('?' for _ in COLUMNS)})", list(row)
+
+
+def mutate(blocks: list[LineageBlock], kind: str, rng: random.Random, attacker) -> tuple[list[tuple[str, list]], str]:
+    """The SQL statements of one mutation of the stored chain, and the block verification must name."""
+    position = rng.randrange(len(blocks))
+    victim = blocks[position]
     if kind in ("content", "hash", "previous_hash", "timestamp", "signature"):
-        column = COLUMNS.index(kind)
-        alphabet = "0123456789abcdefABCDEF:x" if kind != "content" else 'abcxyz019{}":,é '
-        row = list(rows[position])
-        row[column] = edit_char(row[column], rng, alphabet)
-        rows[position] = tuple(row)
-        return rows, blocks[position].block_id
+        alphabet = 'abcxyz019{}":,é ' if kind == "content" else "0123456789abcdefABCDEF:x"
+        edited = edit_char(getattr(victim, kind), rng, alphabet)
+        return [(f"UPDATE genesis.lineage SET {kind} = ? WHERE seq = ?", [edited, position])], victim.block_id
     if kind == "reorder":
-        i, j = sorted(rng.sample(range(len(rows)), 2))
-        rows[i], rows[j] = (i, *rows[j][1:]), (j, *rows[i][1:])
-        return rows, blocks[j].block_id
-    if kind == "delete" and position < len(rows) - 1:
-        renumber = rng.random() < 0.5
-        del rows[position]
-        if renumber:
-            rows = [(seq, *row[1:]) for seq, row in enumerate(rows)]
-        return rows, blocks[position + 1].block_id
+        i, j = sorted(rng.sample(range(len(blocks)), 2))
+        swapped = [(i, *blocks[j].as_row()[1:]), (j, *blocks[i].as_row()[1:])]
+        return [("DELETE FROM genesis.lineage WHERE seq IN (?, ?)", [i, j])] + [insert(r) for r in swapped], \
+            blocks[j].block_id
+    if kind == "delete" and position < len(blocks) - 1:
+        statements = [("DELETE FROM genesis.lineage WHERE seq = ?", [position])]
+        if rng.random() < 0.5:
+            statements.append(("UPDATE genesis.lineage SET seq = seq - 1 WHERE seq > ?", [position]))
+        return statements, blocks[position + 1].block_id
     if kind in ("delete", "truncate"):
-        keep = position if kind == "truncate" else len(rows) - 1
-        return rows[:keep], f"seq {keep} (missing)"
+        keep = position if kind == "truncate" else len(blocks) - 1
+        return [("DELETE FROM genesis.lineage WHERE seq >= ?", [keep])], f"seq {keep} (missing)"
     if kind == "insert":
-        at = rng.randrange(len(rows) + 1)
-        previous = rows[at - 1][7] if at else ZERO_HASH
+        at = rng.randrange(len(blocks) + 1)
+        previous = blocks[at - 1].hash if at else ZERO_HASH
         draft = BlockDraft("genesis" if at == 0 else "transform", {"forged": True})
         forged = LineageBlock.build(draft, seq=at, previous_hash=previous, timestamp=blocks[-1].timestamp)
         if rng.random() < 0.5:
             forged = dataclasses.replace(forged, signature=attacker.sign_block_hash(forged.hash))
-        shifted = [(seq + 1, *row[1:]) for seq, *row in [(r[0], *r[1:]) for r in rows[at:]]]
-        return rows[:at] + [forged.as_row()] + shifted, forged.block_id
-    # "resign": edit one block, re-hash the chain from there and re-sign all of it with another key.
-    previous, rewritten = ZERO_HASH, []
+        return [("UPDATE genesis.lineage SET seq = seq + 1 WHERE seq >= ?", [at]), insert(forged.as_row())], \
+            forged.block_id
+    # "resign": edit one block, re-hash the whole chain from there and re-sign all of it with another key.
+    previous, rows = ZERO_HASH, []
     for block in blocks:
         payload = {**block.payload, "rewritten": True} if block.seq == position else block.payload
         draft = BlockDraft(block.block_type, payload, block.data_hash, block.block_id)
         new = LineageBlock.build(draft, seq=block.seq, previous_hash=previous, timestamp=block.timestamp)
-        new = dataclasses.replace(new, signature=attacker.sign_block_hash(new.hash))
-        rewritten.append(new.as_row())
+        rows.append(dataclasses.replace(new, signature=attacker.sign_block_hash(new.hash)).as_row())
         previous = new.hash
-    return rewritten, blocks[0].block_id
-
-
-def store_rows(con, rows: list[tuple]) -> None:
-    """Replace the stored chain with ``rows`` inside the caller's transaction."""
-    con.execute("DELETE FROM genesis.lineage")
-    if rows:
-        columns = [pa.array([row[i] for row in rows]) for i in range(len(COLUMNS))]
-        con.register("mutated", pa.Table.from_arrays(columns, names=list(COLUMNS)))
-        con.execute("INSERT INTO genesis.lineage SELECT * FROM mutated")
-        con.unregister("mutated")
+    table = pa.Table.from_arrays([pa.array(column) for column in zip(*rows)], names=list(COLUMNS))
+    return [("DELETE FROM genesis.lineage", []), ("INSERT INTO genesis.lineage SELECT * FROM resigned", table)], \
+        blocks[0].block_id
 
 
 @pytest.mark.slow
@@ -89,16 +81,14 @@ def test_a_thousand_random_mutations_are_all_detected_and_located(con, make_chai
     missed = []
     for number in range(MUTATIONS):
         kind = KINDS[number % len(KINDS)]
-        rows, expected = mutate(blocks, kind, rng, attacker)
+        statements, expected = mutate(blocks, kind, rng, attacker)
         con.execute("BEGIN TRANSACTION")
         try:
-            if kind in ("content", "hash", "previous_hash", "timestamp", "signature"):
-                changed = next(r for r, b in zip(rows, blocks) if r != b.as_row())
-                con.execute("UPDATE genesis.lineage SET content = ?, hash = ?, previous_hash = ?, timestamp = ?, "
-                            "signature = ? WHERE seq = ?", [changed[6], changed[7], changed[4], changed[3],
-                                                            changed[8], changed[0]])
-            else:
-                store_rows(con, rows)
+            for sql, params in statements:
+                if isinstance(params, pa.Table):
+                    con.register("resigned", params)
+                    params = []
+                con.execute(sql, params)
             report = chain.verify(trusted_key=signer.public_key, checkpoint=head)
         finally:
             con.execute("ROLLBACK")
