@@ -1,0 +1,123 @@
+"""The Python entry points: fit (summary, options, the seeded holdout split) and generate."""
+from __future__ import annotations
+
+import json
+import re
+from pathlib import Path
+
+import pyarrow as pa
+import pytest
+
+import genesis_sql
+from genesis_sql.errors import FitError, InvalidArgumentError
+from tests.conftest import read_csv_sql
+
+
+@pytest.fixture
+def benefits_con(con):
+    con.execute(f"CREATE TABLE benefits AS {read_csv_sql('Benefits')}")
+    return con
+
+
+def test_fit_returns_a_summary_of_what_it_stored(benefits_con):
+    summary = genesis_sql.fit(benefits_con, "Benefits", "SELECT age, state, sex, ui FROM benefits;", method="copula")
+    assert (summary.name, summary.version, summary.method, summary.training_rows, summary.holdout_rows) == (
+        "benefits", 1, "copula", 4877, 0)
+    assert summary.columns == (("age", "integer"), ("state", "integer"), ("sex", "categorical"), ("ui", "boolean"))
+    assert re.fullmatch(r"benefits@1: copula on 4,877 rows in \d+\.\d\ds "
+                        r"\(age:integer, state:integer, sex:categorical, ui:boolean\)", str(summary))
+    stored = benefits_con.execute("SELECT training_rows, source_sql FROM genesis.models").fetchall()
+    assert stored == [(4877, "SELECT age, state, sex, ui FROM benefits;")]
+
+
+def test_column_types_override_detection(benefits_con):
+    summary = genesis_sql.fit(benefits_con, "b", "SELECT age, state FROM benefits", column_types={"state": "categorical"})
+    assert summary.columns == (("age", "integer"), ("state", "categorical"))
+    states = set(genesis_sql.generate(benefits_con, "b", 2000, seed=1).column("state").to_pylist())
+    seen = {r[0] for r in benefits_con.execute("SELECT DISTINCT state FROM benefits").fetchall()}
+    assert states <= seen and len(states) > 30  # categories: only codes that exist, never in-between numbers
+
+
+def test_the_holdout_split_is_seeded_and_can_be_re_derived(benefits_con):
+    con = benefits_con
+    first = genesis_sql.fit(con, "h", "SELECT * FROM benefits", holdout=0.2, seed=4)
+    assert first.training_rows + first.holdout_rows == 4877
+    assert first.holdout_rows == pytest.approx(0.2 * 4877, rel=0.1)
+    again = genesis_sql.fit(con, "h", "SELECT * FROM benefits", holdout=0.2, seed=4)
+    other = genesis_sql.fit(con, "h", "SELECT * FROM benefits", holdout=0.2, seed=5)
+    assert (again.training_rows, again.holdout_rows) == (first.training_rows, first.holdout_rows)
+    assert other.training_rows + other.holdout_rows == 4877
+    records = con.execute("SELECT version, holdout, source_fingerprint FROM genesis.models ORDER BY version").fetchall()
+    (_, h1, f1), (_, h2, f2), (_, h3, f3) = records
+    assert f1 == f2 != f3  # the same seed trains on the same rows; another seed on other rows
+    holdout = json.loads(h1)
+    assert (holdout["fraction"], holdout["seed"], holdout["rows"]) == (0.2, 4, first.holdout_rows)
+    held = con.sql(holdout["sql"]).to_arrow_table()
+    assert held.num_rows == first.holdout_rows
+    all_rows = con.sql("SELECT * FROM benefits").to_arrow_table()
+    assert held.schema == all_rows.schema
+    assert con.sql(json.loads(h3)["sql"]).to_arrow_table() != held
+
+
+@pytest.mark.parametrize("holdout", [0, 1, 1.5, -0.1, True, "0.2"])
+def test_bad_holdout_fractions_are_refused(benefits_con, holdout):
+    with pytest.raises(InvalidArgumentError, match=re.escape(
+            f"holdout must be a fraction between 0 and 1, such as 0.2. Got {holdout!r}.")):
+        genesis_sql.fit(benefits_con, "h", "SELECT * FROM benefits", holdout=holdout)
+
+
+def test_fit_refuses_bad_input_with_clear_messages(benefits_con):
+    con = benefits_con
+    with pytest.raises(FitError, match=re.escape(
+            "The training query must be SQL text such as 'SELECT * FROM customers'. Got '   '.")):
+        genesis_sql.fit(con, "m", "   ")
+    with pytest.raises(InvalidArgumentError, match=re.escape("seed for fit must be a whole number (0 by default), not NULL.")):
+        genesis_sql.fit(con, "m", "SELECT * FROM benefits", seed=None)
+    with pytest.raises(InvalidArgumentError, match=re.escape("column_types must map column names to kinds")):
+        genesis_sql.fit(con, "m", "SELECT * FROM benefits", column_types=["age"])
+    with pytest.raises(FitError, match=re.escape("The training query returned no rows after the holdout split")):
+        genesis_sql.fit(con, "m", "SELECT * FROM benefits LIMIT 1", holdout=0.5, seed=2)
+    assert con.execute("SELECT count(*) FROM genesis.models").fetchall() == [(0,)]
+
+
+def test_generate_returns_an_arrow_table_of_n_rows(benefits_con):
+    genesis_sql.fit(benefits_con, "benefits", "SELECT * FROM benefits")
+    table = genesis_sql.generate(benefits_con, "benefits", 1500, seed=2)
+    assert isinstance(table, pa.Table) and table.num_rows == 1500
+    assert table.equals(benefits_con.sql("SELECT * FROM genesis_generate('benefits', 1500, seed := 2)").to_arrow_table())
+    plan = genesis_sql.plan(benefits_con, "benefits", 1500, seed=2, conditions="age > 50")
+    assert (plan.ref, plan.n, plan.seed, plan.condition_sql) == ("benefits@1", 1500, 2, '"age" > 50')
+    over_50 = genesis_sql.generate(benefits_con, "benefits", 300, seed=2, conditions="age > 50")
+    assert over_50.num_rows == 300 and min(over_50.column("age").to_pylist()) > 50
+    assert over_50.equals(benefits_con.sql(
+        "SELECT * FROM genesis_generate('benefits', 300, seed := 2, condition := 'age > 50')").to_arrow_table())
+
+
+def test_a_training_query_may_end_in_a_comment(benefits_con):
+    summary = genesis_sql.fit(benefits_con, "c", "SELECT age FROM benefits -- just the ages")
+    assert summary.training_rows == 4877
+
+
+@pytest.mark.xfail(strict=True, reason="bug: fit stores the model, then lineage re-runs the training query on a "
+                                       "cursor, which cannot see the connection's TEMP tables or registered "
+                                       "DataFrames: LineageError after the model was stored "
+                                       "(lineage/fingerprint.py query_fingerprint, api.py fit)")
+@pytest.mark.parametrize("source", ["temp", "dataframe"])
+def test_fit_from_a_temp_table_or_a_registered_dataframe(con, source):
+    frame = con.sql(read_csv_sql("economics")).df()
+    if source == "temp":
+        con.execute(f"CREATE TEMP TABLE econ_rows AS {read_csv_sql('economics')}")
+    else:
+        con.register("econ_rows", frame)
+    assert genesis_sql.fit(con, "econ", "SELECT * FROM econ_rows").training_rows == 478
+
+
+@pytest.mark.xfail(strict=True, reason="bug: fit commits the model before recording lineage, so a lineage "
+                                       "failure (here a missing signing key) raises after the catalog changed "
+                                       "(api.py fit: save_model, then record_fit)")
+def test_a_fit_that_fails_leaves_no_model(con, tmp_path: Path, monkeypatch: pytest.MonkeyPatch):
+    con.execute(f"CREATE TABLE econ AS {read_csv_sql('economics')}")
+    monkeypatch.setenv("GENESIS_LINEAGE_KEY", str(tmp_path / "missing.key"))
+    with pytest.raises(genesis_sql.GenesisError):
+        genesis_sql.fit(con, "econ", "SELECT * FROM econ")
+    assert con.execute("SELECT count(*) FROM genesis.models").fetchall() == [(0,)]
