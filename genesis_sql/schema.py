@@ -72,6 +72,29 @@ def _is_supported(sql_type: str) -> bool:
             or bool(_DATETIME.match(sql_type.upper())))
 
 
+# What each kind needs of a column's type, for overrides (detection only ever picks a fitting kind).
+_KIND_NEEDS = {
+    "numeric": "a number column", "integer": "a number column", "datetime": "a DATE or TIMESTAMP column",
+    "id": "an integer or VARCHAR column", "text": "a VARCHAR column",
+    "categorical": "a column that is not a date/time", "boolean": "a column that is not a date/time",
+}
+
+
+def _kind_fits(kind: str, sql_type: str) -> bool:
+    """Whether a column of ``sql_type`` can be modelled as ``kind``."""
+    base = base_type(sql_type)
+    temporal = bool(_DATETIME.match(sql_type.upper()))
+    if kind in ("numeric", "integer"):
+        return base in _INTEGER_TYPES or base in _FLOAT_TYPES or base == "DECIMAL"
+    if kind == "datetime":
+        return temporal
+    if kind == "id":
+        return base in _INTEGER_TYPES or base in ("VARCHAR", "UUID")
+    if kind == "text":
+        return base == "VARCHAR"
+    return not temporal
+
+
 def _looks_like_id(name: str, values: pa.ChunkedArray, base: str) -> bool:
     """Unique on every row, and either named like an identifier or shaped like one."""
     if values.null_count or len(values) < 20:
@@ -135,6 +158,11 @@ def detect_schema(
             f"Cannot model columns {', '.join(unsupported)}: supported are {_SUPPORTED_HINT}. "
             "Leave them out of the training query (SELECT * EXCLUDE (...)) or cast them."
         )
+    misfits = [f"{by_lower[k]!r} ({sql_types[by_lower[k]]}) as {v!r}: {v} needs {_KIND_NEEDS[v]}"
+               for k, v in overrides.items() if not _kind_fits(v, sql_types[by_lower[k]])]
+    if misfits:
+        raise InvalidArgumentError(f"column_types cannot model {'; '.join(misfits)}. Choose another kind or cast "
+                                   "the column in the training query.")
     specs = []
     for name in table.column_names:
         values = table.column(name)
@@ -156,6 +184,9 @@ def decimals_of(values: np.ndarray, max_decimals: int = 6) -> int | None:
     sample = finite[:: max(1, finite.size // 20000)]
     for places in range(max_decimals + 1):
         scaled = sample * 10.0**places
-        if np.all(np.abs(scaled - np.round(scaled)) <= 1e-6 * np.maximum(1.0, np.abs(scaled))):
+        # Relative slack absorbs float noise (0.1 + 0.2, values that went through float32), but never more
+        # than a thousandth of the last place: a bare relative test accepts any large value at 0 places.
+        slack = np.minimum(1e-6 * np.maximum(1.0, np.abs(scaled)), 1e-3)
+        if np.all(np.abs(scaled - np.round(scaled)) <= slack):
             return places
     return None
