@@ -11,9 +11,10 @@ from typing import Any
 import duckdb
 import pyarrow as pa
 
-from genesis_sql.catalog import ModelRecord, save_model, validate_model_name
+from genesis_sql.catalog import ModelRecord, drop_model, save_model, validate_model_name
 from genesis_sql.conditions import ConditionSet
 from genesis_sql.errors import FitError, InvalidArgumentError
+from genesis_sql.lineage.fingerprint import rows_fingerprint
 from genesis_sql.lineage.record import record_fit, record_generation
 from genesis_sql.models import choose_method, synthesizer_class
 from genesis_sql._plan import (
@@ -86,15 +87,6 @@ def _split(query: str, columns: list[str], holdout: float | None, seed: int) -> 
             f"SELECT * FROM ({query}) AS genesis_split WHERE {row_hash} < {cut}")
 
 
-def _fingerprint(con: duckdb.DuckDBPyConnection, query: str, columns: list[str]) -> str:
-    """An order-independent content hash of the training rows, computed inside DuckDB."""
-    cols = ", ".join(_quote(c) for c in columns)
-    count, total = con.sql(
-        f"SELECT count(*), coalesce(sum(hash({cols})::HUGEINT) % 18446744073709551616, 0) FROM ({query}) AS t"
-    ).fetchall()[0]
-    return f"{count}:{int(total):016x}"
-
-
 def _check_options(holdout: object, column_types: object) -> float | None:
     if holdout is not None:
         if isinstance(holdout, bool) or not isinstance(holdout, (int, float)) or not 0 < holdout < 1:
@@ -156,7 +148,8 @@ def fit(
         raise FitError("The training query returned no columns.")
     report("detecting")
     columns = detect_schema(table, sql_types, column_types)
-    chosen = choose_method(method, table.num_rows, [c.kind for c in columns])
+    chosen = choose_method(method, table.num_rows, [c.kind for c in columns],
+                           sequence=sequence_key is not None or sequence_index is not None or context_columns is not None)
     if chosen != method:
         log.info("method='auto' chose %r for %s (%d rows)", chosen, model_name, table.num_rows)
     report("fitting")
@@ -166,6 +159,9 @@ def fit(
     synthesizer = synthesizer_class(chosen)(random_state=fit_seed, **options).fit(table, columns)
     fit_seconds = time.perf_counter() - started
     report("storing")
+    # Fingerprinted on this connection, which sees its TEMP tables and registered DataFrames.
+    source_rows = rows_fingerprint(con, source_sql)
+    training_rows = rows_fingerprint(con, train_query)
     state, arrays = synthesizer.to_state()
     holdout_rows = 0
     holdout_info = None
@@ -176,11 +172,15 @@ def fit(
     record = ModelRecord(
         name=model_name, version=0, method=chosen, columns=[c.to_dict() for c in columns],
         parameters=synthesizer.get_params(), state=state, arrays=arrays, training_rows=table.num_rows,
-        source_sql=source_sql, source_fingerprint=_fingerprint(con, train_query, list(sql_types)),
+        source_sql=source_sql, source_fingerprint=training_rows.rows_hash,
         fit_seconds=fit_seconds, holdout=holdout_info,
     )
     save_model(con, record)
-    record_fit(con, record)
+    try:
+        record_fit(con, record, source_rows)
+    except BaseException:
+        drop_model(con, record.ref)  # a fit is stored with its lineage or not at all
+        raise
     remember_synthesizer(record.content_hash, synthesizer)
     from genesis_sql.sql.functions import register_model
 

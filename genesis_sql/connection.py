@@ -95,10 +95,9 @@ def connect(path: str = ":memory:", *, read_only: bool = False, **duckdb_config:
 
     Args:
         path: the database file, or ``":memory:"``.
-        read_only: open read-only (the catalog must already be installed).
+        read_only: open read-only (one writable install must have set the catalog up before).
         **duckdb_config: DuckDB configuration options, e.g. ``threads=2``.
     """
     con = connect_with_retry(path, read_only=read_only, config=duckdb_config or None)
-    if not read_only:
-        install(con)
+    install(con)
     return GenesisConnection(con)

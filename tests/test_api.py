@@ -98,10 +98,6 @@ def test_a_training_query_may_end_in_a_comment(benefits_con):
     assert summary.training_rows == 4877
 
 
-@pytest.mark.xfail(strict=True, reason="bug: fit stores the model, then lineage re-runs the training query on a "
-                                       "cursor, which cannot see the connection's TEMP tables or registered "
-                                       "DataFrames: LineageError after the model was stored "
-                                       "(lineage/fingerprint.py query_fingerprint, api.py fit)")
 @pytest.mark.parametrize("source", ["temp", "dataframe"])
 def test_fit_from_a_temp_table_or_a_registered_dataframe(con, source):
     frame = con.sql(read_csv_sql("economics")).df()
@@ -112,9 +108,6 @@ def test_fit_from_a_temp_table_or_a_registered_dataframe(con, source):
     assert genesis_sql.fit(con, "econ", "SELECT * FROM econ_rows").training_rows == 478
 
 
-@pytest.mark.xfail(strict=True, reason="bug: fit commits the model before recording lineage, so a lineage "
-                                       "failure (here a missing signing key) raises after the catalog changed "
-                                       "(api.py fit: save_model, then record_fit)")
 def test_a_fit_that_fails_leaves_no_model(con, tmp_path: Path, monkeypatch: pytest.MonkeyPatch):
     con.execute(f"CREATE TABLE econ AS {read_csv_sql('economics')}")
     monkeypatch.setenv("GENESIS_LINEAGE_KEY", str(tmp_path / "missing.key"))

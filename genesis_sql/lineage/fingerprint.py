@@ -78,11 +78,17 @@ def _table_sums(con: duckdb.DuckDBPyConnection, table: pa.Table) -> tuple[list[s
         cursor.close()
 
 
+def rows_fingerprint(con: duckdb.DuckDBPyConnection, sql: str) -> RowsFingerprint:
+    """Fingerprint the rows of ``sql`` (a SELECT) on ``con`` itself, which sees its TEMP tables and
+    registered DataFrames; from inside a genesis function use :func:`query_fingerprint`."""
+    return fingerprint_from_sums(*_sums(con, sql))
+
+
 def query_fingerprint(con: duckdb.DuckDBPyConnection, sql: str) -> RowsFingerprint:
     """Fingerprint the rows of ``sql`` (a SELECT), running it once inside DuckDB on a cursor of ``con``."""
     cursor = open_cursor(con)
     try:
-        return fingerprint_from_sums(*_sums(cursor, sql))
+        return rows_fingerprint(cursor, sql)
     finally:
         cursor.close()
 

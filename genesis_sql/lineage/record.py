@@ -22,14 +22,15 @@ if TYPE_CHECKING:
     from genesis_sql.catalog import ModelRecord
 
 
-def record_fit(con: duckdb.DuckDBPyConnection, record: ModelRecord) -> tuple[LineageBlock, LineageBlock]:
+def record_fit(con: duckdb.DuckDBPyConnection, record: ModelRecord,
+               source_rows: RowsFingerprint) -> tuple[LineageBlock, LineageBlock]:
     """Record a stored model version: a source block and a fit block, appended together.
 
-    The source block holds the training query's text, row count and rows fingerprint (computed inside
-    DuckDB by running the query once more); the fit block holds the model version, method, content hash,
-    parameter hash, training row count and the source block's id.
+    The source block holds the training query's text, row count and rows fingerprint (``source_rows``,
+    computed inside DuckDB by the fit on its own connection); the fit block holds the model version,
+    method, content hash, parameter hash, training row count and the source block's id.
     """
-    fingerprint = query_fingerprint(con, record.source_sql)
+    fingerprint = source_rows
     source = drafts.source_draft(name=record.name, query=record.source_sql, fingerprint=fingerprint,
                                  model=record.name).with_id()
     fit = drafts.fit_draft(model=record.name, version=record.version, method=record.method,
