@@ -147,6 +147,7 @@ def plan_generation(con: duckdb.DuckDBPyConnection, model: object, n: object, *,
     synthesizer = cached_synthesizer(con, name, version, content_hash)
     conditions = resolve_conditions(condition, synthesizer.columns_)
     if not conditions.is_empty:
+        synthesizer.check_conditions(conditions)
         check_support(conditions, getattr(synthesizer, "codecs_", []))
         GuidedConditionalSampler(synthesizer).estimate_feasibility(conditions).check(conditions)
     drawn = chosen is None

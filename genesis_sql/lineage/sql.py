@@ -13,13 +13,14 @@ from genesis_sql.lineage.chain import LineageChain
 from genesis_sql.lineage.checkpoint import Checkpoint
 from genesis_sql.lineage.signing import trusted_key
 from genesis_sql._db import cursor as open_cursor
+from genesis_sql.sql.functions import replace_function
 
 FUNCTION = "genesis_lineage_verify_row"
 RESULT = {"ok": "BOOLEAN", "blocks": "BIGINT", "first_bad_block": "VARCHAR", "reason": "VARCHAR"}
 
 
 def register(con: duckdb.DuckDBPyConnection) -> None:
-    """Register the verification UDF on ``con``, unless it is already visible there (install is idempotent)."""
+    """Register the verification UDF on ``con`` (install is idempotent)."""
 
     def verify_row(checkpoint: str | None, key: str | None) -> dict[str, object]:
         cursor = open_cursor(con)
@@ -32,8 +33,4 @@ def register(con: duckdb.DuckDBPyConnection) -> None:
             cursor.close()
         return report.as_dict()
 
-    registered = con.execute("SELECT count(*) FROM duckdb_functions() WHERE function_name = ?", [FUNCTION]).fetchall()
-    if registered[0][0]:
-        return
-    con.create_function(FUNCTION, verify_row, ["VARCHAR", "VARCHAR"], duckdb.struct_type(RESULT),
-                        null_handling="special", side_effects=True)
+    replace_function(con, FUNCTION, verify_row, ["VARCHAR", "VARCHAR"], duckdb.struct_type(RESULT))

@@ -10,6 +10,7 @@ from __future__ import annotations
 import functools
 import hashlib
 import math
+from collections.abc import Callable
 from typing import Any, ClassVar
 
 import numpy as np
@@ -17,12 +18,24 @@ import pyarrow as pa
 import pyarrow.compute as pc
 from scipy.special import ndtr, ndtri
 
+from genesis_sql.models._identity import (
+    DEFAULT_LOCALE,
+    IdentityText,
+    detect_locale,
+    detect_style,
+    email_domains,
+    faker_available,
+)
+from genesis_sql.models._random import _GOLDEN, _mix
 from genesis_sql.schema import ColumnSpec, base_type, decimals_of, output_type
 
 # Columns with at most this many distinct numbers are sampled as a step function over those numbers.
 MAX_DISCRETE_VALUES = 256
-# Continuous marginals keep this many quantile knots (the min and max among them).
+# Continuous marginals keep this many quantile knots evenly spaced in probability (the min and max among
+# them), plus TAIL_KNOTS evenly spaced in normal space out to the data's extreme ranks, so that the tails
+# follow the data point by point instead of stretching one straight line to the extreme value.
 QUANTILE_KNOTS = 2049
+TAIL_KNOTS = 1025
 # Continuous marginals are read in normal space from a grid of this many points over [-Z_LIMIT, Z_LIMIT].
 Z_LIMIT = 7.0
 Z_GRID = 16385
@@ -58,6 +71,15 @@ def _to_float(values: pa.ChunkedArray | pa.Array, spec: ColumnSpec) -> np.ndarra
     elif pa.types.is_decimal(typ):
         values = values.cast(pa.float64())
     return np.asarray(values.cast(pa.float64()).to_numpy(zero_copy_only=False), dtype=np.float64)
+
+
+def _knot_levels(count: int) -> np.ndarray:
+    """Probability levels of the quantile knots of a continuous marginal of ``count`` values."""
+    if count <= QUANTILE_KNOTS:
+        return np.linspace(0.0, 1.0, count)
+    reach = -ndtri(1.0 / count)
+    tails = ndtr(np.linspace(-reach, reach, TAIL_KNOTS))
+    return np.unique(np.concatenate([np.linspace(0.0, 1.0, QUANTILE_KNOTS), tails]))
 
 
 class Codec:
@@ -104,7 +126,7 @@ class NumericCodec(Codec):
             self.cdf_ = np.cumsum(counts) / finite.size
         else:
             self.discrete_ = False
-            self.cdf_ = np.linspace(0.0, 1.0, min(QUANTILE_KNOTS, finite.size))
+            self.cdf_ = _knot_levels(finite.size)
             self.values_ = np.quantile(finite, self.cdf_)
         self.step_, self.decimals_ = self._precision(finite)
         return self
@@ -156,10 +178,9 @@ class NumericCodec(Codec):
             idx = np.minimum(np.searchsorted(self.cdf_, v, side="right"), self.values_.size - 1)
             out[keep] = self.values_[idx]
             return out
-        # Knots sit at evenly spaced probabilities, so the interval of v is found by arithmetic.
-        position = v * (self.values_.size - 1)
-        left = np.minimum(position.astype(np.int64), self.values_.size - 2)
-        x = self.values_[left] + (position - left) * (self.values_[left + 1] - self.values_[left])
+        left = np.clip(np.searchsorted(self.cdf_, v, side="right") - 1, 0, self.values_.size - 2)
+        fraction = (v - self.cdf_[left]) / (self.cdf_[left + 1] - self.cdf_[left])
+        x = self.values_[left] + fraction * (self.values_[left + 1] - self.values_[left])
         if self.step_:
             x = np.round(x / self.step_) * self.step_
         elif self.decimals_ is not None:
@@ -347,18 +368,56 @@ def _value_hashes(values: list[str], salt: bytes) -> np.ndarray:
     return out
 
 
-class TextCodec(Codec):
-    """Free text: word-count marginal (with NULLs) in the copula, a word bigram chain for the words.
+# Generated free text never contains this many consecutive words of one training value.
+SPAN_WORDS = 8
+# Tries per generated text value before the fallback.
+TEXT_RETRIES = 16
 
-    Only words seen at least twice are kept, and a salted digest set of the training values rejects any
-    generated value equal to one of them, so no training value is reproduced.
+
+def _span_hashes(words: np.ndarray, salt: int) -> np.ndarray:
+    """Salted 64-bit hashes of every SPAN_WORDS-word window of ``words`` (rows x length, -1 = no word).
+
+    Returns (rows x windows); a window holding a missing word hashes to 0.
+    """
+    if words.shape[1] < SPAN_WORDS:
+        return np.zeros((words.shape[0], 0), dtype=np.uint64)
+    windows = np.lib.stride_tricks.sliding_window_view(words, SPAN_WORDS, axis=1)
+    h = np.full(windows.shape[:2], np.uint64(salt), dtype=np.uint64)
+    with np.errstate(over="ignore"):
+        for k in range(SPAN_WORDS):
+            h = _mix(h ^ (windows[:, :, k].astype(np.uint64) + np.uint64(1)) * _GOLDEN)
+    h[(windows < 0).any(axis=2)] = 0
+    return h
+
+
+class TextCodec(Codec):
+    """Text: the word count (with NULLs) is the latent score; the words depend on the column's style.
+
+    Identifier-like text (names, emails, phone numbers, addresses ...; see genesis_sql.models._identity)
+    is made fresh with Faker in the column's locale. Free text comes from a word bigram chain over words
+    seen at least twice. Either way a salted digest set of the training values rejects a generated value
+    equal to one of them, and free text is also rejected when it contains SPAN_WORDS consecutive words
+    of a training value (salted digests of every such span are kept, never the words themselves).
     """
 
     kind = "text"
 
     def fit(self, values: pa.ChunkedArray, rng: np.random.Generator) -> TextCodec:
         texts = [v for v in values.to_pylist() if v is not None]
-        token_lists = [t.split() for t in texts]
+        self.salt_ = rng.integers(0, 2**63, size=2, dtype=np.int64)
+        self.guard_ = np.unique(_value_hashes(texts, self.salt_.tobytes()))
+        lengths = pa.array([len(t.split()) if t is not None else None for t in values.to_pylist()], type=pa.int64())
+        self.length_ = NumericCodec(ColumnSpec(self.spec.name, "integer", "BIGINT", self.spec.nullable))
+        self.length_.fit(pa.chunked_array([lengths]), rng)
+        self.style_ = (detect_style(self.spec.name, texts) if faker_available() else None) or "free"
+        self.locale_ = detect_locale(texts) if self.style_ in ("name", "first_name", "last_name") else DEFAULT_LOCALE
+        self.domains_ = email_domains(texts) if self.style_ == "email" else []
+        self.source_: str | None = None
+        self._fit_words([t.split() for t in texts] if self.style_ == "free" else [])
+        return self
+
+    def _fit_words(self, token_lists: list[list[str]]) -> None:
+        """The bigram chain and the span guard of free text (empty for identifier styles)."""
         counts: dict[str, int] = {}
         for tokens in token_lists:
             for w in tokens:
@@ -367,6 +426,7 @@ class TextCodec(Codec):
         index = {w: i for i, w in enumerate(vocab)}
         pairs: dict[tuple[int, int], int] = {}
         starts = np.zeros(len(vocab))
+        sequence: list[int] = []
         for tokens in token_lists:
             ids = [index.get(w, -1) for w in tokens]
             if ids and ids[0] >= 0:
@@ -374,18 +434,15 @@ class TextCodec(Codec):
             for a, b in zip(ids, ids[1:]):
                 if a >= 0 and b >= 0:
                     pairs[(a, b)] = pairs.get((a, b), 0) + 1
+            sequence.extend(ids + [-1])
         self.vocab_ = vocab
         keys = sorted(pairs)
         self.pair_from_ = np.array([k[0] for k in keys], dtype=np.int64)
         self.pair_to_ = np.array([k[1] for k in keys], dtype=np.int64)
         self.pair_cum_ = np.cumsum([pairs[k] for k in keys]).astype(np.float64)
         self.start_cum_ = np.cumsum(starts if starts.sum() else np.ones(len(vocab)))
-        self.salt_ = rng.integers(0, 2**63, size=2, dtype=np.int64)
-        self.guard_ = np.unique(_value_hashes(texts, self.salt_.tobytes()))
-        lengths = pa.array([len(t.split()) if t is not None else None for t in values.to_pylist()], type=pa.int64())
-        self.length_ = NumericCodec(ColumnSpec(self.spec.name, "integer", "BIGINT", self.spec.nullable))
-        self.length_.fit(pa.chunked_array([lengths]), rng)
-        return self
+        spans = _span_hashes(np.array([sequence], dtype=np.int64), int(self.salt_[1]))[0]
+        self.spans_ = np.unique(spans[spans != 0])
 
     def scores(self, values: pa.ChunkedArray) -> np.ndarray:
         lengths = pa.array([len(t.split()) if t is not None else None for t in values.to_pylist()], type=pa.int64())
@@ -404,43 +461,91 @@ class TextCodec(Codec):
             out[has] = self.pair_to_[np.minimum(pos, self.pair_to_.size - 1)]
         return np.minimum(out, len(self.vocab_) - 1)
 
-    def sample_text(self, z: np.ndarray, word_uniforms) -> pa.Array:
-        """Text for standard-normal scores ``z``; ``word_uniforms(retry)`` gives (rows, MAX_WORDS) uniforms."""
+    def _copied(self, texts: list[str]) -> np.ndarray:
+        return np.isin(_value_hashes(texts, self.salt_.tobytes()), self.guard_)
+
+    def sample_text(self, z: np.ndarray, word_uniforms: Callable[[int], np.ndarray],
+                    names: list[str | None] | None = None) -> pa.Array:
+        """Text for standard-normal scores ``z``; ``word_uniforms(retry)`` gives (rows, MAX_WORDS) uniforms.
+
+        ``names`` (one per row) are the generated names an email column is derived from, when it has one.
+        """
         lengths = self.length_.numbers_from_normal(z)
         null = np.isnan(lengths)
-        n_words = np.clip(np.where(null, 0, lengths), 0, MAX_WORDS).astype(np.int64)
-        if not self.vocab_:
-            return pa.nulls(z.size, pa.string())
         result = np.empty(z.size, dtype=object)
         pending = np.flatnonzero(~null)
-        vocab = pa.array(self.vocab_, type=pa.string())
-        for retry in range(16):
+        if self.style_ == "free" and not self.vocab_:
+            return pa.nulls(z.size, pa.string())
+        for retry in range(TEXT_RETRIES):
             if pending.size == 0:
                 break
-            w = word_uniforms(retry)[pending]
-            counts = np.maximum(n_words[pending], 1) + (retry // 4)
-            words = np.empty((pending.size, MAX_WORDS + 4), dtype=np.int64)
-            words[:, 0] = np.minimum(np.searchsorted(self.start_cum_, w[:, 0] * self.start_cum_[-1], side="right"),
-                                     len(self.vocab_) - 1)
-            for j in range(1, int(counts.max())):
-                words[:, j] = self._next_words(words[:, j - 1], w[:, j % MAX_WORDS])
-            take = np.arange(words.shape[1])[None, :] < counts[:, None]
-            flat = words[take]
-            offsets = np.concatenate([[0], np.cumsum(counts)])
-            lists = pa.ListArray.from_arrays(pa.array(offsets, type=pa.int32()), vocab.take(pa.array(flat)))
-            texts = pc.binary_join(lists, " ").to_pylist()
-            copied = np.isin(_value_hashes(texts, self.salt_.tobytes()), self.guard_)
+            u = word_uniforms(retry)[pending]
+            if self.style_ == "free":
+                texts, copied = self._free_text(u, np.clip(lengths[pending], 1, MAX_WORDS).astype(np.int64) + retry // 4)
+            else:
+                texts = self._identity.generate(u, [names[i] for i in pending] if names is not None else None)
+                copied = self._copied(texts)
             for i in np.flatnonzero(~copied):
                 result[pending[i]] = texts[i]
             pending = pending[copied]
+        if pending.size:
+            result[pending] = self._fallback(word_uniforms(TEXT_RETRIES)[pending],
+                                             np.clip(lengths[pending], 1, MAX_WORDS).astype(np.int64), names, pending)
         return pa.array(result.tolist(), type=pa.string())
+
+    @functools.cached_property
+    def _identity(self) -> IdentityText:
+        return IdentityText(self.style_, self.locale_, self.domains_)
+
+    def _words(self, u: np.ndarray, counts: np.ndarray) -> np.ndarray:
+        """Word ids (rows x longest, -1 past each row's count) of bigram chains drawn from ``u``."""
+        words = np.full((u.shape[0], int(counts.max())), -1, dtype=np.int64)
+        words[:, 0] = np.minimum(np.searchsorted(self.start_cum_, u[:, 0] * self.start_cum_[-1], side="right"),
+                                 len(self.vocab_) - 1)
+        for j in range(1, words.shape[1]):
+            words[:, j] = self._next_words(words[:, j - 1], u[:, j % MAX_WORDS])
+        words[np.arange(words.shape[1])[None, :] >= counts[:, None]] = -1
+        return words
+
+    def _join(self, words: np.ndarray) -> list[str]:
+        vocab = pa.array(self.vocab_, type=pa.string())
+        counts = (words >= 0).sum(axis=1)
+        offsets = np.concatenate([[0], np.cumsum(counts)])
+        lists = pa.ListArray.from_arrays(pa.array(offsets, type=pa.int32()), vocab.take(pa.array(words[words >= 0])))
+        return pc.binary_join(lists, " ").to_pylist()
+
+    def _free_text(self, u: np.ndarray, counts: np.ndarray) -> tuple[list[str], np.ndarray]:
+        """Candidate texts and whether each copies a training value or one of its word spans."""
+        words = self._words(u, counts)
+        texts = self._join(words)
+        spans = _span_hashes(words, int(self.salt_[1]))
+        copied = self._copied(texts) | np.isin(spans, self.spans_).any(axis=1)
+        return texts, copied
+
+    def _fallback(self, u: np.ndarray, counts: np.ndarray, names: list[str | None] | None,
+                  rows: np.ndarray) -> list[str | None]:
+        """Values for rows whose every try copied: free text cut below SPAN_WORDS words, identifiers tagged.
+
+        A value that still equals a training value becomes NULL.
+        """
+        if self.style_ == "free":
+            texts = self._join(self._words(u, np.minimum(counts, SPAN_WORDS - 1)))
+        else:
+            base = self._identity.generate(u, [names[i] for i in rows] if names is not None else None)
+            tags = (u[:, -1] * 26).astype(np.int64)
+            texts = [f"{t} {chr(65 + k)}." if self.style_ in ("name", "first_name", "last_name") else
+                     f"{t.replace('@', f'.{k}@', 1)}" if self.style_ == "email" else f"{t} {k}"
+                     for t, k in zip(base, tags)]
+        return [None if c else t for t, c in zip(texts, self._copied(texts))]
 
     def to_state(self) -> tuple[dict[str, Any], dict[str, np.ndarray]]:
         lmeta, larrays = self.length_.to_state()
         arrays = {"pair_from": self.pair_from_, "pair_to": self.pair_to_, "pair_cum": self.pair_cum_,
-                  "start_cum": self.start_cum_, "salt": self.salt_, "guard": self.guard_}
+                  "start_cum": self.start_cum_, "salt": self.salt_, "guard": self.guard_, "spans": self.spans_}
         arrays.update({f"length.{k}": v for k, v in larrays.items()})
-        return {"vocab": self.vocab_, "length": lmeta}, arrays
+        meta = {"vocab": self.vocab_, "length": lmeta, "style": self.style_, "locale": self.locale_,
+                "domains": self.domains_, "source": self.source_}
+        return meta, arrays
 
     @classmethod
     def from_state(cls, spec: ColumnSpec, meta: dict[str, Any], arrays: dict[str, np.ndarray]) -> TextCodec:
@@ -449,6 +554,9 @@ class TextCodec(Codec):
         codec.pair_from_, codec.pair_to_ = arrays["pair_from"], arrays["pair_to"]
         codec.pair_cum_, codec.start_cum_ = arrays["pair_cum"], arrays["start_cum"]
         codec.salt_, codec.guard_ = arrays["salt"], arrays["guard"]
+        codec.spans_ = arrays.get("spans", np.zeros(0, dtype=np.uint64))
+        codec.style_, codec.locale_ = meta.get("style", "free"), meta.get("locale", DEFAULT_LOCALE)
+        codec.domains_, codec.source_ = meta.get("domains", []), meta.get("source")
         lspec = ColumnSpec(spec.name, "integer", "BIGINT", spec.nullable)
         codec.length_ = NumericCodec.from_state(
             lspec, meta["length"], {k.split(".", 1)[1]: v for k, v in arrays.items() if k.startswith("length.")})

@@ -16,6 +16,7 @@ from scipy.special import ndtri
 
 from genesis_sql.models._columns import MAX_WORDS, CategoricalCodec, Codec, IdCodec, TextCodec, codec_for
 from genesis_sql.models._decoder import BatchDecoder
+from genesis_sql.models._identity import names_in_emails
 from genesis_sql.models._random import uniforms
 from genesis_sql.schema import ColumnSpec
 
@@ -41,8 +42,10 @@ class TableEncoding:
 
     @classmethod
     def fit(cls, data: pa.Table, columns: list[ColumnSpec], rng: np.random.Generator) -> TableEncoding:
-        """Fit one codec per column of ``data``."""
-        return cls(columns, [codec_for(spec).fit(data.column(spec.name), rng) for spec in columns])
+        """Fit one codec per column of ``data``, then link identifier columns to each other."""
+        codecs = [codec_for(spec).fit(data.column(spec.name), rng) for spec in columns]
+        _link_identities(data, codecs)
+        return cls(columns, codecs)
 
     @property
     def dims(self) -> int:
@@ -80,21 +83,24 @@ class TableEncoding:
         if self._decoder is None:
             self._decoder = BatchDecoder(self.codecs, self.latent)
         decoded = self._decoder.decode(z)
-        arrays: list[pa.Array] = []
+        arrays: dict[int, pa.Array] = dict(decoded)
         tag = f"{key & 0xFFFFFF:06x}"
-        text_slot = 0
+        texts = [i for i, c in enumerate(self.codecs) if isinstance(c, TextCodec)]
+        names = {c.spec.name: i for i, c in enumerate(self.codecs)}
+        # Columns derived from another (an email from a name) come after the one they read.
+        for i in sorted(texts, key=lambda i: self.codecs[i].source_ is not None):
+            codec = self.codecs[i]
+            start = offset + texts.index(i) * TEXT_POSITIONS
+            source = arrays[names[codec.source_]].to_pylist() if codec.source_ is not None else None
+            arrays[i] = codec.sample_text(
+                z[:, self.latent.index(i)],
+                lambda retry, o=start: uniforms(states, MAX_WORDS, attempts=attempts, offset=o + retry * MAX_WORDS),
+                source)
         for i, codec in enumerate(self.codecs):
-            if i in decoded:
-                arrays.append(decoded[i])
-            elif isinstance(codec, IdCodec):
-                arrays.append(codec.sample_ids(rows, tag))
-            elif isinstance(codec, TextCodec):
-                start = offset + text_slot * TEXT_POSITIONS
-                arrays.append(codec.sample_text(
-                    z[:, self.latent.index(i)],
-                    lambda retry, o=start: uniforms(states, MAX_WORDS, attempts=attempts, offset=o + retry * MAX_WORDS)))
-                text_slot += 1
-        return pa.Table.from_arrays(arrays, schema=self.schema)
+            if isinstance(codec, IdCodec):
+                arrays[i] = codec.sample_ids(rows, tag)
+        # Names rather than the schema: categories stay dictionary-encoded (cheap to make and to hand over).
+        return pa.Table.from_arrays([arrays[i] for i in range(len(self.codecs))], names=self.schema.names)
 
     def to_state(self) -> tuple[list[dict[str, Any]], dict[str, np.ndarray]]:
         """Codec metadata (one per column) and arrays keyed ``"<column index>.<name>"``."""
@@ -115,3 +121,22 @@ class TableEncoding:
             own = {k[len(prefix):]: v for k, v in arrays.items() if k.startswith(prefix)}
             codecs.append(type(codec_for(spec)).from_state(spec, meta, own))
         return cls(columns, codecs)
+
+
+def _link_identities(data: pa.Table, codecs: list[Codec]) -> None:
+    """Give identifier columns the locale of the table's names, and derive emails from a name column
+    when the training emails spell the names of the same rows."""
+    texts = [c for c in codecs if isinstance(c, TextCodec) and c.style_ != "free"]
+    named = [c for c in texts if c.style_ in ("name", "first_name", "last_name")]
+    if named:
+        for codec in texts:
+            if codec.style_ not in ("name", "first_name", "last_name"):
+                codec.locale_ = named[0].locale_
+    for codec in texts:
+        if codec.style_ != "email":
+            continue
+        emails = data.column(codec.spec.name).to_pylist()
+        for name in sorted(named, key=lambda c: ("name", "first_name", "last_name").index(c.style_)):
+            if names_in_emails(emails, data.column(name.spec.name).to_pylist()):
+                codec.source_ = name.spec.name
+                break

@@ -6,6 +6,7 @@ each a product of one-dimensional distributions, stored as flat arrays.
 """
 from __future__ import annotations
 
+import warnings
 from typing import TYPE_CHECKING, Any
 
 import numpy as np
@@ -43,11 +44,13 @@ def _leaf_sample(forest: RandomForestClassifier, features: np.ndarray, rng: np.r
 
 def adversarial_forest(features: np.ndarray, categorical: list[int], rng: np.random.Generator, *, n_trees: int,
                        min_leaf: int, max_iterations: int, delta: float, max_rows: int
-                       ) -> tuple[RandomForestClassifier, float]:
-    """The forest of the last adversarial round and its out-of-bag accuracy.
+                       ) -> tuple[list[Any], float]:
+    """The trees of the last adversarial round that improved, and its out-of-bag accuracy.
 
     Rounds stop when the accuracy is at most 0.5 + ``delta``, stops falling, or after ``max_iterations``.
     """
+    if features.shape[1] == 0:
+        return [], 0.5
     if features.shape[0] > max_rows:
         features = features[np.sort(rng.choice(features.shape[0], max_rows, replace=False))]
     n = features.shape[0]
@@ -56,43 +59,25 @@ def adversarial_forest(features: np.ndarray, categorical: list[int], rng: np.ran
     best = None
     for _ in range(max(max_iterations, 1)):
         forest = RandomForestClassifier(n_estimators=n_trees, min_samples_leaf=min_leaf, max_features="sqrt",
-                                        oob_score=True, random_state=int(rng.integers(2**31)), n_jobs=1)
-        forest.fit(np.vstack([features, fake]), labels)
+                                        oob_score=True, random_state=int(rng.integers(2**31)), n_jobs=-1)
+        with warnings.catch_warnings():  # small tables leave a few rows without out-of-bag trees
+            warnings.simplefilter("ignore", UserWarning)
+            forest.fit(np.vstack([features, fake]), labels)
         accuracy = float(forest.oob_score_)
-        print("iteration accuracy", accuracy, flush=True)
         if best is not None and accuracy >= best[1]:
             break
         best = (forest, accuracy)
         if accuracy <= 0.5 + delta:
             break
         fake = _leaf_sample(forest, features, rng)
-    return best
-
-
-def _node_bounds(tree: Any, dims: int) -> tuple[np.ndarray, np.ndarray]:
-    """(low, high) of every node of a fitted sklearn tree per feature: the box its splits carve out."""
-    structure = tree.tree_
-    left, right = structure.children_left, structure.children_right
-    feature, threshold = structure.feature, structure.threshold
-    low = np.full((structure.node_count, dims), -np.inf)
-    high = np.full((structure.node_count, dims), np.inf)
-    level = np.array([0])
-    while level.size:  # one depth at a time: children inherit the box, then narrow it on their split
-        split = level[left[level] >= 0]
-        kids_left, kids_right, f = left[split], right[split], feature[split]
-        for kids in (kids_left, kids_right):
-            low[kids], high[kids] = low[split], high[split]
-        high[kids_left, f] = np.minimum(high[split, f], threshold[split])
-        low[kids_right, f] = np.maximum(low[split, f], threshold[split])
-        level = np.concatenate([kids_left, kids_right])
-    return low, high
+    return list(best[0].estimators_), best[1]
 
 
 class LeafMixture:
     """A weighted mixture of leaves, each a product of one-dimensional distributions.
 
-    Continuous dimensions are normals truncated to the leaf's box (within the data's range); a leaf whose
-    rows share one value keeps that value. Categorical dimensions are the leaf's category frequencies,
+    Continuous dimensions are normals truncated to the range of the leaf's rows; a leaf whose rows share
+    one value keeps that value. Categorical dimensions are the leaf's category frequencies,
     stored sparsely: entries sorted by leaf, with cumulative probabilities offset by the leaf number.
     """
 
@@ -117,9 +102,9 @@ class LeafMixture:
         total = self.cumulative_weight[-1]
         return np.minimum(np.searchsorted(self.cumulative_weight, u * total, side="right"), self.leaves - 1)
 
-    def sample(self, u: np.ndarray, encoding: TableEncoding) -> np.ndarray:
-        """Latent scores (rows x dims) from uniforms (rows x 1 + dims): the first picks the leaf."""
-        leaf = self.pick_leaves(u[:, 0])
+    def sample(self, u: np.ndarray, encoding: TableEncoding, *, leaf: np.ndarray | None = None) -> np.ndarray:
+        """Latent scores (rows x dims) from uniforms (rows x 1 + dims): the first picks the leaf (unless given)."""
+        leaf = self.pick_leaves(u[:, 0]) if leaf is None else leaf
         z = np.empty((u.shape[0], len(self.continuous) + len(self.categorical)))
         if self.continuous:
             cols = np.array(self.continuous)
@@ -130,6 +115,31 @@ class LeafMixture:
             codes = self.codes[k][np.minimum(position, self.codes[k].size - 1)]
             z[:, j] = encoding.category_normals(j)[codes]
         return z
+
+    def interval_mass(self, k: int, intervals: np.ndarray) -> np.ndarray:
+        """Per leaf, the share of continuous dimension ``self.continuous[k]`` inside the union of ``intervals``."""
+        mean, sd = self.mean[:, k].astype(float), self.sd[:, k].astype(float)
+        low, high = self.low[:, k].astype(float), self.high[:, k].astype(float)
+        masses = _piece_masses(mean, sd, low, high, intervals)
+        return masses.sum(axis=1) / np.maximum(_normal_mass(mean, sd, low, high), 1e-300)
+
+    def restricted(self, k: int, allowed: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        """Categorical dimension ``self.categorical[k]`` restricted to ``allowed`` codes (a boolean mask):
+        (codes, cumulative, share of each leaf that is allowed)."""
+        codes, cumulative = self.codes[k], self.cumulative[k]
+        # Entries hold leaf + cumulative share within the leaf, the leaf's last exactly leaf + 1.
+        leaf_of = np.floor(np.nextafter(cumulative, -np.inf)).astype(np.int64)
+        within = cumulative - leaf_of
+        starts = np.r_[True, np.diff(leaf_of) > 0]
+        probability = np.where(starts, within, np.diff(np.r_[0.0, within]))
+        keep = allowed[codes]
+        share = np.bincount(leaf_of[keep], weights=probability[keep], minlength=self.leaves)
+        kept_leaf, kept_probability = leaf_of[keep], probability[keep] / share[leaf_of[keep]]
+        first = np.flatnonzero(np.r_[True, np.diff(kept_leaf) > 0])
+        running = np.cumsum(kept_probability)
+        within = running - np.repeat(np.r_[0.0, running][first], np.diff(np.r_[first, kept_leaf.size]))
+        within[np.r_[first[1:] - 1, kept_leaf.size - 1]] = 1.0
+        return codes[keep], kept_leaf + within, share
 
     def to_state(self) -> tuple[dict[str, Any], dict[str, np.ndarray]]:
         """Dimension lists as metadata, the leaf tables as arrays."""
@@ -148,6 +158,38 @@ class LeafMixture:
                    [arrays[f"cumulative{i}"] for i in k])
 
 
+def _normal_mass(mean: np.ndarray, sd: np.ndarray, low: np.ndarray, high: np.ndarray) -> np.ndarray:
+    """P(low <= X <= high) for X ~ N(mean, sd) (a point mass when sd is 0)."""
+    spread = sd > 0
+    scale = np.where(spread, sd, 1.0)
+    mass = ndtr((high - mean) / scale) - ndtr((low - mean) / scale)
+    return np.where(spread, mass, ((low <= mean) & (mean <= high)).astype(float))
+
+
+def _piece_masses(mean: np.ndarray, sd: np.ndarray, low: np.ndarray, high: np.ndarray, intervals: np.ndarray
+                  ) -> np.ndarray:
+    """(leaves or rows x intervals): the normal's mass in each interval intersected with [low, high]."""
+    lo = np.maximum(low[:, None], intervals[None, :, 0])
+    hi = np.minimum(high[:, None], intervals[None, :, 1])
+    mass = _normal_mass(mean[:, None], sd[:, None], lo, hi)
+    return np.where(hi >= lo, mass, 0.0)
+
+
+def truncated_normal_in(u: np.ndarray, mean: np.ndarray, sd: np.ndarray, low: np.ndarray, high: np.ndarray,
+                        intervals: np.ndarray) -> np.ndarray:
+    """Like :func:`truncated_normal`, further restricted to the union of ``intervals`` (k x 2)."""
+    masses = _piece_masses(mean, sd, low, high, intervals)
+    cumulative = np.cumsum(masses, axis=1)
+    target = u * cumulative[:, -1]
+    piece = np.minimum((cumulative < target[:, None]).sum(axis=1), intervals.shape[0] - 1)
+    rows = np.arange(u.size)
+    before = np.where(piece > 0, cumulative[rows, np.maximum(piece - 1, 0)], 0.0)
+    inner = np.clip((target - before) / np.where(masses[rows, piece] > 0, masses[rows, piece], 1.0), 0.0, 1.0)
+    lo = np.maximum(low, intervals[piece, 0])
+    hi = np.minimum(high, intervals[piece, 1])
+    return truncated_normal(inner, mean, sd, lo, hi)
+
+
 def truncated_normal(u: np.ndarray, mean: np.ndarray, sd: np.ndarray, low: np.ndarray, high: np.ndarray
                      ) -> np.ndarray:
     """Normals N(mean, sd) truncated to [low, high] by inversion of ``u``, elementwise; sd 0 gives the mean."""
@@ -164,59 +206,56 @@ def truncated_normal(u: np.ndarray, mean: np.ndarray, sd: np.ndarray, low: np.nd
     return np.where(spread, np.clip(mean + sd * e, low, high), mean)
 
 
-def summarize_leaves(forest: RandomForestClassifier, features: np.ndarray, categorical: list[int], *,
-                     min_leaf: int) -> LeafMixture:
-    """FORDE: the leaf mixture of ``forest`` over all training rows (leaves under ``min_leaf`` rows dropped)."""
-    n, d = features.shape
-    continuous = [j for j in range(d) if j not in categorical]
-    nodes = forest.apply(features)
-    offsets = np.concatenate([[0], np.cumsum([t.tree_.node_count for t in forest.estimators_])])
-    keys = (nodes + offsets[:-1][None, :]).ravel()
-    leaves, inverse, counts = np.unique(keys, return_inverse=True, return_counts=True)
-    keep = counts >= min_leaf
-    index = np.cumsum(keep) - 1
-    row_leaf = np.where(keep[inverse], index[inverse], -1)
-    used = row_leaf >= 0
-    row_leaf, counts = row_leaf[used], counts[keep]
-    n_leaves = int(keep.sum())
-    repeated = np.repeat(np.arange(n), nodes.shape[1])[used]
+def _leaf_of_rows(trees: list[Any], features: np.ndarray, min_leaf: int) -> tuple[np.ndarray, np.ndarray]:
+    """(row, leaf) pairs, one per row and tree whose leaf holds at least ``min_leaf`` rows, leaves numbered 0..
 
-    cols = np.array(continuous, dtype=np.int64)
-    values = features[repeated][:, cols] if continuous else np.zeros((repeated.size, 0))
-    sums = np.stack([np.bincount(row_leaf, weights=values[:, k], minlength=n_leaves) for k in range(cols.size)], axis=1) \
-        if continuous else np.zeros((n_leaves, 0))
-    mean = sums / counts[:, None]
-    centred = values - mean[row_leaf]
-    squares = np.stack([np.bincount(row_leaf, weights=centred[:, k] ** 2, minlength=n_leaves) for k in range(cols.size)],
-                       axis=1) if continuous else np.zeros((n_leaves, 0))
+    When no leaf is that large (very few rows), all rows form one leaf.
+    """
+    nodes = np.column_stack([t.apply(features.astype(np.float32)) for t in trees]) if trees else \
+        np.zeros((features.shape[0], 1), dtype=np.int64)
+    offsets = np.concatenate([[0], np.cumsum([t.tree_.node_count for t in trees])]) if trees else np.zeros(1)
+    keys = (nodes + offsets[:-1][None, :].astype(np.int64)).ravel()
+    _, inverse, counts = np.unique(keys, return_inverse=True, return_counts=True)
+    keep = counts >= min_leaf
+    if not keep.any():
+        return np.arange(features.shape[0]), np.zeros(features.shape[0], dtype=np.int64)
+    number = np.cumsum(keep) - 1
+    rows = np.repeat(np.arange(features.shape[0]), nodes.shape[1])
+    kept = keep[inverse]
+    return rows[kept], number[inverse[kept]]
+
+
+def summarize_leaves(trees: list[Any], features: np.ndarray, categorical: list[int], *, min_leaf: int
+                     ) -> LeafMixture:
+    """FORDE: the leaf mixture of ``trees`` over all training rows (leaves under ``min_leaf`` rows dropped)."""
+    continuous = [j for j in range(features.shape[1]) if j not in categorical]
+    rows, leaf = _leaf_of_rows(trees, features, min_leaf)
+    order = np.argsort(leaf, kind="stable")
+    rows, leaf = rows[order], leaf[order]
+    starts = np.flatnonzero(np.r_[True, np.diff(leaf) > 0])
+    counts = np.diff(np.r_[starts, leaf.size]).astype(np.float64)
+    n_leaves = starts.size
+
+    values = features[rows][:, continuous]
+    mean = np.add.reduceat(values, starts, axis=0) / counts[:, None] if continuous else np.zeros((n_leaves, 0))
+    squares = np.add.reduceat((values - mean[leaf]) ** 2, starts, axis=0) if continuous else np.zeros((n_leaves, 0))
     sd = np.sqrt(squares / counts[:, None])
     sd[sd < 1e-9] = 0.0
-
-    low = np.empty((n_leaves, cols.size))
-    high = np.empty((n_leaves, cols.size))
-    tree_of = np.searchsorted(offsets, leaves[keep], side="right") - 1
-    for t, tree in enumerate(forest.estimators_):
-        mine = np.flatnonzero(tree_of == t)
-        box_low, box_high = _node_bounds(tree, d)
-        local = leaves[keep][mine] - offsets[t]
-        low[mine] = box_low[local][:, cols]
-        high[mine] = box_high[local][:, cols]
-    if continuous:
-        seen_low, seen_high = features[:, cols].min(axis=0), features[:, cols].max(axis=0)
-        low = np.clip(low, seen_low, seen_high)
-        high = np.clip(high, seen_low, seen_high)
+    low = np.minimum.reduceat(values, starts, axis=0) if continuous else np.zeros((n_leaves, 0))
+    high = np.maximum.reduceat(values, starts, axis=0) if continuous else np.zeros((n_leaves, 0))
 
     codes, cumulative = [], []
     for j in categorical:
         k = int(features[:, j].max()) + 1
-        pairs, pair_counts = np.unique(row_leaf * k + features[repeated, j].astype(np.int64), return_counts=True)
+        pairs, pair_counts = np.unique(leaf * k + features[rows, j].astype(np.int64), return_counts=True)
         leaf_of = pairs // k
         probability = pair_counts / counts[leaf_of]
-        starts = np.r_[0, np.flatnonzero(np.diff(leaf_of)) + 1]
+        first = np.flatnonzero(np.r_[True, np.diff(leaf_of) > 0])
         running = np.cumsum(probability)
-        within = running - np.repeat(np.r_[0.0, running][starts], np.diff(np.r_[starts, leaf_of.size]))
-        last = np.r_[starts[1:] - 1, leaf_of.size - 1]
-        within[last] = 1.0
+        within = running - np.repeat(np.r_[0.0, running][first], np.diff(np.r_[first, leaf_of.size]))
+        within[np.r_[first[1:] - 1, leaf_of.size - 1]] = 1.0  # each leaf's last entry closes at exactly 1
         codes.append((pairs % k).astype(np.int32))
         cumulative.append(leaf_of + within)
-    return LeafMixture(continuous, categorical, counts / counts.sum(), mean, sd, low, high, codes, cumulative)
+    single = np.float32  # leaf summaries are stored in single precision: half the size, ample for scores
+    return LeafMixture(continuous, categorical, counts / counts.sum(), mean.astype(single), sd.astype(single),
+                       low.astype(single), high.astype(single), codes, cumulative)

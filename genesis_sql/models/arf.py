@@ -16,16 +16,92 @@ single row.
 """
 from __future__ import annotations
 
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 import pyarrow as pa
 
+from genesis_sql.models._calibration import Calibration, sample_rows
 from genesis_sql.models._encoding import TableEncoding
-from genesis_sql.models._forest import LeafMixture, adversarial_forest, summarize_leaves
+from genesis_sql.models._forest import LeafMixture, adversarial_forest, summarize_leaves, truncated_normal_in
+from genesis_sql.models._latent import LatentRegion, compile_region
 from genesis_sql.models._random import row_states, uniforms
 from genesis_sql.models.base import BaseSynthesizer, check_is_fitted
 from genesis_sql.schema import ColumnSpec
+
+if TYPE_CHECKING:
+    from genesis_sql.conditions import ConditionSet
+
+
+class LeafProposal:
+    """Exact conditional sampling of the leaf mixture inside a region of latent scores (Watson et al.'s
+    conditional FORGE): each leaf's weight times its mass in the region picks the leaf, and each constrained
+    dimension is drawn from the leaf's distribution restricted to its allowed set.
+
+    Args:
+        model: the fitted forest.
+        region: allowed intervals of the constrained latent dimensions, in the codecs' normal scale.
+    """
+
+    def __init__(self, model: AdversarialRandomForest, region: LatentRegion) -> None:
+        self.model = model
+        self.region = region
+        mixture, encoding = model.mixture_, model.encoding_
+        weight = mixture.weight.copy()
+        self.continuous: dict[int, np.ndarray] = {}
+        self.categorical: dict[int, tuple[np.ndarray, np.ndarray]] = {}
+        for j, intervals in zip(region.dims, region.intervals):
+            if j in mixture.categorical:
+                k = mixture.categorical.index(j)
+                middles = encoding.category_normals(j)
+                allowed = ((middles[:, None] >= intervals[None, :, 0]) & (middles[:, None] <= intervals[None, :, 1])).any(1)
+                codes, cumulative, share = mixture.restricted(k, allowed)
+                self.categorical[j] = (codes, cumulative)
+                weight *= share
+            else:
+                k = mixture.continuous.index(j)
+                raw = np.column_stack([model.calibration_.invert(intervals[:, 0], k),
+                                       model.calibration_.invert(intervals[:, 1], k)])
+                self.continuous[j] = raw
+                weight *= mixture.interval_mass(k, raw)
+        self.first_mass = float(weight.sum())
+        self.is_empty = region.is_empty or self.first_mass <= 0
+        self.cumulative_weight = np.cumsum(weight)
+
+    def propose_weighted(self, rows: np.ndarray, attempts: np.ndarray, key: int
+                         ) -> tuple[pa.Table, np.ndarray, np.ndarray]:
+        """Candidate rows (drawn exactly from the region, so each weighs 1 and is accepted)."""
+        model, mixture = self.model, self.model.mixture_
+        states = row_states(key, rows)
+        dims = model.encoding_.dims
+        u = uniforms(states, dims + 1, attempts=attempts)
+        leaf = np.minimum(np.searchsorted(self.cumulative_weight, u[:, 0] * self.cumulative_weight[-1], side="right"),
+                          mixture.leaves - 1)
+        z = mixture.sample(u, model.encoding_, leaf=leaf)
+        for j, raw in self.continuous.items():
+            k = mixture.continuous.index(j)
+            z[:, j] = truncated_normal_in(u[:, 1 + j], mixture.mean[leaf, k], mixture.sd[leaf, k], mixture.low[leaf, k],
+                                          mixture.high[leaf, k], raw)
+        for j, (codes, cumulative) in self.categorical.items():
+            position = np.minimum(np.searchsorted(cumulative, leaf + u[:, 1 + j], side="left"), codes.size - 1)
+            z[:, j] = model.encoding_.category_normals(j)[codes[position]]
+        cols = mixture.continuous
+        if cols:
+            z[:, cols] = model.calibration_.apply(z[:, cols])
+        table = model.encoding_.decode(rows, attempts, key, states, z, offset=dims + 1)
+        return table, np.ones(rows.size), np.ones(rows.size, dtype=bool)
+
+    def propose(self, rows: np.ndarray, attempts: np.ndarray, key: int) -> tuple[pa.Table, np.ndarray]:
+        """Candidate rows for ``rows`` at tries ``attempts``, all accepted."""
+        table, _, accepted = self.propose_weighted(rows, attempts, key)
+        return table, accepted
+
+
+# The stream of the seeded sample that calibrates the marginals.
+_CALIBRATION_KEY = 0xCA11B8A7E
+# Leaf summaries read at most this many training rows (a seeded sample beyond): plenty for a leaf's
+# mean, spread and category shares, and it bounds memory on very large tables.
+_SUMMARY_ROWS = 1_000_000
 
 
 class AdversarialRandomForest(BaseSynthesizer):
@@ -47,7 +123,7 @@ class AdversarialRandomForest(BaseSynthesizer):
     method = "arf"
 
     def __init__(self, *, random_state: int | None = 0, n_trees: int = 10, min_leaf: int = 5,
-                 max_iterations: int = 10, delta: float = 0.0, max_rows: int = 100_000) -> None:
+                 max_iterations: int = 3, delta: float = 0.0, max_rows: int = 20_000) -> None:
         self.random_state = random_state
         self.n_trees = n_trees
         self.min_leaf = min_leaf
@@ -56,35 +132,68 @@ class AdversarialRandomForest(BaseSynthesizer):
         self.max_rows = max_rows
 
     def fit(self, data: pa.Table, columns: list[ColumnSpec]) -> AdversarialRandomForest:
+        self.__dict__.pop("_proposals", None)  # condition proposals of an earlier fit
         rng = np.random.default_rng(self.random_state)
         encoding = TableEncoding.fit(data, columns, rng)
         features = encoding.normal_scores(data)
         categorical = encoding.categorical_dims()
         for j in categorical:
             features[:, j] = encoding.category_codes(data, j)
-        forest, accuracy = adversarial_forest(features, categorical, rng, n_trees=self.n_trees,
+        trees, accuracy = adversarial_forest(features, categorical, rng, n_trees=self.n_trees,
                                               min_leaf=self.min_leaf, max_iterations=self.max_iterations,
                                               delta=self.delta, max_rows=self.max_rows)
         self.columns_ = columns
         self.encoding_ = encoding
         self.codecs_ = encoding.codecs
         self.accuracy_ = accuracy
-        self.mixture_ = summarize_leaves(forest, features, categorical, min_leaf=self.min_leaf)
+        if features.shape[0] > _SUMMARY_ROWS:
+            features = features[np.sort(rng.choice(features.shape[0], _SUMMARY_ROWS, replace=False))]
+        self.mixture_ = summarize_leaves(trees, features, categorical, min_leaf=self.min_leaf)
+        rows = np.arange(sample_rows(data.num_rows), dtype=np.int64)
+        sample = self._latent(rows, np.zeros(rows.size, dtype=np.int64), row_states(_CALIBRATION_KEY, rows),
+                              calibrated=False)
+        self.calibration_ = Calibration.fit(sample[:, self.mixture_.continuous])
         return self
+
+    def _latent(self, rows: np.ndarray, attempts: np.ndarray, states: np.ndarray, *, calibrated: bool = True
+                ) -> np.ndarray:
+        """Latent scores of rows: a leaf, then each dimension from it (continuous ones calibrated)."""
+        u = uniforms(states, self.encoding_.dims + 1, attempts=attempts)
+        z = self.mixture_.sample(u, self.encoding_)
+        cols = self.mixture_.continuous
+        if calibrated and cols:
+            z[:, cols] = self.calibration_.apply(z[:, cols])
+        return z
 
     def draw(self, rows: np.ndarray, attempts: np.ndarray, key: int) -> pa.Table:
         check_is_fitted(self)
         states = row_states(key, rows)
-        dims = self.encoding_.dims
-        u = uniforms(states, dims + 1, attempts=attempts)
-        z = self.mixture_.sample(u, self.encoding_)
-        return self.encoding_.decode(rows, attempts, key, states, z, offset=dims + 1)
+        z = self._latent(rows, attempts, states)
+        return self.encoding_.decode(rows, attempts, key, states, z, offset=self.encoding_.dims + 1)
+
+    def condition_proposal(self, conditions: ConditionSet) -> LeafProposal:
+        """Rows proposed inside the condition's region: leaves reweighted by their mass there (cached)."""
+        check_is_fitted(self)
+        cache = self.__dict__.setdefault("_proposals", {})
+        text = conditions.to_sql()
+        if text not in cache:
+            if len(cache) >= 64:
+                cache.pop(next(iter(cache)))
+            region = compile_region(self.codecs_, self.encoding_.latent, np.eye(self.encoding_.dims), conditions)
+            cache[text] = LeafProposal(self, region)
+        return cache[text]
+
+    def draw_conditional(self, rows: np.ndarray, key: int, conditions: ConditionSet) -> pa.Table:
+        from genesis_sql.conditions.sampling import GuidedConditionalSampler
+
+        return GuidedConditionalSampler(self, "auto").sample(rows, key, conditions)
 
     def to_state(self) -> tuple[dict[str, Any], dict[str, np.ndarray]]:
         check_is_fitted(self)
         metas, arrays = self.encoding_.to_state()
         meta, mixture_arrays = self.mixture_.to_state()
         arrays.update({f"leaf.{k}": v for k, v in mixture_arrays.items()})
+        arrays["calibration"] = self.calibration_.knots
         return {"codecs": metas, "leaves": meta, "accuracy": self.accuracy_}, arrays
 
     @classmethod
@@ -97,4 +206,5 @@ class AdversarialRandomForest(BaseSynthesizer):
         model.accuracy_ = state["accuracy"]
         model.mixture_ = LeafMixture.from_state(
             state["leaves"], {k[5:]: v for k, v in arrays.items() if k.startswith("leaf.")})
+        model.calibration_ = Calibration(arrays["calibration"])
         return model

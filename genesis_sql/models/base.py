@@ -42,6 +42,8 @@ class BaseSynthesizer:
     """What every synthesizer provides; subclasses implement ``fit``, ``draw`` and the state methods."""
 
     method: ClassVar[str]
+    # Whether output rows come in groups per entity (sequence models): ``n`` then counts entities.
+    entity_rows: ClassVar[bool] = False
 
     def get_params(self) -> dict[str, Any]:
         """The ``__init__`` parameters, as given."""
@@ -59,6 +61,9 @@ class BaseSynthesizer:
     def draw_conditional(self, rows: np.ndarray, key: int, conditions: ConditionSet) -> pa.Table:
         """Rows that satisfy ``conditions``, produced natively; raise NotImplementedError to fall back."""
         raise NotImplementedError
+
+    def check_conditions(self, conditions: ConditionSet) -> None:
+        """Raise a ConditionError for conditions this model cannot honour (all are fine by default)."""
 
     def sample_rows(self, rows: np.ndarray, *, key: int, conditions: ConditionSet | None = None) -> pa.Table:
         """Output rows ``rows`` (int64 indices) of the stream ``key``, satisfying ``conditions`` if given."""

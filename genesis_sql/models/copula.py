@@ -15,9 +15,9 @@ import numpy as np
 import pyarrow as pa
 from scipy.special import ndtr, ndtri
 
-from genesis_sql.models._columns import MAX_WORDS, CategoricalCodec, Codec, IdCodec, TextCodec, codec_for
+from genesis_sql.models._columns import CategoricalCodec, Codec, codec_for
 from genesis_sql.conditions.condition import ConditionSet
-from genesis_sql.models._decoder import BatchDecoder
+from genesis_sql.models._encoding import TableEncoding
 from genesis_sql.models._latent import LatentRegion, compile_region, propose_latent
 from genesis_sql.models._random import row_states, standard_normals, uniforms
 from genesis_sql.models.base import BaseSynthesizer, check_is_fitted
@@ -90,11 +90,11 @@ class GaussianCopula(BaseSynthesizer):
         self.random_state = random_state
 
     def fit(self, data: pa.Table, columns: list[ColumnSpec]) -> GaussianCopula:
-        # Forget what was built from an earlier fit (the decoder and condition proposals are cached).
-        self.__dict__.pop("decoder", None)
+        # Forget what was built from an earlier fit (the encoding and condition proposals are cached).
+        self.__dict__.pop("encoding", None)
         self.__dict__.pop("_proposals", None)
         rng = np.random.default_rng(self.random_state)
-        codecs = [codec_for(spec).fit(data.column(spec.name), rng) for spec in columns]
+        codecs = TableEncoding.fit(data, columns, rng).codecs
         latent = [i for i, c in enumerate(codecs) if c.latent]
         scores = np.column_stack([codecs[i].scores(data.column(columns[i].name)) for i in latent]) \
             if latent else np.zeros((data.num_rows, 0))
@@ -138,30 +138,13 @@ class GaussianCopula(BaseSynthesizer):
     def decode(self, rows: np.ndarray, attempts: np.ndarray, key: int, states: np.ndarray,
                latent: np.ndarray) -> pa.Table:
         """Turn dependent standard-normal scores (rows x latent dims) into a table of the model's columns."""
-        decoded = self.decoder.decode(latent)
-        arrays = []
-        dims = len(self.latent_)
-        tag = f"{key & 0xFFFFFF:06x}"
-        text_slot = 0
-        for i, codec in enumerate(self.codecs_):
-            if i in decoded:
-                arrays.append(decoded[i])
-            elif isinstance(codec, IdCodec):
-                arrays.append(codec.sample_ids(rows, tag))
-            elif isinstance(codec, TextCodec):
-                offset = dims + text_slot * MAX_WORDS * 16
-                arrays.append(codec.sample_text(
-                    latent[:, self.latent_.index(i)],
-                    lambda retry, o=offset: uniforms(states, MAX_WORDS, attempts=attempts, offset=o + retry * MAX_WORDS)))
-                text_slot += 1
-        # Names rather than the schema: categories stay dictionary-encoded (cheap to make and to hand over).
-        return pa.Table.from_arrays(arrays, names=[c.name for c in self.columns_])
+        return self.encoding.decode(rows, attempts, key, states, latent, offset=len(self.latent_))
 
     @functools.cached_property
-    def decoder(self) -> BatchDecoder:
-        """The batch decoder of the fitted marginals (built on first use)."""
+    def encoding(self) -> TableEncoding:
+        """The fitted codecs as a table encoding, which decodes them (built on first use)."""
         check_is_fitted(self)
-        return BatchDecoder(self.codecs_, self.latent_)
+        return TableEncoding(self.columns_, self.codecs_)
 
     def draw(self, rows: np.ndarray, attempts: np.ndarray, key: int) -> pa.Table:
         check_is_fitted(self)

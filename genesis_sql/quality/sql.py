@@ -12,6 +12,7 @@ from collections.abc import Callable
 import duckdb
 
 from genesis_sql._db import cursor as open_cursor
+from genesis_sql.sql.functions import replace_function
 from genesis_sql.quality._api import evaluate
 
 FUNCTION = "genesis_evaluate_impl"
@@ -30,9 +31,4 @@ def _evaluate_sql(con: duckdb.DuckDBPyConnection) -> Callable[[str, str, str, st
 
 def register(con: duckdb.DuckDBPyConnection) -> None:
     """Register ``genesis_evaluate_impl`` on ``con``, replacing an earlier registration (idempotent)."""
-    try:
-        con.remove_function(FUNCTION)
-    except duckdb.InvalidInputException:
-        pass  # not registered yet
-    con.create_function(FUNCTION, _evaluate_sql(con), ["VARCHAR"] * 5, "VARCHAR",
-                        null_handling="special", side_effects=True)
+    replace_function(con, FUNCTION, _evaluate_sql(con), ["VARCHAR"] * 5, "VARCHAR")

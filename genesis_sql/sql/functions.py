@@ -11,6 +11,7 @@ from __future__ import annotations
 import functools
 import logging
 import threading
+from collections import OrderedDict
 from collections.abc import Callable
 
 import duckdb
@@ -25,13 +26,18 @@ from genesis_sql.conditions import parse_condition
 from genesis_sql.errors import CatalogError, ModelNotFoundError
 from genesis_sql.models._columns import arrow_type
 from genesis_sql.models._random import derive_key
+from genesis_sql.models.base import BaseSynthesizer
 from genesis_sql.schema import ColumnSpec, output_type
 
 ROW_FUNCTION_PREFIX = "genesis_rows_"
 # DuckDB asks for 2048 rows at a time; the row UDF makes this many at once and serves the chunks from
 # them, because generating in bigger batches is several times cheaper per row.
 BLOCK_ROWS = 16_384
-_blocks = threading.local()
+# Blocks made lately, shared by every thread. DuckDB's threads may hand the UDF chunks of different blocks
+# in turn; a single slot per thread then remade a whole block for every 2,048-row chunk (8x the work).
+BLOCK_CACHE_SIZE = 8
+_blocks: OrderedDict[tuple, pa.StructArray] = OrderedDict()
+_blocks_lock = threading.Lock()
 log = logging.getLogger(__name__)
 
 
@@ -77,7 +83,7 @@ def register_model(con: duckdb.DuckDBPyConnection, content_hash: str, columns: l
     def block(seed_value: int, text: str, first: int, last: int) -> pa.StructArray:
         return sample(seed_value, text, np.arange(first, last, dtype=np.int64))
 
-    def sample(seed_value: int, text: str, indices: np.ndarray) -> pa.StructArray:
+    def loaded() -> BaseSynthesizer:
         model = peek_synthesizer(content_hash)
         if model is None:
             cursor = open_cursor(source)
@@ -85,15 +91,24 @@ def register_model(con: duckdb.DuckDBPyConnection, content_hash: str, columns: l
                 model = cached_synthesizer(cursor, *_version_of(cursor, content_hash), content_hash)
             finally:
                 cursor.close()
+        return model
+
+    # A sequence model returns each entity's rows as one list (genesis_plan unnests them).
+    entity_rows = loaded().entity_rows
+
+    def sample(seed_value: int, text: str, indices: np.ndarray) -> pa.StructArray:
+        model = loaded()
         conditions = _conditions(content_hash, text, spec_tuple)
         key = derive_key(content_hash, seed_value, text)
         table = model.sample_rows(indices, key=key, conditions=conditions)
-        return pa.StructArray.from_arrays([table.column(i).combine_chunks() for i in range(table.num_columns)],
-                                          names=names)
+        struct = pa.StructArray.from_arrays([table.column(i).combine_chunks() for i in range(table.num_columns)],
+                                            names=names)
+        return pa.ListArray.from_arrays(pa.array(model.entity_offsets(table)), struct) if entity_rows else struct
 
     def rows(seed: pa.Array, condition: pa.Array, total: pa.Array, index: pa.Array) -> pa.StructArray:
         if len(index) == 0:
-            return pa.StructArray.from_arrays([pa.array([], t) for t in types], names=names)
+            empty = pa.StructArray.from_arrays([pa.array([], t) for t in types], names=names)
+            return pa.ListArray.from_arrays(pa.array([0], pa.int32()), empty) if entity_rows else empty
         seed_value, text, n = seed[0].as_py(), condition[0].as_py() or "", total[0].as_py()
         indices = np.asarray(index.to_numpy(zero_copy_only=False), dtype=np.int64)
         first, last = int(indices[0]), int(indices[-1])
@@ -104,14 +119,21 @@ def register_model(con: duckdb.DuckDBPyConnection, content_hash: str, columns: l
         if last >= start + BLOCK_ROWS:
             return block(seed_value, text, first, last + 1)
         end = min(start + BLOCK_ROWS, n)
-        wanted = (seed_value, text, start, end)
-        cached = getattr(_blocks, content_hash, None)
-        if cached is None or cached[0] != wanted:
-            cached = (wanted, block(seed_value, text, start, end))
-            setattr(_blocks, content_hash, cached)
-        return cached[1].slice(first - start, len(index))
+        wanted = (content_hash, seed_value, text, start, end)
+        with _blocks_lock:
+            made = _blocks.get(wanted)
+            if made is not None:
+                _blocks.move_to_end(wanted)
+        if made is None:
+            made = block(seed_value, text, start, end)
+            with _blocks_lock:
+                _blocks[wanted] = made
+                while len(_blocks) > BLOCK_CACHE_SIZE:
+                    _blocks.popitem(last=False)
+        return made.slice(first - start, len(index))
 
-    con.create_function(name, rows, ["BIGINT", "VARCHAR", "BIGINT", "BIGINT"], _struct_type(columns),
+    row_type = duckdb.list_type(_struct_type(columns)) if entity_rows else _struct_type(columns)
+    con.create_function(name, rows, ["BIGINT", "VARCHAR", "BIGINT", "BIGINT"], row_type,
                         type="arrow", side_effects=True)
     return name
 
@@ -138,9 +160,11 @@ def _plan_sql(con: duckdb.DuckDBPyConnection, registrar: duckdb.DuckDBPyConnecti
             cursor.close()
         function = register_model(registrar, plan.content_hash, synthesizer.columns_, owner=con)
         condition_literal = exp.Literal.string(plan.condition_sql).sql(dialect="duckdb")
-        return (f"SELECT unnest(genesis_row) FROM (SELECT {function}(CAST({plan.seed} AS BIGINT), "
-                f"{condition_literal}, CAST({plan.n} AS BIGINT), range) AS genesis_row FROM range({plan.n})) "
-                "AS genesis_rows")
+        call = (f"{function}(CAST({plan.seed} AS BIGINT), {condition_literal}, CAST({plan.n} AS BIGINT), "
+                "range)")
+        if synthesizer.entity_rows:  # n counts entities; each returns a list of its rows
+            call = f"unnest({call})"
+        return f"SELECT unnest(genesis_row) FROM (SELECT {call} AS genesis_row FROM range({plan.n})) AS genesis_rows"
 
     return genesis_plan
 
@@ -168,9 +192,20 @@ def _drop_sql(con: duckdb.DuckDBPyConnection) -> Callable[[str], str]:
     return genesis_drop
 
 
-def _create(con: duckdb.DuckDBPyConnection, name: str, fn: Callable, params: list[str], result: str) -> None:
+def replace_function(con: duckdb.DuckDBPyConnection, name: str, fn: Callable, params: list[str],
+                     result: str | duckdb.DuckDBPyType) -> None:
+    """Register ``fn`` as ``name``, replacing this connection's earlier registration.
+
+    Python UDFs live in the database instance, owned by the connection that registered them: another
+    connection to the same file in this process cannot replace them, so it uses them as they are (and
+    they work while that connection stays open).
+    """
     if _function_exists(con, name):
-        con.remove_function(name)
+        try:
+            con.remove_function(name)
+        except duckdb.InvalidInputException:
+            log.debug("%s is registered by another connection to this database; using it", name)
+            return
     con.create_function(name, fn, params, result, side_effects=True, null_handling="special")
 
 
@@ -182,10 +217,10 @@ def register(con: duckdb.DuckDBPyConnection) -> None:
     query, and a function registered on a cursor lives only as long as that cursor.
     """
     registrar = open_cursor(con)
-    _create(con, "genesis_plan", _plan_sql(con, registrar), ["VARCHAR"] * 4, "VARCHAR")
-    _create(con, "genesis_fit_impl", _fit_sql(registrar), ["VARCHAR"] * 5, "VARCHAR")
-    _create(con, "genesis_drop", _drop_sql(con), ["VARCHAR"], "VARCHAR")
-    _create(con, "genesis_last_seed", lambda: last_seed(), [], "BIGINT")
+    replace_function(con, "genesis_plan", _plan_sql(con, registrar), ["VARCHAR"] * 4, "VARCHAR")
+    replace_function(con, "genesis_fit_impl", _fit_sql(registrar), ["VARCHAR"] * 5, "VARCHAR")
+    replace_function(con, "genesis_drop", _drop_sql(con), ["VARCHAR"], "VARCHAR")
+    replace_function(con, "genesis_last_seed", lambda: last_seed(), [], "BIGINT")
     for name, version, content_hash in list_versions(con):
         try:
             synthesizer = cached_synthesizer(con, name, version, content_hash)

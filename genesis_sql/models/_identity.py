@@ -1,0 +1,215 @@
+"""Identifier-like text (names, emails, phone numbers, addresses, cities, companies), made fresh with Faker.
+
+A text column whose values look like one of these is not modelled word by word: its values would be
+people's and places' real identifiers. Detection reads the column name and the values' shapes; the
+locale is the Faker locale whose name lists cover most of the training names (``en_US`` otherwise).
+Generation is deterministic per row: names and emails are drawn from the locale's weighted name lists
+with the row's own uniforms (vectorised), other styles call Faker with a per-row seed taken from them.
+An email column whose training addresses spell the names of a name column is derived from the
+generated name of the same row. The codec guards against reproducing a training value either way.
+"""
+from __future__ import annotations
+
+import functools
+import re
+import unicodedata
+from collections import Counter
+from collections.abc import Callable
+from typing import Any
+
+import numpy as np
+
+from genesis_sql.errors import MissingDependencyError
+
+STYLES = ("name", "first_name", "last_name", "email", "phone", "street_address", "city", "company")
+# Share of values that must have a style's shape.
+_SHAPE_SHARE = 0.8
+_EMAIL = re.compile(r"^[^@\s]+@[^@\s]+\.[A-Za-z]{2,}$")
+_PHONE = re.compile(r"^\+?[\d\s().\-/x]{7,24}$")
+_ADDRESS = re.compile(r"^\d+[A-Za-z]?,?\s+\S+.*$")
+_NAMEISH = re.compile(r"^[^\W\d_]+(?:[ '\-.][^\W\d_]+\.?){0,3}$")
+_COLUMN_STYLES = (
+    (re.compile(r"(^|_)(first|given|fore)_?name$", re.I), "first_name"),
+    (re.compile(r"(^|_)(last|family|sur)_?name$|(^|_)surname$", re.I), "last_name"),
+    (re.compile(r"(^|_)(full_?)?name$|(^|_)(customer|person|contact|employee|patient|author|owner)(_name)?$", re.I),
+     "name"),
+    (re.compile(r"(^|_)(street|address|addr)(_?(line)?_?1?)?$", re.I), "street_address"),
+    (re.compile(r"(^|_)(city|town)$", re.I), "city"),
+    (re.compile(r"(^|_)(company|employer|organi[sz]ation|firm)(_name)?$", re.I), "company"),
+)
+_FAKER_METHODS = {"phone": "phone_number"}
+LOCALES = ("en_US", "en_GB", "de_DE", "fr_FR", "es_ES", "it_IT", "nl_NL", "pt_BR", "pl_PL", "sv_SE", "tr_TR",
+           "ru_RU", "ja_JP", "zh_CN", "ko_KR", "hi_IN")
+DEFAULT_LOCALE = "en_US"
+# An email domain seen on fewer training rows than this is not reused (it could point at a person).
+MIN_DOMAIN_ROWS = 20
+
+
+def _faker(locale: str) -> Any:
+    try:
+        import faker
+    except ImportError as exc:
+        raise MissingDependencyError(
+            "Generating names, emails, phone numbers and addresses needs Faker. Install the extra: "
+            "pip install 'genesis-sql[text]'.") from exc
+    return faker.Faker(locale)
+
+
+def faker_available() -> bool:
+    """Whether Faker can be imported."""
+    try:
+        import faker  # noqa: F401
+    except ImportError:
+        return False
+    return True
+
+
+def _share(values: list[str], test: Callable[[str], bool]) -> float:
+    return sum(1 for v in values if test(v)) / len(values) if values else 0.0
+
+
+def detect_style(column: str, values: list[str]) -> str | None:
+    """The identifier style of a text column, or None for free text."""
+    sample = [v.strip() for v in values[:5000] if v and v.strip()]
+    if not sample:
+        return None
+    if _share(sample, lambda v: bool(_EMAIL.match(v))) >= _SHAPE_SHARE:
+        return "email"
+    if _share(sample, lambda v: bool(_PHONE.match(v)) and sum(c.isdigit() for c in v) >= 7) >= _SHAPE_SHARE:
+        return "phone"
+    for pattern, style in _COLUMN_STYLES:
+        if not pattern.search(column):
+            continue
+        if style in ("name", "first_name", "last_name") and _share(sample, lambda v: bool(_NAMEISH.match(v))) < _SHAPE_SHARE:
+            return None
+        return style
+    if _share(sample, lambda v: bool(_ADDRESS.match(v))) >= _SHAPE_SHARE and \
+            _share(sample, lambda v: any(c.isalpha() for c in v)) >= _SHAPE_SHARE:
+        return "street_address"
+    return None
+
+
+def _fold(text: str) -> str:
+    """Lower case without accents, for matching names across spellings."""
+    return "".join(c for c in unicodedata.normalize("NFKD", text.lower()) if not unicodedata.combining(c))
+
+
+@functools.lru_cache(maxsize=32)
+def _names(locale: str) -> dict[str, Any]:
+    """The locale's first and last names with weights, and whether the family name comes first."""
+    person = _faker(locale).provider("faker.providers.person")
+
+    def weighted(entries: Any) -> tuple[list[str], np.ndarray]:
+        if isinstance(entries, dict):
+            names, weights = list(entries), np.array(list(entries.values()), dtype=float)
+        else:
+            names, weights = list(entries), np.ones(len(entries))
+        return names, np.cumsum(weights) / weights.sum()
+
+    formats = list(getattr(person, "formats", ["{{first_name}} {{last_name}}"]))
+    family_first = formats[0].startswith("{{last_name}}")
+    separator = "" if "{{last_name}}{{" in formats[0] else " "
+    return {"first": weighted(person.first_names), "last": weighted(person.last_names),
+            "family_first": family_first, "separator": separator}
+
+
+def detect_locale(values: list[str]) -> str:
+    """The locale whose name lists contain most of the words of ``values`` (names), DEFAULT_LOCALE otherwise."""
+    words = Counter(w for v in values[:2000] if v for w in _fold(v).replace("-", " ").split())
+    if not words or not faker_available():
+        return DEFAULT_LOCALE
+    best, best_hits = DEFAULT_LOCALE, 0
+    for locale in LOCALES:
+        data = _names(locale)
+        known = {_fold(n) for n in data["first"][0]} | {_fold(n) for n in data["last"][0]}
+        hits = sum(count for word, count in words.items() if word in known)
+        if hits > best_hits:
+            best, best_hits = locale, hits
+    return best
+
+
+def email_domains(values: list[str]) -> list[str]:
+    """Email domains common enough in training to reuse (each on at least MIN_DOMAIN_ROWS rows)."""
+    counts = Counter(v.rsplit("@", 1)[1].lower() for v in values if v and "@" in v)
+    return sorted(d for d, c in counts.items() if c >= MIN_DOMAIN_ROWS)
+
+
+def names_in_emails(emails: list[str], names: list[str]) -> bool:
+    """Whether training emails spell the names of the same rows (so generated ones should too)."""
+    pairs = [(e, n) for e, n in zip(emails, names) if e and n and "@" in e]
+    if not pairs:
+        return False
+    hits = 0
+    for email, name in pairs:
+        local = _fold(email.split("@", 1)[0])
+        parts = [p for p in re.split(r"[\s\-'.]+", _fold(name)) if len(p) > 1]
+        hits += bool(parts) and any(p in local for p in parts)
+    return hits / len(pairs) >= 0.5
+
+
+class IdentityText:
+    """Generates one identifier style in one locale from per-row uniforms.
+
+    Args:
+        style: one of STYLES.
+        locale: a Faker locale.
+        domains: email domains to use (the locale's free email domains when empty).
+    """
+
+    # Uniforms one row uses per try.
+    DIMS = 6
+
+    def __init__(self, style: str, locale: str, domains: list[str]) -> None:
+        self.style = style
+        self.locale = locale
+        self.domains = domains
+
+    @functools.cached_property
+    def _domains(self) -> list[str]:
+        if self.domains:
+            return self.domains
+        internet = _faker(self.locale).provider("faker.providers.internet")
+        return list(getattr(internet, "free_email_domains", ["example.com"]))
+
+    def _pick(self, table: tuple[list[str], np.ndarray], u: np.ndarray) -> list[str]:
+        names, cumulative = table
+        index = np.minimum(np.searchsorted(cumulative, u, side="right"), len(names) - 1)
+        return [names[i] for i in index]
+
+    def generate(self, u: np.ndarray, names: list[str | None] | None = None) -> list[str]:
+        """Values for uniforms ``u`` (rows x DIMS); emails use ``names`` (one per row) when given."""
+        if self.style in ("name", "first_name", "last_name", "email"):
+            data = _names(self.locale)
+            first, last = self._pick(data["first"], u[:, 0]), self._pick(data["last"], u[:, 1])
+            if self.style == "first_name":
+                return first
+            if self.style == "last_name":
+                return last
+            if self.style == "name":
+                sep = data["separator"]
+                return [f"{b}{sep}{a}" if data["family_first"] else f"{a}{sep}{b}" for a, b in zip(first, last)]
+            if names is not None:
+                first = [n or f for n, f in zip(names, first)]
+                last = ["" if n else x for n, x in zip(names, last)]
+            return self._emails(first, last, u)
+        fake = _faker(self.locale)
+        method = getattr(fake, _FAKER_METHODS.get(self.style, self.style))
+        out = []
+        for seed in (u[:, 0] * 2**52).astype(np.int64):
+            fake.seed_instance(int(seed))
+            out.append(method().replace("\n", ", "))
+        return out
+
+    def _emails(self, first: list[str], last: list[str], u: np.ndarray) -> list[str]:
+        domains = self._domains
+        domain = np.minimum((u[:, 2] * len(domains)).astype(np.int64), len(domains) - 1)
+        digits = (u[:, 3] * 100).astype(np.int64)
+        shape = (u[:, 4] * 4).astype(np.int64)
+        out = []
+        for a, b, d, n, s in zip(first, last, domain, digits, shape):
+            words = [w for w in re.split(r"[^a-z0-9]+", _fold(f"{a} {b}")) if w] or ["user"]
+            head, tail = words[0], words[-1] if len(words) > 1 else ""
+            local = (f"{head}.{tail}" if s == 0 else f"{head[0]}{tail}" if s == 1 else f"{head}{tail}{n}"
+                     if s == 2 else f"{head}_{tail}{n}").strip("._") if tail else f"{head}{n}"
+            out.append(f"{local}@{domains[d]}")
+        return out
