@@ -159,11 +159,12 @@ def _atom(node: exp.Expression) -> Condition | None:
     return None
 
 
-def _conjuncts(tree: exp.Expression) -> list[exp.Expression]:
+def split_conjuncts(tree: exp.Expression) -> list[exp.Expression]:
+    """The top-level AND operands of a boolean expression (parentheses looked through)."""
     while isinstance(tree, exp.Paren):
         tree = tree.this
     if isinstance(tree, exp.And):
-        return _conjuncts(tree.this) + _conjuncts(tree.expression)
+        return split_conjuncts(tree.this) + split_conjuncts(tree.expression)
     return [tree]
 
 
@@ -247,7 +248,7 @@ def parse_condition(text: str, columns: Sequence[ColumnSpec]) -> ConditionSet:
     _check_nodes(tree, text)
     tree = _qualify_columns(tree, columns)
     atoms, expressions = [], []
-    for conjunct in _conjuncts(tree):
+    for conjunct in split_conjuncts(tree):
         atom = _atom(conjunct)
         if atom is not None:
             atoms.append(atom)

@@ -9,16 +9,9 @@ from __future__ import annotations
 from sqlglot import exp
 
 from genesis_sql.conditions import parse_condition
+from genesis_sql.conditions.grammar import split_conjuncts
 from genesis_sql.errors import ConditionError
 from genesis_sql.sql.pushdown._state import Rewrite, Skipped, Source
-
-
-def _conjuncts(node: exp.Expression) -> list[exp.Expression]:
-    while isinstance(node, exp.Paren):
-        node = node.this
-    if isinstance(node, exp.And):
-        return _conjuncts(node.this) + _conjuncts(node.expression)
-    return [node]
 
 
 def _owner(column: exp.Column, sources: list[Source], others: list[str]) -> Source | str | None:
@@ -79,7 +72,7 @@ def classify_conjuncts(rewrite: Rewrite) -> Rewrite:
         if not sources:
             continue
         others = rewrite.other_relations.get(id(select), [])
-        for conjunct in _conjuncts(select.args["where"].this):
+        for conjunct in split_conjuncts(select.args["where"].this):
             text = conjunct.sql(dialect="duckdb")
             source, reason = _classify(conjunct, sources, others)
             translated = _translate(conjunct, source) if source else None
