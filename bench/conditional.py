@@ -35,10 +35,22 @@ def main() -> None:
     con = duckdb.connect()
     genesis_sql.install(con)
     con.execute(f"CREATE TABLE diamonds AS SELECT * FROM read_csv('{DATA}')")
-    genesis_sql.fit(con, "diamonds", "SELECT * FROM diamonds")
+    for method in ("auto", "copula"):
+        summary = genesis_sql.fit(con, "diamonds", "SELECT * FROM diamonds", method=method)
+        print(f"\n== method={method} (fitted: {summary.method})")
+        measure(con)
+    sdv_comparison(con, CONDITIONS)
+
+
+CONDITIONS: dict[str, str] = {}
+
+
+def measure(con: duckdb.DuckDBPyConnection) -> None:
+    """Conditional against unconditional rows/s for the latest diamonds model, SQL and Python."""
     carats = genesis_sql.generate(con, "diamonds", 1_000_000, seed=99).column("carat").to_numpy()
     conditions = {f"{s:.2%}": f"carat > {np.quantile(carats, 1 - s):.2f}" for s in (0.1, 0.01, 0.001, 0.0001)}
     conditions["1% two columns"] = "cut = 'Fair' AND price > 4000"
+    CONDITIONS.update(conditions)
 
     def sql(condition: str | None) -> None:
         cond = "" if condition is None else ", condition := '" + condition.replace("'", "''") + "'"
@@ -56,7 +68,6 @@ def main() -> None:
         rate_py = best_rate(lambda: python(condition), ROWS)
         print(f"{label:<16}{condition:<34}{rate_sql:>12,.0f}{rate_sql / base_sql:>7.2f}{rate_py:>15,.0f}"
               f"{rate_py / base_py:>7.2f}")
-    sdv_comparison(con, conditions)
 
 
 def sdv_comparison(con: duckdb.DuckDBPyConnection, conditions: dict[str, str]) -> None:
