@@ -20,13 +20,14 @@ from scipy.special import ndtr, ndtri
 
 from genesis_sql.models._identity import (
     DEFAULT_LOCALE,
+    NAME_STYLES,
     IdentityText,
     detect_locale,
     detect_style,
     email_domains,
     faker_available,
 )
-from genesis_sql.models._random import _GOLDEN, _mix
+from genesis_sql.models._random import _GOLDEN, _mix, derive_key, row_states, uniforms
 from genesis_sql.schema import ColumnSpec, base_type, decimals_of, output_type
 
 # Columns with at most this many distinct numbers are sampled as a step function over those numbers.
@@ -326,7 +327,12 @@ class CategoricalCodec(Codec):
 
 
 class IdCodec(Codec):
-    """Identifier columns: fresh unique values per output row, never a training value."""
+    """Identifier columns: fresh unique values per output row, never a training value.
+
+    Integer ids continue above the training maximum. Text ids shaped like emails or phone numbers are made
+    with Faker and made unique with the row number (emails ``name.<row>@domain``, phone numbers ending in
+    the row's digits, unique up to 10**7 rows); other text ids are ``g<stream tag>-<row>``.
+    """
 
     kind = "id"
     latent = False
@@ -335,24 +341,62 @@ class IdCodec(Codec):
         target = arrow_type(self.spec.sql_type)
         self.integer_ = pa.types.is_integer(target)
         self.start_ = int(pc.max(values).as_py()) + 1 if self.integer_ and len(values) else 0
+        texts = values.to_pylist() if pa.types.is_string(values.type) and faker_available() else []
+        style = detect_style(self.spec.name, texts) if texts else None
+        self.style_ = style if style in ("email", "phone") else None
+        self.locale_ = DEFAULT_LOCALE
+        self.domains_ = email_domains(texts) if self.style_ == "email" else []
+        self.source_: str | None = None
+        self.salt_ = rng.integers(0, 2**63, size=2, dtype=np.int64) if self.style_ else np.zeros(2, dtype=np.int64)
+        self.guard_ = np.unique(_value_hashes(texts, self.salt_.tobytes())) if self.style_ else np.zeros(0, np.uint64)
         return self
 
-    def sample_ids(self, rows: np.ndarray, tag: str) -> pa.Array:
-        """Ids for output rows ``rows``: integers above the training maximum, or tagged strings."""
+    def sample_ids(self, rows: np.ndarray, tag: str, names: list[str | None] | None = None) -> pa.Array:
+        """Ids for output rows ``rows``: integers above the training maximum, styled or tagged strings.
+
+        ``names`` (one per row) are the generated names an email id is derived from, when it has one.
+        """
         target = arrow_type(self.spec.sql_type)
         if self.integer_:
             return pa.array(self.start_ + rows.astype(np.int64), type=pa.int64()).cast(target)
-        text = pc.binary_join_element_wise(f"g{tag}-", pc.utf8_lpad(pa.array(rows.astype(np.int64)).cast(pa.string()), 9, "0"), "")
-        return text.cast(target)
+        numbers = pc.utf8_lpad(pa.array(rows.astype(np.int64)).cast(pa.string()), 9, "0")
+        tagged = pc.binary_join_element_wise(f"g{tag}-", numbers, "")
+        if self.style_ is None:
+            return tagged.cast(target)
+        u = uniforms(row_states(derive_key(tag, self.spec.name), rows), IdentityText.DIMS)
+        values = IdentityText(self.style_, self.locale_, self.domains_).generate(u, names)
+        styled = [_numbered(value, int(row), self.style_) for value, row in zip(values, rows)]
+        copied = np.isin(_value_hashes(styled, self.salt_.tobytes()), self.guard_)
+        chosen = np.where(copied, tagged.to_numpy(zero_copy_only=False), styled)
+        return pa.array(chosen.tolist(), pa.string()).cast(target)
 
     def to_state(self) -> tuple[dict[str, Any], dict[str, np.ndarray]]:
-        return {"integer": self.integer_, "start": self.start_}, {}
+        meta = {"integer": self.integer_, "start": self.start_, "style": self.style_, "locale": self.locale_,
+                "domains": self.domains_, "source": self.source_}
+        return meta, {"salt": self.salt_, "guard": self.guard_}
 
     @classmethod
     def from_state(cls, spec: ColumnSpec, meta: dict[str, Any], arrays: dict[str, np.ndarray]) -> IdCodec:
         codec = cls(spec)
         codec.integer_, codec.start_ = meta["integer"], meta["start"]
+        codec.style_, codec.locale_ = meta.get("style"), meta.get("locale", DEFAULT_LOCALE)
+        codec.domains_, codec.source_ = meta.get("domains", []), meta.get("source")
+        codec.salt_ = arrays.get("salt", np.zeros(2, dtype=np.int64))
+        codec.guard_ = arrays.get("guard", np.zeros(0, dtype=np.uint64))
         return codec
+
+
+def _numbered(value: str, row: int, style: str) -> str:
+    """A styled id made unique by its row: ``local.<row>@domain``, or a phone number ending in the row's digits."""
+    if style == "email":
+        local, _, domain = value.partition("@")
+        return f"{local}.{row}@{domain}"
+    digits = list(f"{row % 10**7:07d}")
+    chars = list(value)
+    for i in range(len(chars) - 1, -1, -1):
+        if digits and chars[i].isdigit():
+            chars[i] = digits.pop()
+    return "".join(chars)
 
 
 MAX_WORDS = 48
@@ -410,7 +454,7 @@ class TextCodec(Codec):
         self.length_ = NumericCodec(ColumnSpec(self.spec.name, "integer", "BIGINT", self.spec.nullable))
         self.length_.fit(pa.chunked_array([lengths]), rng)
         self.style_ = (detect_style(self.spec.name, texts) if faker_available() else None) or "free"
-        self.locale_ = detect_locale(texts) if self.style_ in ("name", "first_name", "last_name") else DEFAULT_LOCALE
+        self.locale_ = detect_locale(texts) if self.style_ in NAME_STYLES else DEFAULT_LOCALE
         self.domains_ = email_domains(texts) if self.style_ == "email" else []
         self.source_: str | None = None
         self._fit_words([t.split() for t in texts] if self.style_ == "free" else [])
@@ -481,7 +525,8 @@ class TextCodec(Codec):
                 break
             u = word_uniforms(retry)[pending]
             if self.style_ == "free":
-                texts, copied = self._free_text(u, np.clip(lengths[pending], 1, MAX_WORDS).astype(np.int64) + retry // 4)
+                counts = np.clip(lengths[pending], 1, MAX_WORDS).astype(np.int64) + retry // 4
+                texts, copied = self._free_text(u, counts)
             else:
                 texts = self._identity.generate(u, [names[i] for i in pending] if names is not None else None)
                 copied = self._copied(texts)
@@ -533,7 +578,7 @@ class TextCodec(Codec):
         else:
             base = self._identity.generate(u, [names[i] for i in rows] if names is not None else None)
             tags = (u[:, -1] * 26).astype(np.int64)
-            texts = [f"{t} {chr(65 + k)}." if self.style_ in ("name", "first_name", "last_name") else
+            texts = [f"{t} {chr(65 + k)}." if self.style_ in NAME_STYLES else
                      f"{t.replace('@', f'.{k}@', 1)}" if self.style_ == "email" else f"{t} {k}"
                      for t, k in zip(base, tags)]
         return [None if c else t for t, c in zip(texts, self._copied(texts))]

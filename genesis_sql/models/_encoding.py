@@ -16,7 +16,7 @@ from scipy.special import ndtri
 
 from genesis_sql.models._columns import MAX_WORDS, CategoricalCodec, Codec, IdCodec, TextCodec, codec_for
 from genesis_sql.models._decoder import BatchDecoder
-from genesis_sql.models._identity import names_in_emails
+from genesis_sql.models._identity import NAME_STYLES, names_in_emails
 from genesis_sql.models._random import uniforms
 from genesis_sql.schema import ColumnSpec
 
@@ -98,7 +98,8 @@ class TableEncoding:
                 source)
         for i, codec in enumerate(self.codecs):
             if isinstance(codec, IdCodec):
-                arrays[i] = codec.sample_ids(rows, tag)
+                source = arrays[names[codec.source_]].to_pylist() if codec.source_ is not None else None
+                arrays[i] = codec.sample_ids(rows, tag, source)
         # Names rather than the schema: categories stay dictionary-encoded (cheap to make and to hand over).
         return pa.Table.from_arrays([arrays[i] for i in range(len(self.codecs))], names=self.schema.names)
 
@@ -126,17 +127,17 @@ class TableEncoding:
 def _link_identities(data: pa.Table, codecs: list[Codec]) -> None:
     """Give identifier columns the locale of the table's names, and derive emails from a name column
     when the training emails spell the names of the same rows."""
-    texts = [c for c in codecs if isinstance(c, TextCodec) and c.style_ != "free"]
-    named = [c for c in texts if c.style_ in ("name", "first_name", "last_name")]
-    if named:
-        for codec in texts:
-            if codec.style_ not in ("name", "first_name", "last_name"):
-                codec.locale_ = named[0].locale_
-    for codec in texts:
+    styled = [c for c in codecs if getattr(c, "style_", None) not in (None, "free")]
+    named = [c for c in styled if isinstance(c, TextCodec) and c.style_ in NAME_STYLES]
+    if not named:
+        return
+    for codec in styled:
+        if codec.style_ not in NAME_STYLES:
+            codec.locale_ = named[0].locale_
         if codec.style_ != "email":
             continue
         emails = data.column(codec.spec.name).to_pylist()
-        for name in sorted(named, key=lambda c: ("name", "first_name", "last_name").index(c.style_)):
+        for name in sorted(named, key=lambda c: NAME_STYLES.index(c.style_)):
             if names_in_emails(emails, data.column(name.spec.name).to_pylist()):
                 codec.source_ = name.spec.name
                 break

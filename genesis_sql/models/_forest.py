@@ -134,12 +134,10 @@ class LeafMixture:
         probability = np.where(starts, within, np.diff(np.r_[0.0, within]))
         keep = allowed[codes]
         share = np.bincount(leaf_of[keep], weights=probability[keep], minlength=self.leaves)
-        kept_leaf, kept_probability = leaf_of[keep], probability[keep] / share[leaf_of[keep]]
-        first = np.flatnonzero(np.r_[True, np.diff(kept_leaf) > 0])
-        running = np.cumsum(kept_probability)
-        within = running - np.repeat(np.r_[0.0, running][first], np.diff(np.r_[first, kept_leaf.size]))
-        within[np.r_[first[1:] - 1, kept_leaf.size - 1]] = 1.0
-        return codes[keep], kept_leaf + within, share
+        if not keep.any():
+            return codes[keep], cumulative[keep], share
+        kept_leaf = leaf_of[keep]
+        return codes[keep], _offset_cumulative(kept_leaf, probability[keep] / share[kept_leaf]), share
 
     def to_state(self) -> tuple[dict[str, Any], dict[str, np.ndarray]]:
         """Dimension lists as metadata, the leaf tables as arrays."""
@@ -156,6 +154,16 @@ class LeafMixture:
         return cls(meta["continuous"], meta["categorical"], arrays["weight"], arrays["mean"], arrays["sd"],
                    arrays["low"], arrays["high"], [arrays[f"codes{i}"] for i in k],
                    [arrays[f"cumulative{i}"] for i in k])
+
+
+def _offset_cumulative(leaf_of: np.ndarray, probability: np.ndarray) -> np.ndarray:
+    """Each entry's leaf number plus the cumulative probability within its leaf (entries sorted by leaf);
+    every leaf's last entry closes at exactly its number + 1."""
+    first = np.flatnonzero(np.r_[True, np.diff(leaf_of) > 0])
+    running = np.cumsum(probability)
+    within = running - np.repeat(np.r_[0.0, running][first], np.diff(np.r_[first, leaf_of.size]))
+    within[np.r_[first[1:] - 1, leaf_of.size - 1]] = 1.0
+    return leaf_of + within
 
 
 def _normal_mass(mean: np.ndarray, sd: np.ndarray, low: np.ndarray, high: np.ndarray) -> np.ndarray:
@@ -206,56 +214,78 @@ def truncated_normal(u: np.ndarray, mean: np.ndarray, sd: np.ndarray, low: np.nd
     return np.where(spread, np.clip(mean + sd * e, low, high), mean)
 
 
-def _leaf_of_rows(trees: list[Any], features: np.ndarray, min_leaf: int) -> tuple[np.ndarray, np.ndarray]:
-    """(row, leaf) pairs, one per row and tree whose leaf holds at least ``min_leaf`` rows, leaves numbered 0..
+# Leaf summaries keep at most this many values per statistic (leaves x continuous dimensions): trees
+# beyond it are left out of the mixture, which bounds the stored model and the memory of sampling.
+MAX_LEAF_VALUES = 2_000_000
 
-    When no leaf is that large (very few rows), all rows form one leaf.
-    """
-    nodes = np.column_stack([t.apply(features.astype(np.float32)) for t in trees]) if trees else \
-        np.zeros((features.shape[0], 1), dtype=np.int64)
-    offsets = np.concatenate([[0], np.cumsum([t.tree_.node_count for t in trees])]) if trees else np.zeros(1)
-    keys = (nodes + offsets[:-1][None, :].astype(np.int64)).ravel()
-    _, inverse, counts = np.unique(keys, return_inverse=True, return_counts=True)
-    keep = counts >= min_leaf
-    if not keep.any():
-        return np.arange(features.shape[0]), np.zeros(features.shape[0], dtype=np.int64)
-    number = np.cumsum(keep) - 1
-    rows = np.repeat(np.arange(features.shape[0]), nodes.shape[1])
-    kept = keep[inverse]
-    return rows[kept], number[inverse[kept]]
+
+def _tree_summary(tree: Any, features: np.ndarray, continuous: list[int], categorical: list[int], min_leaf: int
+                  ) -> dict[str, Any] | None:
+    """One tree's leaves with at least ``min_leaf`` rows: counts, and per leaf the mean, spread and range of
+    each continuous dimension and the category counts of each categorical one (None when no leaf is kept)."""
+    node = tree.apply(features.astype(np.float32))
+    order = np.argsort(node, kind="stable")
+    node = node[order]
+    starts = np.flatnonzero(np.r_[True, np.diff(node) > 0])
+    counts = np.diff(np.r_[starts, node.size])
+    kept = counts >= min_leaf
+    if not kept.any():
+        return None
+    leaf = np.repeat(np.cumsum(kept) - 1, counts)
+    rows = order[np.repeat(kept, counts)]
+    leaf = leaf[np.repeat(kept, counts)]
+    starts = np.flatnonzero(np.r_[True, np.diff(leaf) > 0])
+    counts = counts[kept].astype(np.float64)
+    values = features[rows][:, continuous]
+    mean = np.add.reduceat(values, starts, axis=0) / counts[:, None]
+    squares = np.add.reduceat((values - mean[leaf]) ** 2, starts, axis=0)
+    categories = []
+    for j in categorical:
+        k = int(features[:, j].max()) + 1
+        pairs, pair_counts = np.unique(leaf * k + features[rows, j].astype(np.int64), return_counts=True)
+        categories.append((pairs // k, (pairs % k).astype(np.int32), pair_counts))
+    return {"counts": counts, "mean": mean, "sd": np.sqrt(squares / counts[:, None]),
+            "low": np.minimum.reduceat(values, starts, axis=0), "high": np.maximum.reduceat(values, starts, axis=0),
+            "categories": categories}
 
 
 def summarize_leaves(trees: list[Any], features: np.ndarray, categorical: list[int], *, min_leaf: int
                      ) -> LeafMixture:
-    """FORDE: the leaf mixture of ``trees`` over all training rows (leaves under ``min_leaf`` rows dropped)."""
+    """FORDE: the leaf mixture of ``trees`` over ``features`` (leaves under ``min_leaf`` rows dropped).
+
+    With no tree, or no leaf that large (very few rows), all rows form one leaf.
+    """
     continuous = [j for j in range(features.shape[1]) if j not in categorical]
-    rows, leaf = _leaf_of_rows(trees, features, min_leaf)
-    order = np.argsort(leaf, kind="stable")
-    rows, leaf = rows[order], leaf[order]
-    starts = np.flatnonzero(np.r_[True, np.diff(leaf) > 0])
-    counts = np.diff(np.r_[starts, leaf.size]).astype(np.float64)
-    n_leaves = starts.size
-
-    values = features[rows][:, continuous]
-    mean = np.add.reduceat(values, starts, axis=0) / counts[:, None] if continuous else np.zeros((n_leaves, 0))
-    squares = np.add.reduceat((values - mean[leaf]) ** 2, starts, axis=0) if continuous else np.zeros((n_leaves, 0))
-    sd = np.sqrt(squares / counts[:, None])
-    sd[sd < 1e-9] = 0.0
-    low = np.minimum.reduceat(values, starts, axis=0) if continuous else np.zeros((n_leaves, 0))
-    high = np.maximum.reduceat(values, starts, axis=0) if continuous else np.zeros((n_leaves, 0))
-
+    summaries: list[dict[str, Any]] = []
+    leaves = 0
+    for tree in trees:
+        summary = _tree_summary(tree, features, continuous, categorical, min_leaf)
+        if summary is None:
+            continue
+        if summaries and (leaves + summary["counts"].size) * max(len(continuous), 1) > MAX_LEAF_VALUES:
+            break
+        summaries.append(summary)
+        leaves += summary["counts"].size
+    if not summaries:
+        summaries = [_tree_summary(_Root(), features, continuous, categorical, 1)]
+    offsets = np.cumsum([0] + [s["counts"].size for s in summaries])
+    counts = np.concatenate([s["counts"] for s in summaries])
+    stacked = {name: np.vstack([s[name] for s in summaries]) for name in ("mean", "sd", "low", "high")}
+    stacked["sd"][stacked["sd"] < 1e-9] = 0.0
     codes, cumulative = [], []
-    for j in categorical:
-        k = int(features[:, j].max()) + 1
-        pairs, pair_counts = np.unique(leaf * k + features[rows, j].astype(np.int64), return_counts=True)
-        leaf_of = pairs // k
-        probability = pair_counts / counts[leaf_of]
-        first = np.flatnonzero(np.r_[True, np.diff(leaf_of) > 0])
-        running = np.cumsum(probability)
-        within = running - np.repeat(np.r_[0.0, running][first], np.diff(np.r_[first, leaf_of.size]))
-        within[np.r_[first[1:] - 1, leaf_of.size - 1]] = 1.0  # each leaf's last entry closes at exactly 1
-        codes.append((pairs % k).astype(np.int32))
-        cumulative.append(leaf_of + within)
+    for k in range(len(categorical)):
+        leaf_of = np.concatenate([s["categories"][k][0] + offset for s, offset in zip(summaries, offsets)])
+        pair_counts = np.concatenate([s["categories"][k][2] for s in summaries])
+        codes.append(np.concatenate([s["categories"][k][1] for s in summaries]))
+        cumulative.append(_offset_cumulative(leaf_of, pair_counts / counts[leaf_of]))
     single = np.float32  # leaf summaries are stored in single precision: half the size, ample for scores
-    return LeafMixture(continuous, categorical, counts / counts.sum(), mean.astype(single), sd.astype(single),
-                       low.astype(single), high.astype(single), codes, cumulative)
+    return LeafMixture(continuous, categorical, counts / counts.sum(),
+                       *(stacked[name].astype(single) for name in ("mean", "sd", "low", "high")), codes, cumulative)
+
+
+class _Root:
+    """A tree of one leaf, for data too small to split."""
+
+    @staticmethod
+    def apply(features: np.ndarray) -> np.ndarray:
+        return np.zeros(features.shape[0], dtype=np.int64)

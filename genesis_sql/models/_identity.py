@@ -11,6 +11,7 @@ generated name of the same row. The codec guards against reproducing a training 
 from __future__ import annotations
 
 import functools
+import importlib
 import re
 import unicodedata
 from collections import Counter
@@ -22,6 +23,7 @@ import numpy as np
 from genesis_sql.errors import MissingDependencyError
 
 STYLES = ("name", "first_name", "last_name", "email", "phone", "street_address", "city", "company")
+NAME_STYLES = ("name", "first_name", "last_name")
 # Share of values that must have a style's shape.
 _SHAPE_SHARE = 0.8
 _EMAIL = re.compile(r"^[^@\s]+@[^@\s]+\.[A-Za-z]{2,}$")
@@ -58,7 +60,7 @@ def _faker(locale: str) -> Any:
 def faker_available() -> bool:
     """Whether Faker can be imported."""
     try:
-        import faker  # noqa: F401
+        importlib.import_module("faker")
     except ImportError:
         return False
     return True
@@ -80,7 +82,7 @@ def detect_style(column: str, values: list[str]) -> str | None:
     for pattern, style in _COLUMN_STYLES:
         if not pattern.search(column):
             continue
-        if style in ("name", "first_name", "last_name") and _share(sample, lambda v: bool(_NAMEISH.match(v))) < _SHAPE_SHARE:
+        if style in NAME_STYLES and _share(sample, lambda v: bool(_NAMEISH.match(v))) < _SHAPE_SHARE:
             return None
         return style
     if _share(sample, lambda v: bool(_ADDRESS.match(v))) >= _SHAPE_SHARE and \

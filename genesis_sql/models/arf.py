@@ -10,7 +10,11 @@ the training rows and draws every column from that leaf, all from the row's own 
 the scores through each column's marginal (genesis_sql.models._encoding), so marginals, NULLs, bounds
 and precision are the training data's.
 
-The model stores only leaf summaries (weights, means, spreads, bounds, category frequencies), never
+Each continuous score is calibrated afterwards (genesis_sql.models._calibration): the leaf mixture gets
+the dependence right, the calibration makes every marginal exactly the training one, tails included.
+Conditions on ranges and categories are met natively by reweighting the leaves (:class:`LeafProposal`).
+
+The model stores only leaf summaries (weights, means, spreads, ranges, category frequencies), never
 training rows; leaves with fewer than ``min_leaf`` training rows are dropped, so no leaf describes a
 single row.
 """
@@ -31,70 +35,6 @@ from genesis_sql.schema import ColumnSpec
 
 if TYPE_CHECKING:
     from genesis_sql.conditions import ConditionSet
-
-
-class LeafProposal:
-    """Exact conditional sampling of the leaf mixture inside a region of latent scores (Watson et al.'s
-    conditional FORGE): each leaf's weight times its mass in the region picks the leaf, and each constrained
-    dimension is drawn from the leaf's distribution restricted to its allowed set.
-
-    Args:
-        model: the fitted forest.
-        region: allowed intervals of the constrained latent dimensions, in the codecs' normal scale.
-    """
-
-    def __init__(self, model: AdversarialRandomForest, region: LatentRegion) -> None:
-        self.model = model
-        self.region = region
-        mixture, encoding = model.mixture_, model.encoding_
-        weight = mixture.weight.copy()
-        self.continuous: dict[int, np.ndarray] = {}
-        self.categorical: dict[int, tuple[np.ndarray, np.ndarray]] = {}
-        for j, intervals in zip(region.dims, region.intervals):
-            if j in mixture.categorical:
-                k = mixture.categorical.index(j)
-                middles = encoding.category_normals(j)
-                allowed = ((middles[:, None] >= intervals[None, :, 0]) & (middles[:, None] <= intervals[None, :, 1])).any(1)
-                codes, cumulative, share = mixture.restricted(k, allowed)
-                self.categorical[j] = (codes, cumulative)
-                weight *= share
-            else:
-                k = mixture.continuous.index(j)
-                raw = np.column_stack([model.calibration_.invert(intervals[:, 0], k),
-                                       model.calibration_.invert(intervals[:, 1], k)])
-                self.continuous[j] = raw
-                weight *= mixture.interval_mass(k, raw)
-        self.first_mass = float(weight.sum())
-        self.is_empty = region.is_empty or self.first_mass <= 0
-        self.cumulative_weight = np.cumsum(weight)
-
-    def propose_weighted(self, rows: np.ndarray, attempts: np.ndarray, key: int
-                         ) -> tuple[pa.Table, np.ndarray, np.ndarray]:
-        """Candidate rows (drawn exactly from the region, so each weighs 1 and is accepted)."""
-        model, mixture = self.model, self.model.mixture_
-        states = row_states(key, rows)
-        dims = model.encoding_.dims
-        u = uniforms(states, dims + 1, attempts=attempts)
-        leaf = np.minimum(np.searchsorted(self.cumulative_weight, u[:, 0] * self.cumulative_weight[-1], side="right"),
-                          mixture.leaves - 1)
-        z = mixture.sample(u, model.encoding_, leaf=leaf)
-        for j, raw in self.continuous.items():
-            k = mixture.continuous.index(j)
-            z[:, j] = truncated_normal_in(u[:, 1 + j], mixture.mean[leaf, k], mixture.sd[leaf, k], mixture.low[leaf, k],
-                                          mixture.high[leaf, k], raw)
-        for j, (codes, cumulative) in self.categorical.items():
-            position = np.minimum(np.searchsorted(cumulative, leaf + u[:, 1 + j], side="left"), codes.size - 1)
-            z[:, j] = model.encoding_.category_normals(j)[codes[position]]
-        cols = mixture.continuous
-        if cols:
-            z[:, cols] = model.calibration_.apply(z[:, cols])
-        table = model.encoding_.decode(rows, attempts, key, states, z, offset=dims + 1)
-        return table, np.ones(rows.size), np.ones(rows.size, dtype=bool)
-
-    def propose(self, rows: np.ndarray, attempts: np.ndarray, key: int) -> tuple[pa.Table, np.ndarray]:
-        """Candidate rows for ``rows`` at tries ``attempts``, all accepted."""
-        table, _, accepted = self.propose_weighted(rows, attempts, key)
-        return table, accepted
 
 
 # The stream of the seeded sample that calibrates the marginals.
@@ -208,3 +148,68 @@ class AdversarialRandomForest(BaseSynthesizer):
             state["leaves"], {k[5:]: v for k, v in arrays.items() if k.startswith("leaf.")})
         model.calibration_ = Calibration(arrays["calibration"])
         return model
+
+
+class LeafProposal:
+    """Exact conditional sampling of the leaf mixture inside a region of latent scores (Watson et al.'s
+    conditional FORGE): each leaf's weight times its mass in the region picks the leaf, and each constrained
+    dimension is drawn from the leaf's distribution restricted to its allowed set.
+
+    Args:
+        model: the fitted forest.
+        region: allowed intervals of the constrained latent dimensions, in the codecs' normal scale.
+    """
+
+    def __init__(self, model: AdversarialRandomForest, region: LatentRegion) -> None:
+        self.model = model
+        self.region = region
+        mixture, encoding = model.mixture_, model.encoding_
+        weight = mixture.weight.copy()
+        self.continuous: dict[int, np.ndarray] = {}
+        self.categorical: dict[int, tuple[np.ndarray, np.ndarray]] = {}
+        for j, intervals in zip(region.dims, region.intervals):
+            if j in mixture.categorical:
+                k = mixture.categorical.index(j)
+                middles = encoding.category_normals(j)
+                inside = (middles[:, None] >= intervals[None, :, 0]) & (middles[:, None] <= intervals[None, :, 1])
+                allowed = inside.any(axis=1)
+                codes, cumulative, share = mixture.restricted(k, allowed)
+                self.categorical[j] = (codes, cumulative)
+                weight *= share
+            else:
+                k = mixture.continuous.index(j)
+                raw = np.column_stack([model.calibration_.invert(intervals[:, 0], k),
+                                       model.calibration_.invert(intervals[:, 1], k)])
+                self.continuous[j] = raw
+                weight *= mixture.interval_mass(k, raw)
+        self.first_mass = float(weight.sum())
+        self.is_empty = region.is_empty or self.first_mass <= 0
+        self.cumulative_weight = np.cumsum(weight)
+
+    def propose_weighted(self, rows: np.ndarray, attempts: np.ndarray, key: int
+                         ) -> tuple[pa.Table, np.ndarray, np.ndarray]:
+        """Candidate rows (drawn exactly from the region, so each weighs 1 and is accepted)."""
+        model, mixture = self.model, self.model.mixture_
+        states = row_states(key, rows)
+        dims = model.encoding_.dims
+        u = uniforms(states, dims + 1, attempts=attempts)
+        leaf = np.minimum(np.searchsorted(self.cumulative_weight, u[:, 0] * self.cumulative_weight[-1], side="right"),
+                          mixture.leaves - 1)
+        z = mixture.sample(u, model.encoding_, leaf=leaf)
+        for j, raw in self.continuous.items():
+            k = mixture.continuous.index(j)
+            z[:, j] = truncated_normal_in(u[:, 1 + j], mixture.mean[leaf, k], mixture.sd[leaf, k], mixture.low[leaf, k],
+                                          mixture.high[leaf, k], raw)
+        for j, (codes, cumulative) in self.categorical.items():
+            position = np.minimum(np.searchsorted(cumulative, leaf + u[:, 1 + j], side="left"), codes.size - 1)
+            z[:, j] = model.encoding_.category_normals(j)[codes[position]]
+        cols = mixture.continuous
+        if cols:
+            z[:, cols] = model.calibration_.apply(z[:, cols])
+        table = model.encoding_.decode(rows, attempts, key, states, z, offset=dims + 1)
+        return table, np.ones(rows.size), np.ones(rows.size, dtype=bool)
+
+    def propose(self, rows: np.ndarray, attempts: np.ndarray, key: int) -> tuple[pa.Table, np.ndarray]:
+        """Candidate rows for ``rows`` at tries ``attempts``, all accepted."""
+        table, _, accepted = self.propose_weighted(rows, attempts, key)
+        return table, accepted

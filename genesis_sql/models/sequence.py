@@ -3,19 +3,21 @@
 The training rows are grouped by ``sequence_key`` and ordered by ``sequence_index``. Each entity
 becomes one row of an entity table: its context columns (``context_columns``, or the columns constant
 within every entity), its sequence length and the index value it starts at; a tabular synthesizer
-(chosen like ``method="auto"``) models that table, so entity attributes, lengths and their relations are
-kept. The time-varying columns are modelled as a first-order vector autoregression of their latent
-normal scores, with the entity's context (and the position in the sequence) as regressors; the first
-step is a regression on the context alone. Autocorrelation and cross-correlation of the time-varying
-columns follow, and each column's marginal comes back exactly through its codec.
+(chosen as ``method="auto"`` would) models that table, so entity attributes, lengths and their relations
+are kept. The time-varying columns are modelled as a first-order vector autoregression of their latent
+normal scores, with the entity's context and the position in the sequence as regressors (the first step
+regresses on the context alone). Autocorrelation and cross-correlation of the time-varying columns follow;
+categories are carried over from one step to the next as often as in training; each column's marginal
+comes back through its codec after calibration.
 
-Generation counts entities: entity ``i`` of a stream is drawn from the entity model as row ``i``, then
-its steps from uniforms of its own, so output is prefix-stable in entities. Context columns repeat the
-entity's values, hence are constant within every generated entity; keys are fresh; the index is the
-drawn start plus the drawn steps. Conditions may name context columns only.
+Generation counts entities: entity ``i`` of a stream is drawn from the entity model as row ``i``, then its
+steps from uniforms of its own, so output is prefix-stable in entities. Context columns repeat the entity's
+values, hence are constant within every generated entity; keys are fresh; the index is the drawn start plus
+the drawn steps. Conditions may name context columns only.
 """
 from __future__ import annotations
 
+from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
 import numpy as np
@@ -27,35 +29,62 @@ from genesis_sql.models._calibration import Calibration, sample_rows
 from genesis_sql.models._columns import IdCodec, NumericCodec, _to_float, arrow_type
 from genesis_sql.models._encoding import TableEncoding
 from genesis_sql.models._random import derive_key, row_states, standard_normals, uniforms
+from genesis_sql.models._rowwise import rowwise_matmul
 from genesis_sql.models.base import BaseSynthesizer, check_is_fitted
+from genesis_sql.models.copula import GaussianCopula
 from genesis_sql.schema import ColumnSpec
 
 if TYPE_CHECKING:
     from genesis_sql.conditions import ConditionSet
 
-LENGTH, START = "__length", "__start"
+LENGTH, START, STEP = "__length", "__start", "__step"
 # Rows of one entity are numbered entity * STEP_SLOTS + step (fresh ids in time-varying columns stay unique).
 STEP_SLOTS = 1 << 24
 # Steps generated per batch at most (entities x longest sequence), which bounds memory.
 _BATCH_STEPS = 1 << 20
-# Ridge penalty of the autoregression, relative to the number of training transitions.
+# Ridge penalty of the regressions, relative to the number of rows they are fitted on.
 _RIDGE = 1e-3
 # Categorical context columns enter the regressions as indicators of their most frequent categories.
 _MAX_INDICATORS = 16
 _CALIBRATION_KEY = 0x5E9CA11B
+_LAYOUT_ROUNDS = 2
 
 
-def _first_rows(entity: np.ndarray) -> np.ndarray:
-    """Positions of each entity's first row in rows sorted by entity."""
-    return np.flatnonzero(np.r_[True, entity[1:] != entity[:-1]])
+@dataclass(frozen=True)
+class _Groups:
+    """Training rows sorted by entity (and index): where each entity starts and how many rows it has."""
+
+    data: pa.Table
+    first: np.ndarray
+    lengths: np.ndarray
+
+    def firsts(self, name: str) -> pa.ChunkedArray:
+        """Each entity's value of column ``name`` (its first row's)."""
+        return self.data.column(name).take(pa.array(self.first))
+
+    def constant(self, name: str) -> bool:
+        """Whether every entity has one value (NULL counts as a value) in column ``name``."""
+        values = self.data.column(name)
+        reference = values.take(pa.array(np.repeat(self.first, self.lengths)))
+        same = pc.equal(values, reference).fill_null(False)
+        both_null = pc.and_(pc.is_null(values), pc.is_null(reference))
+        return bool(pc.all(pc.or_(same, both_null)).as_py())
 
 
-def _constant_within(values: pa.ChunkedArray, first: np.ndarray, lengths: np.ndarray) -> bool:
-    """Whether every entity has one value (NULL counts as a value) in ``values`` (rows sorted by entity)."""
-    reference = values.take(pa.array(np.repeat(first, lengths)))
-    same = pc.equal(values, reference)
-    both_null = pc.and_(pc.is_null(values), pc.is_null(reference))
-    return bool(pc.all(pc.or_kleene(same.fill_null(False), both_null)).as_py())
+def _group(data: pa.Table, key: str, index: str | None) -> _Groups:
+    order = [(key, "ascending")] + ([(index, "ascending")] if index else [])
+    data = data.take(pc.sort_indices(data, sort_keys=order))
+    entity = np.asarray(pc.dictionary_encode(data.column(key)).combine_chunks().indices.to_numpy(zero_copy_only=False))
+    first = np.flatnonzero(np.r_[True, entity[1:] != entity[:-1]])
+    return _Groups(data, first, np.diff(np.r_[first, entity.size]))
+
+
+def _numeric_spec(spec: ColumnSpec) -> ColumnSpec:
+    """The index column as a number or datetime, whatever kind detection gave it (years are often categories)."""
+    if spec.kind == "datetime":
+        return spec
+    kind = "integer" if pa.types.is_integer(arrow_type(spec.sql_type)) else "numeric"
+    return ColumnSpec(spec.name, kind, spec.sql_type, spec.nullable)
 
 
 def _nearest_covariance(cov: np.ndarray) -> np.ndarray:
@@ -63,6 +92,15 @@ def _nearest_covariance(cov: np.ndarray) -> np.ndarray:
     cov = (cov + cov.T) / 2.0
     values, vectors = np.linalg.eigh(cov)
     return (vectors * np.maximum(values, 1e-6)) @ vectors.T
+
+
+def _regression(x: np.ndarray, y: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Ridge least squares of ``y`` on ``x``: (coefficients, Cholesky factor of the residual covariance)."""
+    gram = x.T @ x + _RIDGE * max(x.shape[0], 1) * np.eye(x.shape[1])
+    coef = np.linalg.solve(gram, x.T @ y)
+    residual = y - x @ coef
+    cov = residual.T @ residual / (x.shape[0] - 1) if x.shape[0] > 1 else np.eye(y.shape[1])
+    return coef, np.linalg.cholesky(_nearest_covariance(np.atleast_2d(cov)))
 
 
 class SequenceSynthesizer(BaseSynthesizer):
@@ -91,7 +129,7 @@ class SequenceSynthesizer(BaseSynthesizer):
 
     # --- fitting ---------------------------------------------------------------------------------------
 
-    def _check_options(self, columns: list[ColumnSpec]) -> dict[str, ColumnSpec]:
+    def _check_options(self, data: pa.Table, columns: list[ColumnSpec]) -> dict[str, ColumnSpec]:
         by_name = {c.name: c for c in columns}
         problems = []
         if self.sequence_key is None:
@@ -100,149 +138,169 @@ class SequenceSynthesizer(BaseSynthesizer):
             problems.append(f"sequence_key {self.sequence_key!r} is not a column")
         if self.sequence_index is not None:
             spec = by_name.get(self.sequence_index)
+            typ = arrow_type(spec.sql_type) if spec else None
             if spec is None:
                 problems.append(f"sequence_index {self.sequence_index!r} is not a column")
-            elif not (spec.kind == "datetime" or pa.types.is_integer(arrow_type(spec.sql_type)) or pa.types.is_floating(arrow_type(spec.sql_type))):
+            elif not (spec.kind == "datetime" or pa.types.is_integer(typ) or pa.types.is_floating(typ)):
                 problems.append(f"sequence_index {self.sequence_index!r} must hold numbers, dates or timestamps "
                                 f"(it is {spec.sql_type})")
         unknown = [c for c in self.context_columns or [] if c not in by_name]
         if unknown:
             problems.append(f"context_columns {unknown} are not columns")
-        if self.sequence_key is not None and self.sequence_key in (self.context_columns or []):
+        if self.sequence_key in (self.context_columns or []):
             problems.append("the sequence_key cannot also be a context column")
+        for name, role in ((self.sequence_key, "sequence_key"), (self.sequence_index, "sequence_index")):
+            if name in by_name and data.column(name).null_count:
+                problems.append(f"{role} {name!r} has NULLs (every row must name its entity and its place)")
         if problems:
             raise FitError(f"Cannot fit a sequence model: {'; '.join(problems)}. Columns: {list(by_name)}.")
         return by_name
 
-    def fit(self, data: pa.Table, columns: list[ColumnSpec]) -> SequenceSynthesizer:
-        from genesis_sql.models import choose_method, synthesizer_class
+    def _context(self, groups: _Groups, columns: list[ColumnSpec]) -> list[str]:
+        if self.context_columns is None:
+            return [c.name for c in columns if c.name not in (self.sequence_key, self.sequence_index)
+                    and groups.constant(c.name)]
+        varying = [c for c in self.context_columns if not groups.constant(c)]
+        if varying:
+            raise FitError(f"context_columns {varying} change within some entities; context columns must be "
+                           "constant per entity. Leave them out of context_columns to model them over time.")
+        return list(self.context_columns)
 
-        by_name = self._check_options(columns)
+    def fit(self, data: pa.Table, columns: list[ColumnSpec]) -> SequenceSynthesizer:
+        by_name = self._check_options(data, columns)
         rng = np.random.default_rng(self.random_state)
         key, index = self.sequence_key, self.sequence_index
-        for name, role in ((key, "sequence_key"), (index, "sequence_index")):
-            if name and data.column(name).null_count:
-                raise FitError(f"{role} {name!r} has NULLs; every row must name its entity and its place in it.")
-        order = [(key, "ascending")] + ([(index, "ascending")] if index else [])
-        data = data.take(pc.sort_indices(data, sort_keys=order))
-        entity = np.asarray(pc.dictionary_encode(data.column(key)).combine_chunks().indices.to_numpy(zero_copy_only=False))
-        first = _first_rows(entity)
-        lengths = np.diff(np.r_[first, entity.size])
-        given = self.context_columns
-        context = list(given) if given is not None else [
-            c.name for c in columns if c.name not in (key, index)
-            and _constant_within(data.column(c.name), first, lengths)]
-        if given is not None:
-            varying = [c for c in given if not _constant_within(data.column(c), first, lengths)]
-            if varying:
-                raise FitError(f"context_columns {varying} change within some entities; context columns must be "
-                               "constant per entity. Leave them out of context_columns to model them over time.")
+        groups = _group(data, key, index)
         self.columns_ = columns
-        self.context_ = context
-        self.varying_ = [c.name for c in columns if c.name not in (key, index) and c.name not in context]
-        self.key_codec_ = IdCodec(by_name[key]).fit(data.column(key).take(pa.array(first)), rng)
-
-        entity_specs = [by_name[c] for c in context] + [ColumnSpec(LENGTH, "integer", "BIGINT", False)]
-        entity_arrays = [data.column(c).take(pa.array(first)) for c in context] + [pa.array(lengths, pa.int64())]
-        steps = np.zeros(entity.size)
-        if index:
-            index_spec = _numeric_spec(by_name[index])
-            self.index_codec_ = NumericCodec(index_spec).fit(data.column(index), rng)
-            entity_specs.append(ColumnSpec(START, index_spec.kind, index_spec.sql_type, index_spec.nullable))
-            entity_arrays.append(data.column(index).take(pa.array(first)))
-            position = _to_float(data.column(index), index_spec)
-            steps[1:] = np.diff(position)
-            later = np.ones(entity.size, dtype=bool)
-            later[first] = False
-            distinct = np.unique(steps[later])
-            self.constant_step_ = float(distinct[0]) if distinct.size <= 1 else None
-            steps[first] = np.median(steps[later]) if later.any() else 0.0
-        entity_table = pa.Table.from_arrays(entity_arrays, names=[s.name for s in entity_specs])
-        entity_method = choose_method("auto", len(first), [s.kind for s in entity_specs])
-        self.entity_model_ = synthesizer_class(entity_method)(random_state=self.random_state).fit(
-            entity_table, entity_specs)
-        self.codecs_ = self.entity_model_.codecs_
-
-        varying_specs = [by_name[c] for c in self.varying_]
-        varying_arrays = [data.column(c) for c in self.varying_]
-        if index and self.constant_step_ is None:
-            varying_specs.append(ColumnSpec("__step", "numeric", "DOUBLE", False))
-            varying_arrays.append(pa.array(steps))
-        varying_table = pa.Table.from_arrays(varying_arrays, names=[s.name for s in varying_specs]) \
-            if varying_specs else pa.table({})
-        self.encoding_ = TableEncoding.fit(varying_table, varying_specs, rng) if varying_specs \
-            else TableEncoding([], [])
-        latent = self.encoding_.normal_scores(varying_table) if varying_specs else np.zeros((entity.size, 0))
-        self._fit_dynamics(entity_table, latent, first, lengths)
-        self.max_length_ = int(lengths.max())
+        self.context_ = self._context(groups, columns)
+        self.varying_ = [c.name for c in columns if c.name not in (key, index) and c.name not in self.context_]
+        self.key_codec_ = IdCodec(by_name[key]).fit(groups.firsts(key), rng)
+        self.max_length_ = int(groups.lengths.max())
+        steps = self._fit_index(groups, by_name, rng)
+        entities = self._fit_entities(groups, by_name)
+        latent = self._fit_encoding(groups, by_name, steps, rng)
+        self._fit_dynamics(entities, latent, groups)
         return self
 
-    def _regressors(self, entities: pa.Table, fit: bool = False) -> np.ndarray:
-        """Entity-level regressors: a constant, continuous context scores, indicators of frequent categories."""
-        specs = [c for c in self.entity_model_.columns_]
-        if fit:
-            self.regressor_terms_ = {}
-        parts = [np.ones((entities.num_rows, 1))]
-        for spec in specs:
+    def _fit_index(self, groups: _Groups, by_name: dict[str, ColumnSpec], rng: np.random.Generator
+                   ) -> np.ndarray | None:
+        """The index codec and step; returns every row's step from the row before (None when steps are constant)."""
+        self.constant_step_ = None
+        if self.sequence_index is None:
+            return None
+        spec = _numeric_spec(by_name[self.sequence_index])
+        values = groups.data.column(self.sequence_index)
+        self.index_codec_ = NumericCodec(spec).fit(values, rng)
+        steps = np.r_[0.0, np.diff(_to_float(values, spec))]
+        later = np.ones(steps.size, dtype=bool)
+        later[groups.first] = False
+        distinct = np.unique(steps[later])
+        if distinct.size <= 1:
+            self.constant_step_ = float(distinct[0]) if distinct.size else 0.0
+            return None
+        steps[groups.first] = np.median(steps[later])  # a neutral value; first steps are never used
+        return steps
+
+    def _fit_entities(self, groups: _Groups, by_name: dict[str, ColumnSpec]) -> pa.Table:
+        """Fit the entity model on context, length and start; returns the entity table."""
+        from genesis_sql.models import choose_method, synthesizer_class
+
+        specs = [by_name[c] for c in self.context_] + [ColumnSpec(LENGTH, "integer", "BIGINT", False)]
+        arrays = [groups.firsts(c) for c in self.context_] + [pa.chunked_array([pa.array(groups.lengths, pa.int64())])]
+        if self.sequence_index is not None:
+            spec = self.index_codec_.spec
+            specs.append(ColumnSpec(START, spec.kind, spec.sql_type, False))
+            arrays.append(groups.firsts(self.sequence_index))
+        entities = pa.Table.from_arrays(arrays, names=[s.name for s in specs])
+        method = choose_method("auto", entities.num_rows, [s.kind for s in specs])
+        self.entity_model_ = synthesizer_class(method)(random_state=self.random_state).fit(entities, specs)
+        self.codecs_ = self.entity_model_.codecs_
+        self._fit_regressors(entities)
+        return entities
+
+    def _fit_encoding(self, groups: _Groups, by_name: dict[str, ColumnSpec], steps: np.ndarray | None,
+                      rng: np.random.Generator) -> np.ndarray:
+        """Codecs of the time-varying columns (and of the steps when they vary); returns their latent scores."""
+        specs = [by_name[c] for c in self.varying_]
+        arrays = [groups.data.column(c) for c in self.varying_]
+        if steps is not None:
+            specs.append(ColumnSpec(STEP, "numeric", "DOUBLE", False))
+            arrays.append(pa.chunked_array([pa.array(steps)]))
+        if not specs:
+            self.encoding_ = TableEncoding([], [])
+            return np.zeros((groups.data.num_rows, 0))
+        table = pa.Table.from_arrays(arrays, names=[s.name for s in specs])
+        self.encoding_ = TableEncoding.fit(table, specs, rng)
+        latent = self.encoding_.normal_scores(table)
+        codecs, dims = self.encoding_.codecs, self.encoding_.latent
+        for _ in range(_LAYOUT_ROUNDS):  # categories laid out along the data's main axis, as the copula does
+            latent = GaussianCopula._order_categories(table, specs, codecs, dims, latent)
+        return latent
+
+    def _fit_regressors(self, entities: pa.Table) -> None:
+        """What the entity-level regressors are: frequent categories, and each number's centre and scale."""
+        self.regressor_terms_: dict[str, list[Any]] = {}
+        for spec in self.entity_model_.columns_:
             values = entities.column(spec.name)
             if spec.kind in ("categorical", "boolean"):
-                if fit:
-                    counts = pc.value_counts(values)
-                    order = np.argsort(-np.asarray(counts.field("counts")), kind="stable")[:_MAX_INDICATORS]
-                    self.regressor_terms_[spec.name] = [counts.field("values")[int(i)].as_py() for i in order]
-                kept = self.regressor_terms_[spec.name]
-                parts.extend(np.asarray(pc.equal(values, pa.scalar(v, values.type)).fill_null(False), dtype=float)[:, None]
-                             if v is not None else np.asarray(pc.is_null(values), dtype=float)[:, None] for v in kept)
+                counts = pc.value_counts(values)
+                order = np.argsort(-np.asarray(counts.field("counts")), kind="stable")[:_MAX_INDICATORS]
+                self.regressor_terms_[spec.name] = [counts.field("values")[int(i)].as_py() for i in order]
             elif spec.kind in ("numeric", "integer", "datetime"):
                 x = _to_float(values, spec)
-                if fit:
-                    finite = x[np.isfinite(x)]
-                    self.regressor_terms_[spec.name] = [float(finite.mean()) if finite.size else 0.0,
-                                                        (float(finite.std()) or 1.0) if finite.size else 1.0]
-                centre, scale = self.regressor_terms_[spec.name]
-                parts.append(np.nan_to_num((x - centre) / scale)[:, None])
+                finite = x[np.isfinite(x)]
+                centre = float(finite.mean()) if finite.size else 0.0
+                scale = float(finite.std()) if finite.size else 0.0
+                self.regressor_terms_[spec.name] = [centre, scale or 1.0]
+
+    def _regressors(self, entities: pa.Table) -> np.ndarray:
+        """Entity-level regressors: a constant, standardised numbers, indicators of frequent categories."""
+        parts = [np.ones((entities.num_rows, 1))]
+        for spec in self.entity_model_.columns_:
+            terms = self.regressor_terms_.get(spec.name)
+            if terms is None:
+                continue
+            values = entities.column(spec.name)
+            if spec.kind in ("categorical", "boolean"):
+                for value in terms:
+                    hit = pc.is_null(values) if value is None else pc.equal(values, pa.scalar(value, values.type))
+                    parts.append(np.asarray(hit.fill_null(False), dtype=float)[:, None])
+            else:
+                centre, scale = terms
+                parts.append(np.nan_to_num((_to_float(values, spec) - centre) / scale)[:, None])
         return np.hstack(parts)
 
-    def _fit_dynamics(self, entities: pa.Table, latent: np.ndarray, first: np.ndarray, lengths: np.ndarray) -> None:
-        """Least-squares initial-step regression and autoregression, and their residual covariances."""
-        context = self._regressors(entities, fit=True)
+    def _fit_dynamics(self, entities: pa.Table, latent: np.ndarray, groups: _Groups) -> None:
+        """The first-step regression, the autoregression, then calibration and carry-over rates."""
         d = latent.shape[1]
-        row_context = np.repeat(context, lengths, axis=0)
-        step = np.arange(latent.shape[0]) - np.repeat(first, lengths)
-        scale = max(int(lengths.max()) - 1, 1)
-        later = step > 0
-
-        def solve(x: np.ndarray, y: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-            gram = x.T @ x + _RIDGE * max(x.shape[0], 1) * np.eye(x.shape[1])
-            coef = np.linalg.solve(gram, x.T @ y)
-            residual = y - x @ coef
-            cov = residual.T @ residual / max(x.shape[0] - 1, 1) if x.shape[0] > 1 else np.eye(d)
-            return coef, np.linalg.cholesky(_nearest_covariance(np.atleast_2d(cov)))
-
-        self.initial_, self.initial_noise_ = solve(context, latent[first]) if d else (np.zeros((context.shape[1], 0)),) * 2
-        if d and later.any():
-            x = np.hstack([latent[np.flatnonzero(later) - 1], row_context[later], (step[later] / scale)[:, None]])
-            self.transition_, self.transition_noise_ = solve(x, latent[later])
+        context = self._regressors(entities)
+        step = np.arange(latent.shape[0]) - np.repeat(groups.first, groups.lengths)
+        later = np.flatnonzero(step > 0)
+        self.step_scale_ = max(self.max_length_ - 1, 1)
+        self.initial_, self.initial_noise_ = _regression(context, latent[groups.first])
+        if later.size:
+            lagged = np.hstack([latent[later - 1], np.repeat(context, groups.lengths, axis=0)[later],
+                                (step[later] / self.step_scale_)[:, None]])
+            self.transition_, self.transition_noise_ = _regression(lagged, latent[later])
         else:
             self.transition_ = np.zeros((d + context.shape[1] + 1, d))
-            self.transition_noise_ = np.eye(d) if d else np.zeros((0, 0))
-        self.step_scale_ = scale
+            self.transition_noise_ = np.eye(d)
         self.stay_ = np.zeros(d)
         self.calibration_ = Calibration(np.zeros((0, d)))
         if d:
-            rows = np.arange(max(sample_rows(latent.shape[0]) // max(int(lengths.mean()), 1), 1), dtype=np.int64)
-            entity_rows = self.entity_model_.sample_rows(rows, key=_CALIBRATION_KEY)
-            z, simulated = self._steps(entity_rows, rows, _CALIBRATION_KEY, calibrated=False)
+            rows = np.arange(max(sample_rows(latent.shape[0]) // max(int(groups.lengths.mean()), 1), 1))
+            simulated_entities = self.entity_model_.sample_rows(rows, key=_CALIBRATION_KEY)
+            z, lengths = self._steps(simulated_entities, rows, _CALIBRATION_KEY, calibrated=False)
             self.calibration_ = Calibration.fit(z)
-            self.stay_ = self._stickiness(latent, lengths, self.calibration_.apply(z), simulated)
+            self.stay_ = self._carry_over(latent, groups.lengths, self.calibration_.apply(z), lengths)
 
-    def _stickiness(self, latent: np.ndarray, lengths: np.ndarray, simulated: np.ndarray,
+    def _carry_over(self, latent: np.ndarray, lengths: np.ndarray, simulated: np.ndarray,
                     simulated_lengths: np.ndarray) -> np.ndarray:
-        """Per latent dimension, how often a category is carried over unchanged on top of the model's own stays.
+        """Per latent dimension, how often a category is carried over on top of the autoregression's own stays.
 
         A category kept with probability a, and otherwise drawn from the autoregression, is kept with
-        probability a + (1 - a) q where q is the autoregression's own rate; a is set so that this equals
-        the training data's rate. Carrying over does not change the long-run category shares.
+        probability a + (1 - a) q where q is the autoregression's own rate; a is set so that this equals the
+        training data's rate. Carrying over does not change the long-run category shares.
         """
         stay = np.zeros(latent.shape[1])
         for j in self.encoding_.categorical_dims():
@@ -252,8 +310,8 @@ class SequenceSynthesizer(BaseSynthesizer):
                 owner = np.repeat(np.arange(runs.size), runs)
                 category = codec.category_index(z[:, j])
                 consecutive = owner[1:] == owner[:-1]
-                rates.append(float(np.mean(category[1:][consecutive] == category[:-1][consecutive]))
-                             if consecutive.any() else 0.0)
+                same = category[1:][consecutive] == category[:-1][consecutive]
+                rates.append(float(same.mean()) if same.size else 0.0)
             real, own = rates
             stay[j] = np.clip((real - own) / (1.0 - own), 0.0, 1.0) if own < 1.0 else 0.0
         return stay
@@ -265,31 +323,25 @@ class SequenceSynthesizer(BaseSynthesizer):
         """(latent scores of every step, entity-major; lengths) for the given entity rows."""
         lengths = np.clip(np.asarray(entities.column(LENGTH).to_numpy(zero_copy_only=False), dtype=np.int64), 1, None)
         d = self.encoding_.dims
-        total = int(lengths.sum())
-        if d == 0:
-            return np.zeros((total, 0)), lengths
+        if d == 0 or rows.size == 0:
+            return np.zeros((int(lengths.sum()), d)), lengths
         context = self._regressors(entities)
         states = row_states(derive_key(key, "steps"), rows)
-        longest = int(lengths.max()) if lengths.size else 0
+        longest = int(lengths.max())
         z = np.empty((rows.size, longest, d))
-        previous = None
         sticky = np.flatnonzero(self.stay_ > 0)
         for t in range(longest):
-            u = uniforms(states, 2 * d, offset=2 * d * t)
-            noise = standard_normals(u[:, :d])
+            u = uniforms(states, 2 * d, offset=2 * d * t)  # d for the innovation, d for carrying categories over
+            noise = rowwise_matmul(standard_normals(u[:, :d]), self.transition_noise_.T if t else self.initial_noise_.T)
             if t == 0:
-                current = context @ self.initial_ + noise @ self.initial_noise_.T
-            else:
-                x = np.hstack([previous, context, np.full((rows.size, 1), t / self.step_scale_)])
-                current = x @ self.transition_ + noise @ self.transition_noise_.T
-                keep = u[:, d + sticky] < self.stay_[sticky]
-                current[:, sticky] = np.where(keep, previous[:, sticky], current[:, sticky])
-            z[:, t] = current
-            previous = current
+                z[:, 0] = rowwise_matmul(context, self.initial_) + noise
+                continue
+            lagged = np.hstack([z[:, t - 1], context, np.full((rows.size, 1), t / self.step_scale_)])
+            z[:, t] = rowwise_matmul(lagged, self.transition_) + noise
+            keep = u[:, d + sticky] < self.stay_[sticky]
+            z[:, t, sticky] = np.where(keep, z[:, t - 1, sticky], z[:, t, sticky])
         flat = z[np.arange(longest)[None, :] < lengths[:, None]]
-        if calibrated:
-            flat = self.calibration_.apply(flat)
-        return flat, lengths
+        return (self.calibration_.apply(flat) if calibrated else flat), lengths
 
     def draw(self, rows: np.ndarray, attempts: np.ndarray, key: int) -> pa.Table:
         """Candidate entities (their context, length and start) for entity ``rows``; conditions test these."""
@@ -311,10 +363,10 @@ class SequenceSynthesizer(BaseSynthesizer):
         rows = np.asarray(rows, dtype=np.int64)
         if conditions is not None and not conditions.is_empty:
             self.check_conditions(conditions)
-        per_batch = max(_BATCH_STEPS // max(self.max_length_, 1), 1)
+        per_batch = max(_BATCH_STEPS // self.max_length_, 1)
         pieces = [self._entities(rows[i:i + per_batch], key, conditions) for i in range(0, rows.size, per_batch)]
         if not pieces:
-            return self.output_schema.empty_table()
+            return self._entities(rows, key, conditions)
         return pa.concat_tables(pieces).combine_chunks() if len(pieces) > 1 else pieces[0]
 
     def _entities(self, rows: np.ndarray, key: int, conditions: ConditionSet | None) -> pa.Table:
@@ -327,11 +379,10 @@ class SequenceSynthesizer(BaseSynthesizer):
         varying = self.encoding_.decode(ids, np.zeros(ids.size, dtype=np.int64), step_key, row_states(step_key, ids),
                                         z, offset=0) if self.encoding_.codecs else None
         take = pa.array(owner)
-        tag = f"{key & 0xFFFFFF:06x}"
         arrays = []
         for spec in self.columns_:
             if spec.name == self.sequence_key:
-                arrays.append(self.key_codec_.sample_ids(rows, tag).take(take))
+                arrays.append(self.key_codec_.sample_ids(rows, f"{key & 0xFFFFFF:06x}").take(take))
             elif spec.name == self.sequence_index:
                 arrays.append(self._index(entities, varying, lengths, step))
             elif spec.name in self.context_:
@@ -346,7 +397,7 @@ class SequenceSynthesizer(BaseSynthesizer):
         if self.constant_step_ is not None:
             increments = np.where(step > 0, self.constant_step_, 0.0)
         else:
-            increments = np.where(step > 0, np.asarray(varying.column("__step").to_numpy(zero_copy_only=False)), 0.0)
+            increments = np.where(step > 0, np.asarray(varying.column(STEP).to_numpy(zero_copy_only=False)), 0.0)
         offsets = np.cumsum(increments)
         offsets -= np.repeat(offsets[np.cumsum(lengths) - lengths], lengths)
         return self.index_codec_.to_arrow(start + offsets)
@@ -364,24 +415,23 @@ class SequenceSynthesizer(BaseSynthesizer):
     def to_state(self) -> tuple[dict[str, Any], dict[str, np.ndarray]]:
         check_is_fitted(self)
         entity_state, entity_arrays = self.entity_model_.to_state()
-        metas, arrays = self.encoding_.to_state()
-        arrays = {f"varying.{k}": v for k, v in arrays.items()}
+        metas, varying_arrays = self.encoding_.to_state()
+        arrays = {f"varying.{k}": v for k, v in varying_arrays.items()}
         arrays.update({f"entity.{k}": v for k, v in entity_arrays.items()})
         arrays.update({"initial": self.initial_, "initial_noise": self.initial_noise_, "transition": self.transition_,
                        "transition_noise": self.transition_noise_, "calibration": self.calibration_.knots,
                        "stay": self.stay_})
-        key_meta, _ = self.key_codec_.to_state()
         state = {
-            "context": self.context_, "varying": self.varying_, "key": key_meta,
+            "context": self.context_, "varying": self.varying_, "key": self.key_codec_.to_state()[0],
             "entity": {"method": self.entity_model_.method, "params": self.entity_model_.get_params(),
                        "columns": [c.to_dict() for c in self.entity_model_.columns_], "state": entity_state},
             "codecs": metas, "varying_columns": [c.to_dict() for c in self.encoding_.columns],
-            "indicators": self.regressor_terms_, "step_scale": self.step_scale_, "max_length": self.max_length_,
+            "regressors": self.regressor_terms_, "step_scale": self.step_scale_, "max_length": self.max_length_,
+            "constant_step": self.constant_step_,
         }
-        if self.sequence_index:
+        if self.sequence_index is not None:
             index_meta, index_arrays = self.index_codec_.to_state()
             state["index"] = index_meta
-            state["constant_step"] = self.constant_step_
             arrays.update({f"index.{k}": v for k, v in index_arrays.items()})
         return state, arrays
 
@@ -406,20 +456,11 @@ class SequenceSynthesizer(BaseSynthesizer):
                                                    state["codecs"], own("varying."))
         model.initial_, model.initial_noise_ = arrays["initial"], arrays["initial_noise"]
         model.transition_, model.transition_noise_ = arrays["transition"], arrays["transition_noise"]
-        model.calibration_ = Calibration(arrays["calibration"])
-        model.stay_ = arrays["stay"]
-        model.regressor_terms_ = state["indicators"]
+        model.calibration_, model.stay_ = Calibration(arrays["calibration"]), arrays["stay"]
+        model.regressor_terms_ = state["regressors"]
         model.step_scale_, model.max_length_ = state["step_scale"], state["max_length"]
-        if model.sequence_index:
+        model.constant_step_ = state["constant_step"]
+        if model.sequence_index is not None:
             model.index_codec_ = NumericCodec.from_state(_numeric_spec(by_name[model.sequence_index]), state["index"],
                                                          own("index."))
-            model.constant_step_ = state["constant_step"]
         return model
-
-
-def _numeric_spec(spec: ColumnSpec) -> ColumnSpec:
-    """The index column as a number or datetime, whatever kind detection gave it (years are often categories)."""
-    if spec.kind == "datetime":
-        return spec
-    kind = "integer" if pa.types.is_integer(arrow_type(spec.sql_type)) else "numeric"
-    return ColumnSpec(spec.name, kind, spec.sql_type, spec.nullable)

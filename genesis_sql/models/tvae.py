@@ -5,8 +5,8 @@ they are (they are already standard normal through their codecs) and categories 
 gives each continuous score a mean and a learned spread, each category a softmax. torch is needed only
 to train (on a GPU when one is present): the fitted decoder is stored as float arrays and sampled with
 numpy, so a stored model generates rows without torch, and every row is a pure function of its own
-uniforms (the latent noise, the output noise and the category draws all come from them). Products are
-evaluated without BLAS so that a row's numbers do not depend on how many rows share its batch.
+uniforms (the latent noise, the output noise and the category draws all come from them), and products
+are summed row by row in a fixed order (genesis_sql.models._rowwise).
 Continuous scores are calibrated to standard-normal marginals (genesis_sql.models._calibration), so each
 column's marginal is the training data's.
 """
@@ -21,6 +21,7 @@ from genesis_sql.errors import MissingDependencyError
 from genesis_sql.models._calibration import Calibration, sample_rows
 from genesis_sql.models._encoding import TableEncoding
 from genesis_sql.models._random import row_states, standard_normals, uniforms
+from genesis_sql.models._rowwise import rowwise_matmul
 from genesis_sql.models.base import PIECE_ROWS, BaseSynthesizer, check_is_fitted
 from genesis_sql.schema import ColumnSpec
 
@@ -36,11 +37,6 @@ def _torch() -> Any:
             "method='tvae' trains with torch, which is not installed. Install the extra: "
             "pip install 'genesis-sql[torch]' (torch==2.13.0), or use method='arf' or 'copula'.") from exc
     return torch
-
-
-def _linear(x: np.ndarray, weight: np.ndarray, bias: np.ndarray) -> np.ndarray:
-    """``x @ weight.T + bias`` summed in a fixed order per row (no BLAS), so rows do not depend on the batch."""
-    return np.einsum("ij,kj->ik", x, weight, optimize=False) + bias
 
 
 class TVAE(BaseSynthesizer):
@@ -95,9 +91,9 @@ class TVAE(BaseSynthesizer):
         self.calibration_ = Calibration(np.zeros((0, len(continuous))))
         if continuous:
             rows = np.arange(sample_rows(data.num_rows), dtype=np.int64)
-            raw = np.vstack([self._latent(rows[i:i + PIECE_ROWS], np.zeros(min(PIECE_ROWS, rows.size - i), dtype=np.int64),
-                                          row_states(_CALIBRATION_KEY, rows[i:i + PIECE_ROWS]), calibrated=False)
-                             for i in range(0, rows.size, PIECE_ROWS)])
+            pieces = [rows[i:i + PIECE_ROWS] for i in range(0, rows.size, PIECE_ROWS)]
+            raw = np.vstack([self._latent(piece, np.zeros(piece.size, dtype=np.int64),
+                                          row_states(_CALIBRATION_KEY, piece), calibrated=False) for piece in pieces])
             self.calibration_ = Calibration.fit(raw[:, continuous])
         return self
 
@@ -173,7 +169,7 @@ class TVAE(BaseSynthesizer):
         u = uniforms(states, self.embedding_dim + n_cont + len(self.categorical_), attempts=attempts)
         h = standard_normals(u[:, :self.embedding_dim])
         for i, (weight, bias) in enumerate(self.decoder_):
-            h = _linear(h, weight, bias)
+            h = rowwise_matmul(h, weight.T) + bias
             if i < len(self.decoder_) - 1:
                 np.maximum(h, 0.0, out=h)
         z = np.empty((rows.size, dims))

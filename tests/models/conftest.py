@@ -14,7 +14,8 @@ from genesis_sql.schema import ColumnSpec, detect_schema
 # Tabular methods that must support every column kind the same way.
 TABULAR = ("copula", "arf", "tvae")
 # Few epochs: the tests check behaviour, not fidelity.
-TVAE_TEST_PARAMS = {"epochs": 3, "batch_size": 256, "embedding_dim": 16, "compress_dims": (32,), "decompress_dims": (32,)}
+TVAE_TEST_PARAMS = {"epochs": 3, "batch_size": 256, "embedding_dim": 16, "compress_dims": (32,),
+                    "decompress_dims": (32,)}
 
 
 def typed(table: pa.Table) -> tuple[pa.Table, list[ColumnSpec]]:

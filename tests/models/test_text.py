@@ -11,7 +11,7 @@ import pytest
 from faker import Faker
 
 from genesis_sql.models import AdversarialRandomForest, GaussianCopula
-from genesis_sql.models._columns import SPAN_WORDS, TextCodec
+from genesis_sql.models._columns import SPAN_WORDS
 from tests.models.conftest import sample, typed
 
 
@@ -58,7 +58,8 @@ def people() -> tuple[pa.Table, list]:
     rows = []
     for _ in range(600):
         first, last = fake.first_name(), fake.last_name()
-        rows.append({"full_name": f"{first} {last}", "email": f"{fold(first)}.{fold(last)}@{fake.free_email_domain()}",
+        handle = ".".join(re.sub(r"[^a-z0-9]+", "", fold(part)) for part in (first, last))
+        rows.append({"full_name": f"{first} {last}", "email": f"{handle}@{fake.free_email_domain()}",
                      "phone": fake.phone_number(), "address": fake.street_address(), "age": fake.random_int(18, 90)})
     return typed(pa.Table.from_pylist(rows))
 
@@ -67,9 +68,10 @@ def people() -> tuple[pa.Table, list]:
 def test_identifiers_are_fresh_local_and_consistent(people, synthesizer):
     table, columns = people
     model = synthesizer().fit(table, columns)
-    styles = {c.spec.name: (c.style_, c.locale_) for c in model.codecs_ if isinstance(c, TextCodec)}
+    styles = {c.spec.name: (c.style_, c.locale_) for c in model.codecs_ if c.spec.kind in ("text", "id")}
     assert styles == {"full_name": ("name", "de_DE"), "email": ("email", "de_DE"), "phone": ("phone", "de_DE"),
                       "address": ("street_address", "de_DE")}
+    assert [c.spec.kind for c in model.codecs_][:2] == ["text", "id"]  # emails are unique, hence identifiers
     synth = sample(model, np.arange(2000), key=7)
     for name in ("full_name", "email", "phone", "address"):
         values = synth[name].to_pylist()
@@ -82,3 +84,17 @@ def test_identifiers_are_fresh_local_and_consistent(people, synthesizer):
         assert parts[0][0] in local and parts[-1] in local, (name, email)
     again = sample(model, np.arange(500, 700), key=7)
     assert again.equals(synth.slice(500, 200))  # per row, whatever the batch
+
+
+def test_unique_emails_and_phone_numbers_are_fresh_styled_ids(people):
+    table, _ = people
+    rows = table.num_rows
+    unique = pa.table({"email": table["email"], "phone": [f"+49-30-{i:07d}" for i in range(rows)], "age": table["age"]})
+    typed_table, columns = typed(unique)
+    assert [c.kind for c in columns] == ["id", "id", "integer"]
+    synth = sample(AdversarialRandomForest().fit(typed_table, columns), np.arange(3000))
+    for name in ("email", "phone"):
+        values = synth[name].to_pylist()
+        assert len(set(values)) == len(values) and set(values).isdisjoint(unique[name].to_pylist()), name
+    assert all(re.match(r"^[a-z0-9._]+\.\d+@[a-z0-9.\-]+$", v) for v in synth["email"].to_pylist())
+    assert all(sum(c.isdigit() for c in v) >= 7 for v in synth["phone"].to_pylist())

@@ -48,6 +48,7 @@ def test_learns_the_dependence_between_columns(model):
     assert (synth.loc[synth["x"] < -0.5, "side"] == "left").mean() > 0.7
 
 
+@pytest.mark.slow
 def test_stored_model_generates_the_same_rows_without_torch(model, related, db_path):
     state, arrays = model.to_state()
     record = ModelRecord(name="tv", version=0, method="tvae", columns=[c.to_dict() for c in model.columns_],
