@@ -17,11 +17,11 @@ $(VENV)/.stamp-install: pyproject.toml | $(BIN)/python
 
 $(VENV)/.stamp-test: pyproject.toml | $(BIN)/python
 	$(BIN)/pip install --quiet $(TORCH)
-	$(BIN)/pip install --quiet -e ".[test,torch]"
+	$(BIN)/pip install --quiet -e ".[test,torch]" torch==2.13.0
 	touch $@
 
 $(VENV)/.stamp-bench: pyproject.toml $(VENV)/.stamp-test
-	$(BIN)/pip install --quiet -e ".[test,torch,bench]" $(TORCH)
+	$(BIN)/pip install --quiet -e ".[test,torch,bench]" torch==2.13.0
 	touch $@
 
 demo: $(VENV)/.stamp-install

@@ -48,7 +48,7 @@ def fit_model(path: Path) -> duckdb.DuckDBPyConnection:
     """A database with the diamonds model fitted on all 53,940 rows."""
     con = duckdb.connect(str(path))
     genesis_sql.install(con)
-    genesis_sql.fit(con, "diamonds", f"SELECT * FROM read_csv('{DATA}')")
+    genesis_sql.fit(con, "diamonds", f"SELECT * FROM read_csv('{DATA}')", method=METHOD)
     return con
 
 
@@ -139,8 +139,14 @@ def rss_over_stream(con, bootstrap: str, rows: int) -> tuple[float, float, float
     return warm, peak_rss_mib(), rows / (time.perf_counter() - started)
 
 
+# The stream's model: set with --method (default "auto", what users get).
+METHOD = "auto"
+
+
 def main() -> None:
+    global METHOD
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--method", default=METHOD, help="synthesizer of the diamonds model (auto, copula, ...)")
     parser.add_argument("--rows", type=int, default=1_000_000, help="rows per genesis throughput run")
     parser.add_argument("--runs", type=int, default=3, help="genesis throughput runs (the median is reported)")
     parser.add_argument("--naive-rows", type=int, default=200_000, help="rows for the naive loop")
@@ -148,6 +154,7 @@ def main() -> None:
     parser.add_argument("--rate-seconds", type=float, default=10.0, help="length of the rate-control run")
     parser.add_argument("--rss-rows", type=int, default=10_000_000, help="rows of the memory run")
     args = parser.parse_args()
+    METHOD = args.method
 
     load = os.getloadavg()[0]
     print(f"machine: {os.cpu_count()} cores, load average {load:.1f} at start; duckdb {duckdb.__version__}")
