@@ -2,7 +2,7 @@
 PYTHON ?= python3
 VENV := .venv
 BIN := $(VENV)/bin
-# torch is pinned: any other spec downloads a multi-GB CUDA build here.
+# Pinned to torch==2.13.0: any other spec downloads a multi-GB CUDA build here.
 TORCH := torch==2.13.0
 
 .PHONY: demo test bench clean
