@@ -4,6 +4,7 @@ from __future__ import annotations
 import contextlib
 import logging
 import os
+import random
 import time
 import weakref
 from collections.abc import Iterator
@@ -80,8 +81,8 @@ def connect_with_retry(
                     "GENESIS_LOCK_RETRY_SECONDS sets how long to wait."
                 ) from exc
             log.debug("database %s is locked, retrying in %.2f s", path, delay)
-            time.sleep(delay)
-            delay = min(delay * 2, 0.5)
+            time.sleep(random.uniform(0.5, 1.0) * delay)
+            delay = min(delay * 2, 0.25)
 
 
 @contextlib.contextmanager

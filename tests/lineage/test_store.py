@@ -15,11 +15,16 @@ from genesis_sql.errors import CatalogError, LineageError
 from genesis_sql.lineage import BlockDraft, LineageChain, store
 
 # A writer the way the CLI writes: open (retrying a held lock), append a few blocks, close, repeat.
+# Both writers wait at a start gate (a file each) so that neither finishes before the other has started.
 WRITER = """
-import random, sys, time
+import pathlib, random, sys, time
 from genesis_sql._db import connect_with_retry
 from genesis_sql.lineage import LineageChain
 path, name, total = sys.argv[1], sys.argv[2], int(sys.argv[3])
+gate = pathlib.Path(path).parent
+(gate / f"ready-{name}").touch()
+while len(list(gate.glob("ready-*"))) < 2:
+    time.sleep(0.01)
 written = 0
 while written < total:
     con = connect_with_retry(path, retry_seconds=120)
@@ -30,7 +35,7 @@ while written < total:
             written += 1
     finally:
         con.close()
-    time.sleep(random.uniform(0, 0.02))
+    time.sleep(random.uniform(0.01, 0.05))
 """
 
 # Writes a data row, then its block, forever: killed at a random moment, possibly between the two.
