@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import contextlib
+import signal
 import sys
 from collections.abc import Iterator
 
@@ -43,6 +44,18 @@ def database(ctx: click.Context, *, read_only: bool = False) -> Iterator[duckdb.
     """Open the group's database with genesis installed, retrying a held lock; close it afterwards."""
     with open_database(ctx.obj["db"], read_only=read_only, install=not read_only) as con:
         yield con
+
+
+def stop_on_sigterm() -> None:
+    """Make SIGTERM stop a long-running command the way Ctrl-C does (KeyboardInterrupt).
+
+    Service managers stop processes with SIGTERM, and a process started in the background of a
+    non-interactive shell ignores SIGINT, so Ctrl-C alone would leave it unstoppable but by SIGKILL.
+    """
+    def interrupt(signum: int, frame: object) -> None:
+        raise KeyboardInterrupt
+
+    signal.signal(signal.SIGTERM, interrupt)
 
 
 def main() -> None:

@@ -3,7 +3,7 @@ from __future__ import annotations
 
 import click
 
-from genesis_sql.cli._base import cli, database
+from genesis_sql.cli._base import cli, database, stop_on_sigterm
 
 
 def _score(value: float | None) -> str:
@@ -54,7 +54,7 @@ def evaluate(ctx: click.Context, model: str, real_sql: str, target: str | None, 
 @click.option("--token", envvar="GENESIS_DASHBOARD_TOKEN", help="Require this token (?token=... or a Bearer header).")
 @click.pass_context
 def dashboard(ctx: click.Context, host: str, port: int, token: str | None) -> None:
-    """Serve the quality dashboard over the database (opens no browser; Ctrl-C stops it).
+    """Serve the quality dashboard over the database (opens no browser; Ctrl-C or SIGTERM stops it).
 
     The database is opened per request, so other genesis commands can use it while the dashboard runs.
     """
@@ -69,9 +69,6 @@ def dashboard(ctx: click.Context, host: str, port: int, token: str | None) -> No
     app = create_app({"DATABASE": ctx.obj["db"], "TOKEN": token})
     server = make_server(host, port, app)
     click.echo(f"genesis dashboard on http://{host}:{server.server_port}/ (database {ctx.obj['db']})", err=True)
-    try:
-        server.serve_forever()
-    except KeyboardInterrupt:
-        click.echo("stopped", err=True)
-    finally:
-        server.server_close()
+    stop_on_sigterm()
+    server.serve_forever()  # returns on Ctrl-C or SIGTERM: werkzeug takes the KeyboardInterrupt and closes
+    click.echo("stopped", err=True)

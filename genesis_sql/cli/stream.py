@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import click
 
-from genesis_sql.cli._base import cli
+from genesis_sql.cli._base import cli, stop_on_sigterm
 from genesis_sql.errors import InvalidArgumentError
 from genesis_sql.streaming.config import StreamingConfig, StreamingStats
 from genesis_sql.streaming.files import FORMATS, FileStreamingGenerator
@@ -86,8 +86,9 @@ def stream_command(ctx: click.Context, model: str, bootstrap: str | None, topic:
     plan = sink.prepare()
     if plan.seed_was_drawn:
         click.echo(f"seed: {plan.seed}", err=True)
+    stop_on_sigterm()
     sink.start_streaming()
-    click.echo(f"streaming {plan.ref} to {sink.destination} (Ctrl-C stops)", err=True)
+    click.echo(f"streaming {plan.ref} to {sink.destination} (Ctrl-C or SIGTERM stops)", err=True)
     try:
         while not sink.wait(PROGRESS_SECONDS):
             click.echo(f"\r{_progress(sink.stats)}", nl=False, err=True)

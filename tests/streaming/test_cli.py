@@ -1,6 +1,13 @@
 """``genesis stream``: each destination end to end through click's CliRunner."""
 from __future__ import annotations
 
+import re
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+
 import duckdb
 import pytest
 from click.testing import CliRunner
@@ -59,3 +66,22 @@ def test_bad_requests_are_one_line_errors(db_path, tmp_path):
     assert "Error: ModelNotFoundError: Unknown model 'diamond'" in result.output
     result = _stream(db_path, "--out", str(tmp_path), "--rate", "-3")
     assert result.exit_code == 1 and "rate must be a positive number" in result.output
+
+
+def test_sigterm_stops_an_unbounded_stream_and_keeps_every_row(db_path, tmp_path):
+    out = tmp_path / "events"
+    genesis = Path(sys.executable).with_name("genesis")
+    process = subprocess.Popen([str(genesis), "--db", str(db_path), "stream", "diamonds", "--out", str(out),
+                                "--format", "csv", "--rate", "2000", "--seed", "5"],
+                               stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    try:
+        deadline = time.monotonic() + 60
+        while not (out.exists() and any(out.iterdir())) and time.monotonic() < deadline:
+            time.sleep(0.1)
+    finally:
+        process.send_signal(signal.SIGTERM)
+        stdout, stderr = process.communicate(timeout=60)
+    assert process.returncode == 0, stderr
+    streamed = int(re.search(r"streamed ([\d,]+) rows", stdout).group(1).replace(",", ""))
+    assert streamed > 0
+    assert duckdb.sql(f"SELECT count(*) FROM read_csv('{out}/*.csv')").fetchall() == [(streamed,)]
