@@ -16,7 +16,9 @@ import genesis_sql
 from genesis_sql.catalog import ModelRecord, save_model
 from genesis_sql.models import NotFittedError
 from genesis_sql.models._random import derive_key
-from tests.models.conftest import TABULAR, make, sample
+from genesis_sql.quality.privacy import exact_copy_rate
+from tests.conftest import read_csv_sql
+from tests.models.conftest import TABULAR, make, sample, typed
 
 
 @pytest.mark.parametrize("method", TABULAR)
@@ -100,3 +102,18 @@ def test_a_stored_model_generates_the_same_rows_in_a_new_connection(method, fitt
         assert genesis_sql.generate(con, "kinds", 500, seed=3).equals(expected)
         via_sql = con.sql("SELECT * FROM genesis_generate('kinds', 500, seed := 3)").to_arrow_table()
     assert via_sql.equals(expected)
+
+
+@pytest.mark.parametrize("method", TABULAR)
+def test_no_method_copies_training_rows_more_than_a_holdout_does(method):
+    """DESIGN.md's privacy default on a real table of mostly discrete columns, where chance copies happen:
+    the share of synthetic rows equal to a training row is at most max(2%, twice the holdout's share)."""
+    con = duckdb.connect()
+    rel = con.sql(f"SELECT *, row_number() OVER () AS genesis_row FROM ({read_csv_sql('Benefits')})")
+    whole, _ = typed(rel.to_arrow_table())
+    held = pc.equal(pc.bit_wise_and(whole["genesis_row"], 3), 0)
+    train = whole.filter(pc.invert(held)).drop_columns(["genesis_row"])
+    holdout = whole.filter(held).drop_columns(["genesis_row"])
+    train, columns = typed(train)
+    synth = sample(make(method).fit(train, columns), np.arange(train.num_rows), key=11)
+    assert exact_copy_rate(synth, train) <= max(0.02, 2 * exact_copy_rate(holdout, train))
