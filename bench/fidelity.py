@@ -230,7 +230,7 @@ def sdv_par(label: str, real: pd.DataFrame, refresh: bool) -> dict:
         model = PARSynthesizer(metadata)
         model.fit({label: real})
         entities = real[SEQUENCE_KEY].nunique()
-        synth = model.sample(entities)
+        synth = model.sample_sequences(entities)
         if isinstance(synth, dict):
             synth = synth[label]
         seconds = time.perf_counter() - started
