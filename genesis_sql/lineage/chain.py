@@ -13,6 +13,7 @@ from __future__ import annotations
 import json
 import os
 from collections.abc import Iterator, Mapping, Sequence
+from contextlib import closing
 from pathlib import Path
 from typing import Any
 
@@ -28,9 +29,7 @@ from genesis_sql.lineage.fingerprint import RowsFingerprint
 from genesis_sql.lineage.merkle import MerkleAccumulator, consistency_proof, inclusion_proof, leaf_hash
 from genesis_sql.lineage.proof import ConsistencyProof, InclusionProof
 from genesis_sql.lineage.signing import PublicKey, Signer
-from genesis_sql.lineage.verify import VerificationReport, verify_batches
-
-_EXPORT_SCHEMA = pa.schema([("seq", pa.int64())] + [(name, pa.string()) for name in COLUMNS[1:]])
+from genesis_sql.lineage.verify import VerificationReport, verify_batches, verify_hashed
 
 
 class LineageChain:
@@ -106,7 +105,9 @@ class LineageChain:
 
     def verify(self, *, trusted_key: PublicKey | None = None, checkpoint: Checkpoint | None = None) -> VerificationReport:
         """Check every link, hash and signature, and the checkpoint when given (see :mod:`.verify`)."""
-        return verify_batches(store.read_batches(self.con), trusted_key=trusted_key, checkpoint=checkpoint)
+        # Closed even when verification raises: a half-read result would block every other query on the connection.
+        with closing(store.read_hashed(self.con)) as batches:
+            return verify_hashed(batches, trusted_key=trusted_key, checkpoint=checkpoint)
 
     def _leaves(self, size: int | None = None) -> list[bytes]:
         leaves = []
@@ -176,7 +177,7 @@ class LineageChain:
         con = duckdb.connect()
         apply_migrations(con)
         columns = list(zip(*rows)) if rows else [[] for _ in COLUMNS]
-        con.register("_genesis_export", pa.Table.from_arrays([pa.array(c) for c in columns], schema=_EXPORT_SCHEMA))
+        con.register("_genesis_export", pa.Table.from_arrays([pa.array(c) for c in columns], schema=store.ARROW_SCHEMA))
         try:
             con.execute(f"INSERT INTO {store.TABLE} SELECT * FROM _genesis_export")
         except duckdb.ConstraintException as exc:

@@ -13,12 +13,14 @@ import dataclasses
 import logging
 import random
 import time
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
+from typing import Any
 
 import duckdb
+import pyarrow as pa
 
 from genesis_sql.errors import CatalogError, LineageError
-from genesis_sql.lineage.block import COLUMNS, ZERO_HASH, BlockDraft, LineageBlock, utc_timestamp
+from genesis_sql.lineage.block import COLUMNS, HASH_SQL, ZERO_HASH, BlockDraft, LineageBlock, utc_timestamp
 from genesis_sql.lineage.signing import Signer
 from genesis_sql._db import cursor as open_cursor
 
@@ -29,6 +31,9 @@ SELECT = f"SELECT {', '.join(COLUMNS)} FROM {TABLE}"
 INSERT = f"INSERT INTO {TABLE} ({', '.join(COLUMNS)}) VALUES ({', '.join('?' for _ in COLUMNS)})"
 GENESIS_CONTENT = {"chain": "genesis-sql lineage", "format": 1}
 APPEND_ATTEMPTS = 200
+ARROW_SCHEMA = pa.schema([("seq", pa.int64())] + [(name, pa.string()) for name in COLUMNS[1:]])
+HASHED = f"SELECT {', '.join(COLUMNS)}, {HASH_SQL} AS computed FROM {{source}} ORDER BY {{order}}"
+BATCH_SIZE = 8192
 _CONFLICTS = (duckdb.TransactionException, duckdb.ConstraintException)
 
 
@@ -46,6 +51,38 @@ def read_batches(con: duckdb.DuckDBPyConnection, *, where: str = "", params: Seq
         raise _missing_table(exc) from exc
     while rows := result.fetchmany(batch_size):
         yield rows
+
+
+def read_hashed(con: duckdb.DuckDBPyConnection, *, batch_size: int = BATCH_SIZE) -> Iterator[pa.RecordBatch]:
+    """The chain in seq order as Arrow record batches of :data:`block.COLUMNS` plus ``computed``.
+
+    ``computed`` is each block's hash recomputed by DuckDB over its stored bytes (:data:`block.HASH_SQL`).
+    DuckDB hashes, sorts and hands over the batches without holding the GIL, so signature checks on other
+    threads keep running meanwhile.
+    """
+    try:
+        relation = con.sql(HASHED.format(source=TABLE, order="seq"))
+    except duckdb.CatalogException as exc:
+        raise _missing_table(exc) from exc
+    with relation.to_arrow_reader(batch_size) as reader:
+        yield from reader
+
+
+def hash_rows(batches: Iterable[Sequence[Sequence[Any]]]) -> Iterator[pa.RecordBatch]:
+    """Rows of :data:`block.COLUMNS` from anywhere (an export, a test) as :func:`read_hashed` yields them.
+
+    Each batch goes through the same SQL on a private in-memory DuckDB, in the order given, so rows that
+    never were in a table are hashed exactly as stored ones are.
+    """
+    with duckdb.connect() as con:
+        for rows in batches:
+            if not rows:
+                continue
+            columns = [pa.array(column, field.type) for column, field in zip(zip(*rows), ARROW_SCHEMA)]
+            table = pa.Table.from_arrays([*columns, pa.array(range(len(rows)), pa.int64())],
+                                         schema=ARROW_SCHEMA.append(pa.field("position", pa.int64())))
+            con.register("_genesis_rows", table)
+            yield from con.sql(HASHED.format(source="_genesis_rows", order="position")).to_arrow_table().to_batches()
 
 
 def count(con: duckdb.DuckDBPyConnection) -> int:

@@ -7,8 +7,9 @@ import random
 import pyarrow as pa
 import pytest
 
-from genesis_sql.lineage import BlockDraft, LineageBlock, VerificationReport, verify_batches
+from genesis_sql.lineage import BlockDraft, LineageBlock, VerificationReport, verify, verify_batches
 from genesis_sql.lineage.block import COLUMNS, ZERO_HASH
+from genesis_sql.lineage.store import read_hashed
 
 BLOCKS = 200
 MUTATIONS = 1000
@@ -70,16 +71,13 @@ def mutate(blocks: list[LineageBlock], kind: str, rng: random.Random, attacker) 
         blocks[0].block_id
 
 
-@pytest.mark.slow
-def test_a_thousand_random_mutations_are_all_detected_and_located(con, make_chain, signer, attacker):
-    chain = make_chain(BLOCKS, signer)
-    head = chain.checkpoint(signer=signer)
-    blocks = list(chain.blocks())
-    assert len(blocks) == BLOCKS + 1
-    assert chain.verify(trusted_key=signer.public_key, checkpoint=head).ok
-    rng = random.Random(6)
+def missed_mutations(con, blocks: list[LineageBlock], attacker, mutations: int, seed: int,
+                     verify_chain) -> list[tuple]:
+    """Apply random mutations one at a time, each rolled back after ``verify_chain()`` has checked it; returns
+    (kind, expected first bad block, report) for each mutation that was missed or misplaced."""
+    rng = random.Random(seed)
     missed = []
-    for number in range(MUTATIONS):
+    for number in range(mutations):
         kind = KINDS[number % len(KINDS)]
         statements, expected = mutate(blocks, kind, rng, attacker)
         con.execute("BEGIN TRANSACTION")
@@ -89,13 +87,53 @@ def test_a_thousand_random_mutations_are_all_detected_and_located(con, make_chai
                     con.register("resigned", params)
                     params = []
                 con.execute(sql, params)
-            report = chain.verify(trusted_key=signer.public_key, checkpoint=head)
+            report = verify_chain()
         finally:
             con.execute("ROLLBACK")
         if report.ok or report.first_bad_block != expected:
             missed.append((kind, expected, report))
+    return missed
+
+
+@pytest.mark.slow
+def test_a_thousand_random_mutations_are_all_detected_and_located(con, make_chain, signer, attacker):
+    chain = make_chain(BLOCKS, signer)
+    head = chain.checkpoint(signer=signer)
+    blocks = list(chain.blocks())
+    assert len(blocks) == BLOCKS + 1
+    assert chain.verify(trusted_key=signer.public_key, checkpoint=head).ok
+    missed = missed_mutations(con, blocks, attacker, MUTATIONS, 6,
+                              lambda: chain.verify(trusted_key=signer.public_key, checkpoint=head))
     assert not missed, f"{len(missed)} of {MUTATIONS} mutations missed or misplaced, e.g. {missed[:3]}"
     assert chain.verify(trusted_key=signer.public_key, checkpoint=head).ok
+
+
+def test_small_batches_and_signature_chunks_find_the_same_first_bad_block(con, make_chain, signer, attacker,
+                                                                         monkeypatch):
+    """Batch, chunk and queue boundaries fall inside the chain: every carry between them is exercised."""
+    monkeypatch.setattr(verify, "_CHUNK", 3)
+    monkeypatch.setattr(verify, "_QUEUED_PER_WORKER", 1)
+    chain = make_chain(40, signer)
+    head = chain.checkpoint(signer=signer)
+    missed = missed_mutations(con, list(chain.blocks()), attacker, 100, 7, lambda: verify.verify_hashed(
+        read_hashed(con, batch_size=7), trusted_key=signer.public_key, checkpoint=head, workers=2))
+    assert not missed, f"{len(missed)} of 100 mutations missed or misplaced, e.g. {missed[:3]}"
+
+
+def test_a_bad_signature_is_reported_before_a_checkpoint_mismatch_on_the_same_block(make_chain, attacker):
+    chain = make_chain(4)
+    head = chain.checkpoint()
+    rows, previous = [], ZERO_HASH
+    for block in chain.blocks():
+        draft = BlockDraft(block.block_type, {**block.payload, "rewritten": True}, block.data_hash, block.block_id)
+        new = LineageBlock.build(draft, seq=block.seq, previous_hash=previous, timestamp=block.timestamp)
+        rows.append(dataclasses.replace(new, signature=attacker.sign_block_hash(new.hash)).as_row())
+        previous = new.hash
+    rewritten = verify_batches([rows], checkpoint=head)
+    assert rewritten.first_bad_block == rows[-1][1] and "checkpoint's root" in rewritten.reason
+    rows[-1] = (*rows[-1][:8], attacker.sign_block_hash(rows[-2][7]))
+    both = verify_batches([rows], checkpoint=head)
+    assert both.first_bad_block == rows[-1][1] and "signature does not verify" in both.reason
 
 
 def test_verify_batches_works_on_rows_from_anywhere(make_chain, signer):
@@ -121,3 +159,15 @@ def test_the_earliest_failure_wins_across_batches(make_chain, signer):
     for size in (1, 4, 16, 64):
         batches = [rows[i:i + size] for i in range(0, len(rows), size)]
         assert verify_batches(batches, trusted_key=signer.public_key).first_bad_block == rows[5][1]
+
+
+def test_a_verification_that_raises_leaves_the_connection_usable(make_chain, signer, monkeypatch):
+    chain = make_chain(3, signer)
+
+    def broken(*args):
+        raise RuntimeError("a worker failed")
+
+    monkeypatch.setattr(verify._Signatures, "check", broken)
+    with pytest.raises(RuntimeError) as raised:
+        chain.verify(trusted_key=signer.public_key)
+    assert raised.traceback and len(chain) == 4
