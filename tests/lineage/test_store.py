@@ -15,7 +15,8 @@ from genesis_sql.errors import CatalogError, LineageError
 from genesis_sql.lineage import BlockDraft, LineageChain, store
 
 # A writer the way the CLI writes: open (retrying a held lock), append a few blocks, close, repeat.
-# Both writers wait at a start gate (a file each) so that neither finishes before the other has started.
+# Both writers wait at a start gate (a file each) so that neither finishes before the other has started,
+# and pause between sessions for longer than connect_with_retry's longest wait, so that they interleave.
 WRITER = """
 import pathlib, random, sys, time
 from genesis_sql._db import connect_with_retry
@@ -35,7 +36,7 @@ while written < total:
             written += 1
     finally:
         con.close()
-    time.sleep(random.uniform(0.01, 0.05))
+    time.sleep(random.uniform(0.3, 0.5))  # longer than the other writer's longest lock retry: it gets a turn
 """
 
 # Writes a data row, then its block, forever: killed at a random moment, possibly between the two.
