@@ -9,8 +9,12 @@ model's.
 """
 from __future__ import annotations
 
+from functools import cached_property
+
 import numpy as np
 from scipy.special import ndtr, ndtri
+
+from genesis_sql.models._search import GuideTable
 
 # Probability levels of the quantile knots, spaced evenly in normal space.
 KNOTS = 2049
@@ -49,20 +53,71 @@ class Calibration:
     def apply(self, z: np.ndarray) -> np.ndarray:
         """Scores ``z`` (rows x dims) mapped to the normal scale; a point mass (tied knots) maps to the middle
         of its probability."""
-        out = np.empty_like(z)
-        for k in range(z.shape[1]):
-            knots, x = self.knots[:, k], z[:, k]
-            left = np.searchsorted(knots, x, side="left")
-            right = np.searchsorted(knots, x, side="right")
-            inner = np.clip(left, 1, KNOTS - 1)
-            low, high = knots[inner - 1], knots[inner]
-            fraction = np.clip((x - low) / np.where(high > low, high - low, 1.0), 0.0, 1.0)
-            between = _NORMALS[inner - 1] + fraction * (_NORMALS[inner] - _NORMALS[inner - 1])
-            tied = ndtri((_LEVELS[np.minimum(left, KNOTS - 1)] + _LEVELS[np.maximum(right - 1, 0)]) / 2.0)
-            out[:, k] = np.where(right > left, tied, between)
-        return out
+        if z.shape[1] == 0:
+            return np.empty_like(z)
+        return self._map.apply(np.ascontiguousarray(z.T)).T
+
+    @cached_property
+    def _map(self) -> _KnotMap:
+        """The map of every dimension, derived from the knots on first use."""
+        return _KnotMap(self.knots)
 
     def invert(self, t: np.ndarray, k: int) -> np.ndarray:
         """Scores of dimension ``k`` that :meth:`apply` maps to ``t`` (infinite beyond the knots' reach)."""
         raw = np.interp(t, _NORMALS, self.knots[:, k])
         return np.where(t < -_REACH, -np.inf, np.where(t > _REACH, np.inf, raw))
+
+
+class _KnotMap:
+    """The map from scores to the normal scale, for all dimensions at once, with everything that depends
+    only on the knots computed once: mapping a block of scores is one guided search and a few gathers.
+
+    Scores interpolate linearly between the normals of the knots around them, and scores beyond the knots
+    map to the outermost normals. A score equal to a value that several knots hold (a point mass) maps to
+    the normal of the middle of their levels.
+
+    Segment i of a dimension holds the scores from its distinct knot value i - 1 up to value i (segment 0
+    those below the first, the last those from the last value up); segments are laid out as the guide
+    table lays out its arrays (a dimension's m values, then one spare slot), so a score's position in that
+    layout is its segment's.
+    """
+
+    def __init__(self, knots: np.ndarray) -> None:
+        parts: dict[str, list[np.ndarray]] = {name: [] for name in ("intercept", "slope", "mass", "normal")}
+        distinct = []
+        for column in knots.T:
+            values, first, count = np.unique(column, return_index=True, return_counts=True)
+            # A segment's knot interval ends at the first knot of its upper value (the outermost intervals
+            # beyond the knots, where the map is flat).
+            inner = np.clip(np.r_[first, KNOTS], 1, KNOTS - 1)
+            low, high = column[inner - 1], column[inner]
+            width = np.where(high > low, high - low, 1.0)
+            slope = np.where(high > low, (_NORMALS[inner] - _NORMALS[inner - 1]) / width, 0.0)
+            slope[[0, -1]] = 0.0
+            start = _NORMALS[inner - 1]
+            start[-1] = _NORMALS[-1]
+            # Point masses, by the segment that starts at them (NaN where none does).
+            mass = np.r_[np.nan, np.where(count > 1, values, np.nan)]
+            normal = np.r_[0.0, ndtri((_LEVELS[first] + _LEVELS[first + count - 1]) / 2.0)]
+            for name, part in zip(parts, (start - slope * low, slope, mass, normal)):
+                parts[name].append(part)
+            distinct.append(values)
+        self._search = GuideTable(distinct, side="right")
+        self._intercept, self._slope, self._mass, self._normal = (np.concatenate(parts[name]) for name in parts)
+        # The dimensions with point masses, the only ones whose scores are compared with them.
+        self._massive = np.flatnonzero([np.isfinite(part).any() for part in parts["mass"]])
+        self._floor = np.array([values[0] for values in distinct])[:, None]
+        self._ceiling = np.array([values[-1] for values in distinct])[:, None]
+
+    def apply(self, scores: np.ndarray) -> np.ndarray:
+        """The normal-scale scores of ``scores`` (dims x n). Scores beyond the knots are clipped to them, so
+        that infinite ones map to the outermost normals too."""
+        segment = self._search.locate(scores)
+        out = np.clip(scores, self._floor, self._ceiling)
+        out *= self._slope[segment]
+        out += self._intercept[segment]
+        if self._massive.size:
+            at = segment[self._massive]
+            row, column = np.nonzero(self._mass[at] == scores[self._massive])
+            out[self._massive[row], column] = self._normal[at[row, column]]
+        return out

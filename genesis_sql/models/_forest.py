@@ -7,11 +7,15 @@ each a product of one-dimensional distributions, stored as flat arrays.
 from __future__ import annotations
 
 import warnings
+from functools import cached_property
 from typing import TYPE_CHECKING, Any
 
 import numpy as np
-from scipy.special import ndtr, ndtri
+from scipy.special import ndtr
 from sklearn.ensemble import RandomForestClassifier
+
+from genesis_sql.models._random import standard_normals
+from genesis_sql.models._search import GuideTable
 
 if TYPE_CHECKING:
     from genesis_sql.models._encoding import TableEncoding
@@ -57,7 +61,8 @@ def adversarial_forest(features: np.ndarray, categorical: list[int], rng: np.ran
     labels = np.concatenate([np.ones(n), np.zeros(n)])
     fake = _independent_sample(features, rng)
     best = None
-    for _ in range(max(max_iterations, 1)):
+    rounds = max(max_iterations, 1)
+    for round_ in range(rounds):
         forest = RandomForestClassifier(n_estimators=n_trees, min_samples_leaf=min_leaf, max_features="sqrt",
                                         oob_score=True, random_state=int(rng.integers(2**31)), n_jobs=-1)
         with warnings.catch_warnings():  # small tables leave a few rows without out-of-bag trees
@@ -67,7 +72,7 @@ def adversarial_forest(features: np.ndarray, categorical: list[int], rng: np.ran
         if best is not None and accuracy >= best[1]:
             break
         best = (forest, accuracy)
-        if accuracy <= 0.5 + delta:
+        if accuracy <= 0.5 + delta or round_ == rounds - 1:
             break
         fake = _leaf_sample(forest, features, rng)
     return list(best[0].estimators_), best[1]
@@ -79,6 +84,8 @@ class LeafMixture:
     Continuous dimensions are normals truncated to the range of the leaf's rows; a leaf whose rows share
     one value keeps that value. Categorical dimensions are the leaf's category frequencies,
     stored sparsely: entries sorted by leaf, with cumulative probabilities offset by the leaf number.
+    Sampling tables derived from these (guide tables, each truncated normal's inversion) are built on
+    first use and cached, never stored.
     """
 
     def __init__(self, continuous: list[int], categorical: list[int], weight: np.ndarray, mean: np.ndarray,
@@ -99,8 +106,30 @@ class LeafMixture:
 
     def pick_leaves(self, u: np.ndarray) -> np.ndarray:
         """The leaf of each row for uniforms ``u`` (chosen by weight)."""
-        total = self.cumulative_weight[-1]
-        return np.minimum(np.searchsorted(self.cumulative_weight, u * total, side="right"), self.leaves - 1)
+        return pick_by_weight(self._leaf_guide, u)
+
+    @cached_property
+    def _leaf_guide(self) -> GuideTable:
+        """Guide table of the cumulative leaf weights."""
+        return GuideTable([self.cumulative_weight], side="right")
+
+    @cached_property
+    def _category_samplers(self) -> list[DenseCategories | SparseCategories]:
+        """Each categorical dimension's sampler: one row per leaf where it has few categories."""
+        samplers: list[DenseCategories | SparseCategories] = []
+        for codes, cumulative in zip(self.codes, self.cumulative):
+            if codes.size and codes.max() < DENSE_CATEGORIES:
+                leaf_of, probability = _leaf_shares(cumulative)
+                samplers.append(DenseCategories.of(leaf_of, codes, probability, self.leaves))
+            else:
+                samplers.append(SparseCategories(codes, cumulative))
+        return samplers
+
+    @cached_property
+    def _inversions(self) -> np.ndarray:
+        """Each leaf's truncated normals ready for inversion, packed (leaves x 6 x continuous dimensions) so
+        that a row's leaf is one gather."""
+        return TruncatedNormals.of(self.mean, self.sd, self.low, self.high).packed()
 
     def sample(self, u: np.ndarray, encoding: TableEncoding, *, leaf: np.ndarray | None = None) -> np.ndarray:
         """Latent scores (rows x dims) from uniforms (rows x 1 + dims): the first picks the leaf (unless given)."""
@@ -108,12 +137,10 @@ class LeafMixture:
         z = np.empty((u.shape[0], len(self.continuous) + len(self.categorical)))
         if self.continuous:
             cols = np.array(self.continuous)
-            z[:, cols] = truncated_normal(u[:, 1 + cols], self.mean[leaf], self.sd[leaf], self.low[leaf],
-                                          self.high[leaf])
-        for k, j in enumerate(self.categorical):
-            position = np.searchsorted(self.cumulative[k], leaf + u[:, 1 + j], side="left")
-            codes = self.codes[k][np.minimum(position, self.codes[k].size - 1)]
-            z[:, j] = encoding.category_normals(j)[codes]
+            normals = TruncatedNormals.unpacked(np.take(self._inversions, leaf, axis=0))
+            z[:, cols] = normals.invert(np.take(u, 1 + cols, axis=1))  # row-major, as the normals are
+        for sampler, j in zip(self._category_samplers, self.categorical):
+            z[:, j] = encoding.category_normals(j)[sampler.pick(leaf, u[:, 1 + j])]
         return z
 
     def interval_mass(self, k: int, intervals: np.ndarray) -> np.ndarray:
@@ -123,21 +150,17 @@ class LeafMixture:
         masses = _piece_masses(mean, sd, low, high, intervals)
         return masses.sum(axis=1) / np.maximum(_normal_mass(mean, sd, low, high), 1e-300)
 
-    def restricted(self, k: int, allowed: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    def restricted(self, k: int, allowed: np.ndarray) -> tuple[SparseCategories, np.ndarray]:
         """Categorical dimension ``self.categorical[k]`` restricted to ``allowed`` codes (a boolean mask):
-        (codes, cumulative, share of each leaf that is allowed)."""
-        codes, cumulative = self.codes[k], self.cumulative[k]
-        # Entries hold leaf + cumulative share within the leaf, the leaf's last exactly leaf + 1.
-        leaf_of = np.floor(np.nextafter(cumulative, -np.inf)).astype(np.int64)
-        within = cumulative - leaf_of
-        starts = np.r_[True, np.diff(leaf_of) > 0]
-        probability = np.where(starts, within, np.diff(np.r_[0.0, within]))
+        its sampler, and the share of each leaf that is allowed."""
+        codes = self.codes[k]
+        leaf_of, probability = _leaf_shares(self.cumulative[k])
         keep = allowed[codes]
         share = np.bincount(leaf_of[keep], weights=probability[keep], minlength=self.leaves)
         if not keep.any():
-            return codes[keep], cumulative[keep], share
+            return SparseCategories(codes[keep], np.zeros(0)), share
         kept_leaf = leaf_of[keep]
-        return codes[keep], _offset_cumulative(kept_leaf, probability[keep] / share[kept_leaf]), share
+        return SparseCategories(codes[keep], _offset_cumulative(kept_leaf, probability[keep] / share[kept_leaf])), share
 
     def to_state(self) -> tuple[dict[str, Any], dict[str, np.ndarray]]:
         """Dimension lists as metadata, the leaf tables as arrays."""
@@ -164,6 +187,78 @@ def _offset_cumulative(leaf_of: np.ndarray, probability: np.ndarray) -> np.ndarr
     within = running - np.repeat(np.r_[0.0, running][first], np.diff(np.r_[first, leaf_of.size]))
     within[np.r_[first[1:] - 1, leaf_of.size - 1]] = 1.0
     return leaf_of + within
+
+
+def pick_by_weight(guide: GuideTable, u: np.ndarray) -> np.ndarray:
+    """Inverse-CDF choice of a component for each uniform, from the guide table of cumulative weights
+    (components of zero weight are never chosen)."""
+    cumulative = guide.arrays[0]
+    return np.minimum(guide.search((u * cumulative[-1])[None])[0], cumulative.size - 1)
+
+
+# Categorical dimensions with at most this many categories are sampled from one row of cumulative
+# shares per leaf (a cache line for 16 single-precision shares).
+DENSE_CATEGORIES = 16
+
+
+class SparseCategories:
+    """A categorical dimension's leaf distributions in the stored sparse form, sampled by inversion: entries
+    sorted by leaf, each the leaf's number plus the cumulative share within the leaf (its last entry
+    exactly the number + 1), so that a row's code is the first entry at or above its leaf + its uniform.
+
+    Args:
+        codes: each entry's category code.
+        cumulative: each entry's offset cumulative share.
+    """
+
+    def __init__(self, codes: np.ndarray, cumulative: np.ndarray) -> None:
+        self.codes = codes
+        self.guide = GuideTable([cumulative], side="left")
+
+    def pick(self, leaf: np.ndarray, u: np.ndarray) -> np.ndarray:
+        """The code of each row in leaf ``leaf`` for uniforms ``u``."""
+        return self.codes[np.minimum(self.guide.search((leaf + u)[None])[0], self.codes.size - 1)]
+
+
+class DenseCategories:
+    """A categorical dimension with few categories, sampled by inversion from one row of cumulative shares
+    per leaf (in code order): one gather of a short row, where the sparse form's lookup touches three
+    scattered tables.
+
+    Args:
+        cumulative: leaves x categories, the share of codes up to each, the last exactly 1.
+    """
+
+    def __init__(self, cumulative: np.ndarray) -> None:
+        self.cumulative = cumulative
+
+    @classmethod
+    def of(cls, leaf_of: np.ndarray, codes: np.ndarray, probability: np.ndarray, leaves: int) -> DenseCategories:
+        """From sparse entries: each one's leaf, code and share within its leaf."""
+        shares = np.zeros((leaves, int(codes.max()) + 1))
+        shares[leaf_of, codes] = probability
+        cumulative = np.cumsum(shares, axis=1)
+        cumulative[:, -1] = 1.0
+        return cls(cumulative.astype(np.float32))
+
+    def pick(self, leaf: np.ndarray, u: np.ndarray) -> np.ndarray:
+        """The code of each row in leaf ``leaf`` for uniforms ``u``: how many cumulative shares lie below it
+        (compared in the shares' single precision)."""
+        rows = np.take(self.cumulative, leaf, axis=0)
+        u = u.astype(np.float32)
+        code = np.zeros(leaf.size, dtype=np.intp)
+        for c in range(rows.shape[1] - 1):
+            code += rows[:, c] < u
+        return code
+
+
+def _leaf_shares(cumulative: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Each sparse entry's leaf and share within its leaf, from the offset cumulative shares."""
+    # Entries hold leaf + cumulative share within the leaf, the leaf's last exactly leaf + 1.
+    leaf_of = np.floor(np.nextafter(cumulative, -np.inf)).astype(np.int64)
+    within = cumulative - leaf_of
+    starts = np.r_[True, np.diff(leaf_of) > 0]
+    return leaf_of, np.where(starts, within, np.diff(np.r_[0.0, within]))
 
 
 def _normal_mass(mean: np.ndarray, sd: np.ndarray, low: np.ndarray, high: np.ndarray) -> np.ndarray:
@@ -201,17 +296,68 @@ def truncated_normal_in(u: np.ndarray, mean: np.ndarray, sd: np.ndarray, low: np
 def truncated_normal(u: np.ndarray, mean: np.ndarray, sd: np.ndarray, low: np.ndarray, high: np.ndarray
                      ) -> np.ndarray:
     """Normals N(mean, sd) truncated to [low, high] by inversion of ``u``, elementwise; sd 0 gives the mean."""
-    spread = sd > 0
-    scale = np.where(spread, sd, 1.0)
-    a, b = (low - mean) / scale, (high - mean) / scale
-    # Invert in whichever tail keeps precision: the upper tail through the survival function.
-    upper = a > 0
-    sa, sb = ndtr(-a), ndtr(-b)
-    ca, cb = ndtr(a), ndtr(b)
-    e = np.where(upper, -ndtri(np.clip(sa - u * (sa - sb), 1e-300, 1.0)),
-                 ndtri(np.clip(ca + u * (cb - ca), 1e-300, 1.0)))
-    e = np.where(np.isfinite(e), e, np.where(upper, a, b))
-    return np.where(spread, np.clip(mean + sd * e, low, high), mean)
+    return TruncatedNormals.of(mean, sd, low, high).invert(u)
+
+
+class TruncatedNormals:
+    """Normals truncated to ranges, as what inverting a uniform needs: the cumulative probability where
+    each range starts and its (signed) width, so that a draw costs one inverse normal CDF.
+
+    The inversion runs in whichever tail keeps precision: through the survival function when the range
+    lies above the mean (there the CDF rounds to 1). Its inverse normal CDF is the table-based one of
+    :func:`genesis_sql.models._random.standard_normals` (within 2e-5 in the body, exact in the tails), and
+    draws are clipped to the range, so they always lie in it. A normal of spread 0 keeps its mean.
+
+    Args:
+        mean: the normals' means.
+        start, width: the probability ``p = start + u * width`` whose normal quantile ``e`` a uniform ``u``
+            gives; the draw is ``mean + scale * e``.
+        scale: the spread, negative where inverting through the survival function.
+        floor, ceiling: the range that bounds the draws (the mean itself for spread 0).
+    """
+
+    def __init__(self, mean: np.ndarray, start: np.ndarray, width: np.ndarray, scale: np.ndarray,
+                 floor: np.ndarray, ceiling: np.ndarray) -> None:
+        self.mean, self.start, self.width, self.scale = mean, start, width, scale
+        self.floor, self.ceiling = floor, ceiling
+
+    @classmethod
+    def of(cls, mean: np.ndarray, sd: np.ndarray, low: np.ndarray, high: np.ndarray) -> TruncatedNormals:
+        """N(mean, sd) truncated to [low, high], elementwise (any shape)."""
+        mean, sd = np.asarray(mean, dtype=np.float64), np.asarray(sd, dtype=np.float64)
+        low, high = np.asarray(low, dtype=np.float64), np.asarray(high, dtype=np.float64)
+        spread = sd > 0
+        unit = np.where(spread, sd, 1.0)
+        a, b = (low - mean) / unit, (high - mean) / unit
+        upper = a > 0
+        # Below the mean invert the CDF from ndtr(a) to ndtr(b); above it the survival function from
+        # ndtr(-a) down to ndtr(-b), whose quantile is the draw's negative.
+        start = np.where(upper, ndtr(-a), ndtr(a))
+        width = np.where(upper, ndtr(-b), ndtr(b)) - start
+        return cls(mean, np.where(spread, start, 0.5), np.where(spread, width, 0.0),
+                   np.where(upper, -sd, sd) * spread, np.where(spread, low, mean), np.where(spread, high, mean))
+
+    def packed(self) -> np.ndarray:
+        """The parameters stacked on a new second axis, in single precision (the leaf summaries' own, and
+        ample for the inversion's probabilities): rows of one array gather much faster than six arrays."""
+        return np.stack([self.mean, self.start, self.width, self.scale, self.floor, self.ceiling],
+                        axis=1).astype(np.float32)
+
+    @classmethod
+    def unpacked(cls, table: np.ndarray) -> TruncatedNormals:
+        """Inverse of :meth:`packed`, as views of ``table``."""
+        return cls(*np.moveaxis(table, 1, 0))
+
+    def invert(self, u: np.ndarray) -> np.ndarray:
+        """The draws for uniforms ``u`` (same shape)."""
+        p = self.width * u
+        p += self.start
+        np.clip(p, 1e-300, 1.0, out=p)
+        e = standard_normals(p)
+        e *= self.scale
+        e += self.mean
+        np.maximum(e, self.floor, out=e)
+        return np.minimum(e, self.ceiling, out=e)
 
 
 # Leaf summaries keep at most this many values per statistic (leaves x continuous dimensions): trees
@@ -219,11 +365,12 @@ def truncated_normal(u: np.ndarray, mean: np.ndarray, sd: np.ndarray, low: np.nd
 MAX_LEAF_VALUES = 2_000_000
 
 
-def _tree_summary(tree: Any, features: np.ndarray, continuous: list[int], categorical: list[int], min_leaf: int
-                  ) -> dict[str, Any] | None:
+def _tree_summary(tree: Any, features: np.ndarray, single: np.ndarray, continuous: list[int], categorical: list[int],
+                  min_leaf: int) -> dict[str, Any] | None:
     """One tree's leaves with at least ``min_leaf`` rows: counts, and per leaf the mean, spread and range of
-    each continuous dimension and the category counts of each categorical one (None when no leaf is kept)."""
-    node = tree.apply(features.astype(np.float32))
+    each continuous dimension and the category counts of each categorical one (None when no leaf is kept).
+    ``single`` is ``features`` in single precision, as the tree reads them."""
+    node = tree.apply(single)
     order = np.argsort(node, kind="stable")
     node = node[order]
     starts = np.flatnonzero(np.r_[True, np.diff(node) > 0])
@@ -256,10 +403,11 @@ def summarize_leaves(trees: list[Any], features: np.ndarray, categorical: list[i
     With no tree, or no leaf that large (very few rows), all rows form one leaf.
     """
     continuous = [j for j in range(features.shape[1]) if j not in categorical]
+    single = features.astype(np.float32)
     summaries: list[dict[str, Any]] = []
     leaves = 0
     for tree in trees:
-        summary = _tree_summary(tree, features, continuous, categorical, min_leaf)
+        summary = _tree_summary(tree, features, single, continuous, categorical, min_leaf)
         if summary is None:
             continue
         if summaries and (leaves + summary["counts"].size) * max(len(continuous), 1) > MAX_LEAF_VALUES:
@@ -267,7 +415,7 @@ def summarize_leaves(trees: list[Any], features: np.ndarray, categorical: list[i
         summaries.append(summary)
         leaves += summary["counts"].size
     if not summaries:
-        summaries = [_tree_summary(_Root(), features, continuous, categorical, 1)]
+        summaries = [_tree_summary(_Root(), features, single, continuous, categorical, 1)]
     offsets = np.cumsum([0] + [s["counts"].size for s in summaries])
     counts = np.concatenate([s["counts"] for s in summaries])
     stacked = {name: np.vstack([s[name] for s in summaries]) for name in ("mean", "sd", "low", "high")}

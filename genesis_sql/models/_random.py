@@ -75,6 +75,7 @@ _SCALE = _TABLE_SIZE / (1.0 - 2.0 * _TAIL)
 
 def standard_normals(u: np.ndarray) -> np.ndarray:
     """Standard normals from uniforms in (0, 1), elementwise: the inverse normal CDF, fast."""
+    u = np.asarray(u, dtype=np.float64)  # in single precision the clip's bound rounds up to the table's end
     position = (u - _TAIL) * _SCALE
     np.clip(position, 0.0, _TABLE_SIZE - 1e-9, out=position)
     left = position.astype(np.int64)

@@ -27,9 +27,17 @@ import pyarrow as pa
 
 from genesis_sql.models._calibration import Calibration, sample_rows
 from genesis_sql.models._encoding import TableEncoding
-from genesis_sql.models._forest import LeafMixture, adversarial_forest, summarize_leaves, truncated_normal_in
+from genesis_sql.models._forest import (
+    LeafMixture,
+    SparseCategories,
+    adversarial_forest,
+    pick_by_weight,
+    summarize_leaves,
+    truncated_normal_in,
+)
 from genesis_sql.models._latent import LatentRegion, compile_region
 from genesis_sql.models._random import row_states, uniforms
+from genesis_sql.models._search import GuideTable
 from genesis_sql.models.base import BaseSynthesizer, check_is_fitted
 from genesis_sql.schema import ColumnSpec
 
@@ -55,15 +63,25 @@ class AdversarialRandomForest(BaseSynthesizer):
         delta: training stops once the forest tells rows apart with accuracy at most 0.5 + delta.
         max_rows: the forest trains on at most this many rows (a seeded sample); leaves summarise all rows.
 
+    The defaults were set by measurement (SDMetrics quality, seeds 0-7 on diamonds, 0-5 on MedExp and
+    Benefits): 5 trees on at most 10,000 rows score as 10 do (means 0.981/0.959/0.964 against
+    0.985/0.961/0.964) in two thirds of the fitting time. On diamonds both split into fits near 0.995
+    and near 0.96, by whether a sample reaches `depth`'s isolated extremes (43 and 79, three rows each
+    end): the report bins each table between its own minimum and maximum, so a sample without them is
+    binned differently; the same fit gives either, by the sampling seed.
+
     Example:
         >>> model = AdversarialRandomForest(random_state=0).fit(table, columns)   # doctest: +SKIP
         >>> model.sample_rows(np.arange(10), key=1)                               # doctest: +SKIP
     """
 
     method = "arf"
+    # Sampling makes a few dozen numpy calls per step (leaf lookups, a calibration search per block of
+    # dimensions): at the default 4,096 rows their fixed costs take about a third of the time.
+    piece_rows = 16_384
 
-    def __init__(self, *, random_state: int | None = 0, n_trees: int = 10, min_leaf: int = 5,
-                 max_iterations: int = 3, delta: float = 0.0, max_rows: int = 20_000) -> None:
+    def __init__(self, *, random_state: int | None = 0, n_trees: int = 5, min_leaf: int = 5,
+                 max_iterations: int = 3, delta: float = 0.0, max_rows: int = 10_000) -> None:
         self.random_state = random_state
         self.n_trees = n_trees
         self.min_leaf = min_leaf
@@ -166,15 +184,14 @@ class LeafProposal:
         mixture, encoding = model.mixture_, model.encoding_
         weight = mixture.weight.copy()
         self.continuous: dict[int, np.ndarray] = {}
-        self.categorical: dict[int, tuple[np.ndarray, np.ndarray]] = {}
+        self.categorical: dict[int, SparseCategories] = {}
         for j, intervals in zip(region.dims, region.intervals):
             if j in mixture.categorical:
                 k = mixture.categorical.index(j)
                 middles = encoding.category_normals(j)
                 inside = (middles[:, None] >= intervals[None, :, 0]) & (middles[:, None] <= intervals[None, :, 1])
                 allowed = inside.any(axis=1)
-                codes, cumulative, share = mixture.restricted(k, allowed)
-                self.categorical[j] = (codes, cumulative)
+                self.categorical[j], share = mixture.restricted(k, allowed)
                 weight *= share
             else:
                 k = mixture.continuous.index(j)
@@ -184,7 +201,7 @@ class LeafProposal:
                 weight *= mixture.interval_mass(k, raw)
         self.first_mass = float(weight.sum())
         self.is_empty = region.is_empty or self.first_mass <= 0
-        self.cumulative_weight = np.cumsum(weight)
+        self.leaf_guide = GuideTable([np.cumsum(weight)], side="right")
 
     def propose_weighted(self, rows: np.ndarray, attempts: np.ndarray, key: int
                          ) -> tuple[pa.Table, np.ndarray, np.ndarray]:
@@ -193,16 +210,14 @@ class LeafProposal:
         states = row_states(key, rows)
         dims = model.encoding_.dims
         u = uniforms(states, dims + 1, attempts=attempts)
-        leaf = np.minimum(np.searchsorted(self.cumulative_weight, u[:, 0] * self.cumulative_weight[-1], side="right"),
-                          mixture.leaves - 1)
+        leaf = pick_by_weight(self.leaf_guide, u[:, 0])
         z = mixture.sample(u, model.encoding_, leaf=leaf)
         for j, raw in self.continuous.items():
             k = mixture.continuous.index(j)
             z[:, j] = truncated_normal_in(u[:, 1 + j], mixture.mean[leaf, k], mixture.sd[leaf, k], mixture.low[leaf, k],
                                           mixture.high[leaf, k], raw)
-        for j, (codes, cumulative) in self.categorical.items():
-            position = np.minimum(np.searchsorted(cumulative, leaf + u[:, 1 + j], side="left"), codes.size - 1)
-            z[:, j] = model.encoding_.category_normals(j)[codes[position]]
+        for j, sampler in self.categorical.items():
+            z[:, j] = model.encoding_.category_normals(j)[sampler.pick(leaf, u[:, 1 + j])]
         cols = mixture.continuous
         if cols:
             z[:, cols] = model.calibration_.apply(z[:, cols])

@@ -44,6 +44,9 @@ class BaseSynthesizer:
     method: ClassVar[str]
     # Whether output rows come in groups per entity (sequence models): ``n`` then counts entities.
     entity_rows: ClassVar[bool] = False
+    # Rows per vectorised step of ``sample_rows``; a model that makes many small numpy calls per step
+    # amortises them over more rows.
+    piece_rows: ClassVar[int] = PIECE_ROWS
 
     def get_params(self) -> dict[str, Any]:
         """The ``__init__`` parameters, as given."""
@@ -69,9 +72,10 @@ class BaseSynthesizer:
         """Output rows ``rows`` (int64 indices) of the stream ``key``, satisfying ``conditions`` if given."""
         check_is_fitted(self)
         rows = np.asarray(rows, dtype=np.int64)
-        if rows.size > PIECE_ROWS:
-            pieces = [self.sample_rows(rows[i:i + PIECE_ROWS], key=key, conditions=conditions)
-                      for i in range(0, rows.size, PIECE_ROWS)]
+        step = self.piece_rows
+        if rows.size > step:
+            pieces = [self.sample_rows(rows[i:i + step], key=key, conditions=conditions)
+                      for i in range(0, rows.size, step)]
             return pa.concat_tables(pieces)
         if conditions is None or conditions.is_empty:
             return self.draw(rows, np.zeros(rows.size, dtype=np.int64), key)

@@ -67,3 +67,8 @@ def test_empty_and_huge_row_indices(rows):
     u = numbers(rows, 3)
     assert u.shape == (rows.size, 3)
     assert ((u > 0) & (u < 1)).all()
+
+
+def test_standard_normals_of_single_precision_uniforms():
+    u = np.array([1 - 1 / 256 - 1e-9, 1 - 1 / 256, 0.5, 1 / 256], dtype=np.float32)
+    assert np.abs(standard_normals(u) - ndtri(u.astype(np.float64))).max() < 2e-5
