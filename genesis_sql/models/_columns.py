@@ -18,6 +18,7 @@ import pyarrow as pa
 import pyarrow.compute as pc
 from scipy.special import ndtr, ndtri
 
+from genesis_sql.models._calibration import sorted_quantiles
 from genesis_sql.models._identity import (
     DEFAULT_LOCALE,
     NAME_STYLES,
@@ -128,7 +129,7 @@ class NumericCodec(Codec):
         else:
             self.discrete_ = False
             self.cdf_ = _knot_levels(finite.size)
-            self.values_ = np.quantile(finite, self.cdf_)
+            self.values_ = sorted_quantiles(finite, self.cdf_)
         self.step_, self.decimals_ = self._precision(finite)
         return self
 

@@ -3,7 +3,7 @@
 Reading marginals column by column costs a dozen array operations per column per batch; reading all
 continuous columns as one matrix (their normal-space grids stacked) costs a dozen in total. Columns
 coded by intervals (categories, discrete numbers) find their interval by counting the bounds below each
-score when there are few, by binary search otherwise. The result is identical to each codec's ``sample``.
+score when there are few, by a guide table otherwise. The result is identical to each codec's ``sample``.
 """
 from __future__ import annotations
 
@@ -11,6 +11,7 @@ import numpy as np
 import pyarrow as pa
 
 from genesis_sql.models._columns import Z_GRID, Z_LIMIT, CategoricalCodec, Codec, NumericCodec
+from genesis_sql.models._search import GuideTable
 
 # Interval-coded columns with at most this many bounds are decoded by comparison counting.
 _FEW_BOUNDS = 24
@@ -21,16 +22,21 @@ class BatchDecoder:
 
     def __init__(self, codecs: list[Codec], latent: list[int]) -> None:
         self.continuous: list[tuple[int, int, NumericCodec]] = []
-        self.searched: list[tuple[int, int, Codec, np.ndarray, np.ndarray]] = []
+        self.searched: list[tuple[int, int, Codec, np.ndarray | GuideTable, np.ndarray]] = []
         for j, i in enumerate(latent):
             codec = codecs[i]
             if isinstance(codec, NumericCodec) and not codec.discrete_ and codec.values_.size:
                 self.continuous.append((j, i, codec))
-            elif isinstance(codec, NumericCodec):
+                continue
+            if isinstance(codec, NumericCodec):
                 upper, values = codec._normal_lookup
-                self.searched.append((j, i, codec, upper[:-1], values))
             elif isinstance(codec, CategoricalCodec):
-                self.searched.append((j, i, codec, codec._normal_upper[:-1], codec.layout_))
+                upper, values = codec._normal_upper, codec.layout_
+            else:
+                continue
+            bounds = upper[:-1]
+            self.searched.append((j, i, codec, bounds if bounds.size <= _FEW_BOUNDS else
+                                  GuideTable([bounds], side="right"), values))
         codecs_c = [c for _, _, c in self.continuous]
         self.cont_dims = np.array([j for j, _, _ in self.continuous], dtype=np.int64)
         self.grid = np.stack([c._normal_lookup[0] for c in codecs_c]).ravel() if codecs_c else np.zeros(0)
@@ -71,12 +77,12 @@ class BatchDecoder:
                 out[i] = codec.to_arrow(x[k])
         for j, i, codec, bounds, values in self.searched:
             scores = z[:, j]
-            if bounds.size <= _FEW_BOUNDS:
+            if isinstance(bounds, GuideTable):
+                position = bounds.search(scores[None])[0]
+            else:
                 position = np.zeros(scores.size, dtype=np.int64)
                 for bound in bounds:
                     position += scores >= bound
-            else:
-                position = np.searchsorted(bounds, scores, side="right")
             picked = values[position]
             if isinstance(codec, NumericCodec):
                 out[i] = codec.to_arrow(picked)

@@ -6,7 +6,9 @@ each a product of one-dimensional distributions, stored as flat arrays.
 """
 from __future__ import annotations
 
+import os
 import warnings
+from concurrent.futures import ThreadPoolExecutor
 from functools import cached_property
 from typing import TYPE_CHECKING, Any
 
@@ -136,12 +138,16 @@ class LeafMixture:
         leaf = self.pick_leaves(u[:, 0]) if leaf is None else leaf
         z = np.empty((u.shape[0], len(self.continuous) + len(self.categorical)))
         if self.continuous:
-            cols = np.array(self.continuous)
-            normals = TruncatedNormals.unpacked(np.take(self._inversions, leaf, axis=0))
-            z[:, cols] = normals.invert(np.take(u, 1 + cols, axis=1))  # row-major, as the normals are
+            z[:, self.continuous] = self.sample_continuous(u, leaf)
         for sampler, j in zip(self._category_samplers, self.categorical):
             z[:, j] = encoding.category_normals(j)[sampler.pick(leaf, u[:, 1 + j])]
         return z
+
+    def sample_continuous(self, u: np.ndarray, leaf: np.ndarray) -> np.ndarray:
+        """Scores of the continuous dimensions only (rows x continuous), as :meth:`sample` draws them."""
+        cols = np.array(self.continuous, dtype=np.intp)
+        normals = TruncatedNormals.unpacked(np.take(self._inversions, leaf, axis=0))
+        return normals.invert(np.take(u, 1 + cols, axis=1))  # row-major, as the normals are
 
     def interval_mass(self, k: int, intervals: np.ndarray) -> np.ndarray:
         """Per leaf, the share of continuous dimension ``self.continuous[k]`` inside the union of ``intervals``."""
@@ -406,8 +412,11 @@ def summarize_leaves(trees: list[Any], features: np.ndarray, categorical: list[i
     single = features.astype(np.float32)
     summaries: list[dict[str, Any]] = []
     leaves = 0
-    for tree in trees:
-        summary = _tree_summary(tree, features, single, continuous, categorical, min_leaf)
+    # Trees are summarised on threads: the tree walk and numpy's sorts and reductions release the GIL.
+    with ThreadPoolExecutor(max_workers=max(1, min(len(trees), os.cpu_count() or 1))) as pool:
+        computed = list(pool.map(lambda tree: _tree_summary(tree, features, single, continuous, categorical,
+                                                            min_leaf), trees))
+    for summary in computed:
         if summary is None:
             continue
         if summaries and (leaves + summary["counts"].size) * max(len(continuous), 1) > MAX_LEAF_VALUES:
@@ -426,9 +435,10 @@ def summarize_leaves(trees: list[Any], features: np.ndarray, categorical: list[i
         pair_counts = np.concatenate([s["categories"][k][2] for s in summaries])
         codes.append(np.concatenate([s["categories"][k][1] for s in summaries]))
         cumulative.append(_offset_cumulative(leaf_of, pair_counts / counts[leaf_of]))
-    single = np.float32  # leaf summaries are stored in single precision: half the size, ample for scores
+    # Leaf summaries are stored in single precision: half the size, ample for scores.
     return LeafMixture(continuous, categorical, counts / counts.sum(),
-                       *(stacked[name].astype(single) for name in ("mean", "sd", "low", "high")), codes, cumulative)
+                       *(stacked[name].astype(np.float32) for name in ("mean", "sd", "low", "high")), codes,
+                       cumulative)
 
 
 class _Root:

@@ -5,7 +5,7 @@ import numpy as np
 from scipy import stats
 from scipy.special import ndtri
 
-from genesis_sql.models._calibration import _LEVELS, _NORMALS, _REACH, KNOTS, Calibration
+from genesis_sql.models._calibration import _LEVELS, _NORMALS, _REACH, KNOTS, Calibration, sorted_quantiles
 
 
 def test_a_skewed_sample_becomes_standard_normal_in_the_same_order():
@@ -72,3 +72,12 @@ def test_scores_beyond_the_knots_map_to_the_outermost_normals():
     calibration = Calibration.fit(np.random.default_rng(3).normal(size=(20_000, 1)))
     mapped = calibration.apply(np.array([[-np.inf], [-50.0], [50.0], [np.inf]]))[:, 0]
     assert np.array_equal(mapped, [-_REACH, -_REACH, _REACH, _REACH])
+
+
+def test_sorted_quantiles_match_numpy_for_columns_and_single_arrays():
+    rng = np.random.default_rng(5)
+    levels = np.r_[0.0, np.sort(rng.random(500)), 1.0]
+    single = np.sort(np.r_[rng.standard_normal(3_000), np.zeros(200)])
+    table = np.sort(rng.exponential(size=(1_000, 3)), axis=0)
+    assert np.allclose(sorted_quantiles(single, levels), np.quantile(single, levels), rtol=0, atol=1e-12)
+    assert np.allclose(sorted_quantiles(table, levels), np.quantile(table, levels, axis=0), rtol=0, atol=1e-12)
