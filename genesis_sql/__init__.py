@@ -10,12 +10,13 @@ A model fitted on real rows becomes something you query like a table inside Duck
 """
 from __future__ import annotations
 
+from typing import Any
+
 from genesis_sql._install import install
 from genesis_sql.api import FitSummary, fit, generate, generate_stream, plan
 from genesis_sql.conditions import Condition, ConditionBuilder, ConditionSet
 from genesis_sql.connection import GenesisConnection, connect
 from genesis_sql.errors import GenesisError
-from genesis_sql.quality import evaluate
 
 __version__ = "0.1.0"
 
@@ -34,3 +35,13 @@ __all__ = [
     "install",
     "plan",
 ]
+
+
+def __getattr__(name: str) -> Any:
+    """``evaluate`` is imported on first use: the quality metrics pull in scikit-learn and SciPy's
+    statistics, a second or more that fitting and generating do not need."""
+    if name == "evaluate":
+        from genesis_sql.quality import evaluate
+
+        return evaluate
+    raise AttributeError(f"module 'genesis_sql' has no attribute {name!r}")

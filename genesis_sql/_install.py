@@ -16,7 +16,7 @@ from genesis_sql.errors import CatalogError
 REGISTRARS: tuple[str, ...] = (
     "genesis_sql.sql.functions",
     "genesis_sql.lineage.sql",
-    "genesis_sql.quality.sql",
+    "genesis_sql.sql.quality",
 )
 
 

@@ -2,6 +2,8 @@
 from __future__ import annotations
 
 import json
+import subprocess
+import sys
 import re
 from pathlib import Path
 
@@ -114,3 +116,20 @@ def test_a_fit_that_fails_leaves_no_model(con, tmp_path: Path, monkeypatch: pyte
     with pytest.raises(genesis_sql.GenesisError):
         genesis_sql.fit(con, "econ", "SELECT * FROM econ")
     assert con.execute("SELECT count(*) FROM genesis.models").fetchall() == [(0,)]
+
+
+def test_installing_and_generating_leave_the_heavy_fitting_and_metric_libraries_unimported(tmp_path: Path):
+    """Every CLI command imports genesis and installs it: scikit-learn and the quality metrics (about two
+    seconds of imports) load only when a forest is fitted or an evaluation runs."""
+    script = f"""
+import sys, duckdb, genesis_sql
+con = duckdb.connect({str(tmp_path / 'g.duckdb')!r})
+genesis_sql.install(con)
+con.execute("CREATE TABLE t AS SELECT range AS a, range % 3 AS b FROM range(100)")
+genesis_sql.fit(con, "m", "SELECT * FROM t", method="copula")
+genesis_sql.generate(con, "m", 10)
+print(sorted(m for m in ("sklearn", "genesis_sql.quality") if m in sys.modules))
+"""
+    loaded = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, check=True).stdout
+    assert loaded.strip() == "[]"
+    assert callable(genesis_sql.evaluate)

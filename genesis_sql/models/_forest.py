@@ -14,12 +14,13 @@ from typing import TYPE_CHECKING, Any
 
 import numpy as np
 from scipy.special import ndtr
-from sklearn.ensemble import RandomForestClassifier
 
 from genesis_sql.models._random import standard_normals
 from genesis_sql.models._search import GuideTable
 
 if TYPE_CHECKING:
+    from sklearn.ensemble import RandomForestClassifier
+
     from genesis_sql.models._encoding import TableEncoding
 
 
@@ -55,6 +56,9 @@ def adversarial_forest(features: np.ndarray, categorical: list[int], rng: np.ran
 
     Rounds stop when the accuracy is at most 0.5 + ``delta``, stops falling, or after ``max_iterations``.
     """
+    # Imported here: scikit-learn takes about a second to import, and only fitting needs it.
+    from sklearn.ensemble import RandomForestClassifier
+
     if features.shape[1] == 0:
         return [], 0.5
     if features.shape[0] > max_rows:

@@ -3,7 +3,9 @@
 Python UDFs take no named parameters, so ``udfs/quality.sql`` wraps this function in the macro
 ``genesis_evaluate(model, real_sql, n := NULL, target := NULL, holdout_sql := NULL)``. The UDF runs its
 statements through a cursor of the connection it was registered on: a UDF cannot run statements on the
-connection executing the query that called it.
+connection executing the query that called it. It lives outside ``genesis_sql.quality`` and imports it
+when first called, so that installing genesis does not import the metrics (scikit-learn, SciPy's
+statistics: a second or more of every CLI command).
 """
 from __future__ import annotations
 
@@ -13,13 +15,14 @@ import duckdb
 
 from genesis_sql._db import cursor as open_cursor
 from genesis_sql.sql.functions import replace_function
-from genesis_sql.quality._api import evaluate
 
 FUNCTION = "genesis_evaluate_impl"
 
 
 def _evaluate_sql(con: duckdb.DuckDBPyConnection) -> Callable[[str, str, str, str, str], str]:
     def genesis_evaluate_impl(model: str, real_sql: str, n: str, target: str, holdout_sql: str) -> str:
+        from genesis_sql.quality._api import evaluate
+
         cursor = open_cursor(con)
         try:
             return evaluate(cursor, model, real_sql, n=n, target=target, holdout_sql=holdout_sql).run_id
