@@ -1,8 +1,9 @@
 """Gaussian copula with empirical marginals.
 
 Each column becomes a standard-normal score through its own empirical CDF (NULL as a mass at the
-bottom, categories as intervals ordered to follow the data's main axis of variation); the scores'
-correlation matrix carries the dependence. Sampling draws correlated normals and maps each back through
+bottom, categories as intervals ordered to follow the data's main axis of variation); the latent
+correlation matrix behind the scores (their Pearson correlations with the coarsening of categories and
+few-valued numbers inverted, genesis_sql.models._latent_correlation) carries the dependence. Sampling draws correlated normals and maps each back through
 its marginal, so marginal shapes, bounds, precision, category frequencies and NULL rates are kept and
 pairwise dependence follows the training data.
 """
@@ -19,6 +20,7 @@ from genesis_sql.models._columns import CategoricalCodec, Codec, codec_for
 from genesis_sql.conditions.condition import ConditionSet
 from genesis_sql.models._encoding import TableEncoding
 from genesis_sql.models._latent import LatentRegion, compile_region, propose_latent
+from genesis_sql.models._latent_correlation import latent_correlation
 from genesis_sql.models._random import row_states, standard_normals, uniforms
 from genesis_sql.models.base import BaseSynthesizer, check_is_fitted
 from genesis_sql.schema import ColumnSpec
@@ -101,8 +103,7 @@ class GaussianCopula(BaseSynthesizer):
         normal = ndtri(np.clip(scores, _CLIP, 1 - _CLIP))
         for _ in range(_LAYOUT_ROUNDS):
             normal = self._order_categories(data, columns, codecs, latent, normal)
-        with np.errstate(invalid="ignore", divide="ignore"):  # constant columns have no correlation
-            corr = np.corrcoef(normal, rowvar=False) if normal.shape[1] > 1 else np.ones((normal.shape[1],) * 2)
+        corr = latent_correlation(normal)
         self.columns_ = columns
         self.codecs_ = codecs
         self.latent_ = latent
