@@ -175,14 +175,20 @@ def _decode_array(dtype: str, shape: list[int], data: bytes) -> np.ndarray:
 
 
 def save_model(con: duckdb.DuckDBPyConnection, record: ModelRecord) -> ModelRecord:
-    """Store ``record`` as the next version of its name, atomically; returns it with version and hash set."""
+    """Store ``record`` as the next version of its name, atomically; returns it with version and hash set.
+
+    The next version follows the highest ever given to the name, so a dropped version's number is never
+    given again while the name has versions.
+    """
     record.content_hash = record.compute_content_hash()
     con.execute("BEGIN TRANSACTION")
     try:
         latest = con.execute(
-            "SELECT coalesce(max(version), 0) FROM genesis.models WHERE name = ?", [record.name]
+            "SELECT coalesce(max(version), 0) FROM (SELECT version FROM genesis.models WHERE name = ? "
+            "UNION ALL SELECT last_version FROM genesis.model_versions WHERE name = ?)", [record.name, record.name]
         ).fetchall()[0][0]
         record.version = int(latest) + 1
+        con.execute("INSERT OR REPLACE INTO genesis.model_versions VALUES (?, ?)", [record.name, record.version])
         con.execute(
             """INSERT INTO genesis.models (name, version, method, columns, parameters, state, training_rows,
                    source_sql, source_fingerprint, content_hash, fit_seconds, holdout)
@@ -281,7 +287,11 @@ def list_versions(con: duckdb.DuckDBPyConnection) -> list[tuple[str, int, str]]:
 
 
 def drop_model(con: duckdb.DuckDBPyConnection, ref: object) -> int:
-    """Remove every version of a model (or one, with ``@N``); returns how many versions were removed."""
+    """Remove every version of a model (or one, with ``@N``); returns how many versions were removed.
+
+    A dropped version's number stays taken while the name has other versions; dropping the last one
+    forgets the name, so that fitting it again starts at version 1.
+    """
     name, version = parse_model_ref(ref)
     if version is None:
         if name not in model_names(con):
@@ -294,6 +304,8 @@ def drop_model(con: duckdb.DuckDBPyConnection, ref: object) -> int:
         count = con.execute(f"SELECT count(*) FROM genesis.models WHERE {where}", params).fetchall()[0][0]
         con.execute(f"DELETE FROM genesis.model_arrays WHERE {where}", params)
         con.execute(f"DELETE FROM genesis.models WHERE {where}", params)
+        if not con.execute("SELECT count(*) FROM genesis.models WHERE name = ?", [name]).fetchall()[0][0]:
+            con.execute("DELETE FROM genesis.model_versions WHERE name = ?", [name])
         con.execute("COMMIT")
     except BaseException:
         con.execute("ROLLBACK")

@@ -19,8 +19,8 @@ from genesis_sql import catalog
 from genesis_sql.errors import CatalogError, GenesisError, InvalidModelNameError, MigrationError, ModelNotFoundError
 from tests.conftest import read_csv_sql
 
-CATALOG_TABLES = {"schema_migrations", "models", "model_arrays", "lineage", "quality_runs", "quality_metrics",
-                  "privacy_budget"}
+CATALOG_TABLES = {"schema_migrations", "models", "model_arrays", "model_versions", "lineage", "quality_runs",
+                  "quality_metrics", "privacy_budget"}
 
 
 def snapshot(con: duckdb.DuckDBPyConnection) -> tuple:
@@ -278,6 +278,41 @@ def test_dropping_a_name_removes_every_version_and_its_arrays(versioned):
             "SELECT genesis_fit(...).")):
         genesis_sql.generate(con, "econ", 10, seed=1)
     assert con.sql("SELECT count(*) FROM econ").fetchall() == [(478,)]  # the user's table is untouched
+
+
+def test_a_dropped_versions_number_is_never_given_to_another_model(versioned):
+    con = versioned
+    catalog.drop_model(con, "econ@2")
+    assert genesis_sql.fit(con, "econ", "SELECT * FROM econ WHERE date >= DATE '1990-01-01'",
+                           method="copula").version == 3
+    assert con.sql("SELECT version FROM genesis_models() WHERE name = 'econ'").fetchall() == [(1,), (3,)]
+    with pytest.raises(ModelNotFoundError, match=re.escape("Model 'econ' has no version 2; stored versions: [1, 3].")):
+        genesis_sql.generate(con, "econ@2", 10)
+    catalog.drop_model(con, "econ@3")  # the latest: its number stays taken too
+    assert genesis_sql.fit(con, "econ", "SELECT * FROM econ", method="copula").version == 4
+
+
+def test_dropping_every_version_forgets_the_name(versioned):
+    con = versioned
+    catalog.drop_model(con, "econ")
+    assert genesis_sql.fit(con, "econ", "SELECT * FROM econ", method="copula").version == 1
+
+
+def test_the_version_ledger_is_filled_from_the_models_a_database_already_has(tmp_path: Path):
+    """A database from before the ledger (migration 004) keeps its numbering when it is upgraded."""
+    with duckdb.connect(str(tmp_path / "old.duckdb")) as con:
+        genesis_sql.install(con)
+        con.execute(f"CREATE TABLE econ AS {read_csv_sql('economics')}")
+        for _ in range(3):
+            genesis_sql.fit(con, "econ", "SELECT * FROM econ", method="copula")
+        # Back to what a database before 004 held after dropping econ@3.
+        con.execute("DELETE FROM genesis.model_arrays WHERE version = 3")
+        con.execute("DELETE FROM genesis.models WHERE version = 3")
+        con.execute("DROP TABLE genesis.model_versions")
+        con.execute("DELETE FROM genesis.schema_migrations WHERE version = 4")
+        assert catalog.apply_migrations(con) == [4]
+        assert con.execute("SELECT * FROM genesis.model_versions").fetchall() == [("econ", 2)]
+        assert genesis_sql.fit(con, "econ", "SELECT * FROM econ", method="copula").version == 3
 
 
 def test_unknown_names_suggest_close_ones_or_list_the_known_ones(models_con):
