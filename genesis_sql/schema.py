@@ -27,6 +27,8 @@ _INTEGER_TYPES = {"TINYINT", "SMALLINT", "INTEGER", "BIGINT", "UTINYINT", "USMAL
 _FLOAT_TYPES = {"FLOAT", "DOUBLE", "REAL"}
 _DATETIME = re.compile(r"^(DATE|TIMESTAMP(_S|_MS|_NS)?|TIMESTAMP WITH TIME ZONE|TIMESTAMPTZ|TIMESTAMP\(\d\))$")
 _ID_NAME = re.compile(r"(^|_)(id|uuid|guid|key|nr|code|number)$", re.IGNORECASE)
+# Row labels that exports add (R's write.csv, pandas' to_csv): identifiers whatever their values.
+_ROW_LABEL_NAME = re.compile(r"^(|rownames|row_names|index|unnamed: ?0)$", re.IGNORECASE)
 _SUPPORTED_HINT = "integers, floating point and DECIMAL numbers, VARCHAR, BOOLEAN, DATE, TIMESTAMP, UUID"
 
 
@@ -96,14 +98,17 @@ def _kind_fits(kind: str, sql_type: str) -> bool:
 
 
 def _looks_like_id(name: str, values: pa.ChunkedArray, base: str) -> bool:
-    """Unique on every row, and either named like an identifier or shaped like one."""
+    """Unique on every row, and either named like an identifier or shaped like one.
+
+    Integers must be named like one: unique integers are as often measurements (a year per row, a
+    population per month), and an id is generated fresh above the training maximum, which would lose them.
+    """
     if values.null_count or len(values) < 20:
         return False
     if pc.count_distinct(values).as_py() != len(values):
         return False
     if base in _INTEGER_TYPES:
-        lo, hi = pc.min(values).as_py(), pc.max(values).as_py()
-        return bool(_ID_NAME.search(name)) or (hi - lo + 1) <= 2 * len(values)
+        return bool(_ID_NAME.search(name) or _ROW_LABEL_NAME.match(name))
     if base == "UUID":
         return True
     if base == "VARCHAR":

@@ -81,6 +81,13 @@ def test_ids_need_uniqueness_and_enough_rows():
     kinds = detect("SELECT i % 500 AS customer_id, i AS row_id, 'k' || i AS code FROM range(1000) t(i)")
     assert kinds["customer_id"].kind == "integer"  # repeats: not an identifier
     assert kinds["row_id"].kind == "id"
+
+
+def test_unique_integers_are_ids_only_when_named_like_one():
+    kinds = detect('SELECT 1871 + i AS year, i AS "Unnamed: 0", i AS rownames, 1000 + 7 * i AS pop '
+                   "FROM range(100) t(i)")
+    assert kinds["year"].kind == "integer" and kinds["pop"].kind == "integer"  # measurements, one per row
+    assert kinds["Unnamed: 0"].kind == "id" and kinds["rownames"].kind == "id"  # row labels of exports
     few = detect("SELECT i AS row_id FROM range(10) t(i)")
     assert few["row_id"].kind == "categorical"
 
@@ -132,7 +139,7 @@ def test_fit_refuses_unsupported_columns_and_stores_nothing(con):
         genesis_sql.fit(con, "nested", "SELECT * FROM nested")
     assert con.execute("SELECT count(*) FROM genesis.models").fetchall() == [(0,)]
     summary = genesis_sql.fit(con, "nested", "SELECT * EXCLUDE (tags) FROM nested")
-    assert summary.columns == (("n", "id"),)
+    assert summary.columns == (("n", "integer"),)
 
 
 def test_decimals_of_finds_the_precision_of_floats():

@@ -41,7 +41,8 @@ TAIL_KNOTS = 1025
 # Continuous marginals are read in normal space from a grid of this many points over [-Z_LIMIT, Z_LIMIT].
 Z_LIMIT = 7.0
 Z_GRID = 16385
-_DATETIME_STEPS_US = (86_400_000_000, 3_600_000_000, 60_000_000, 1_000_000, 1_000, 1)
+_DAY_US = 86_400_000_000
+_DATETIME_STEPS_US = (_DAY_US, 3_600_000_000, 60_000_000, 1_000_000, 1_000, 1)
 
 
 def arrow_type(sql_type: str) -> pa.DataType:
@@ -73,6 +74,27 @@ def _to_float(values: pa.ChunkedArray | pa.Array, spec: ColumnSpec) -> np.ndarra
     elif pa.types.is_decimal(typ):
         values = values.cast(pa.float64())
     return np.asarray(values.cast(pa.float64()).to_numpy(zero_copy_only=False), dtype=np.float64)
+
+
+def on_calendar_grid(values: np.ndarray, microseconds_per_unit: float) -> bool:
+    """Whether sorted distinct dates (or midnight timestamps) lie on a calendar grid coarser than days:
+    every k > 1 days (weekly data), or one day of every month, the last or the same date (monthly,
+    quarterly, yearly data).
+
+    Such columns are sampled from their values, like numbers with few values: interpolating between
+    quantiles would make dates off the grid (a mid-month date in a month-end series), which no real row has.
+    """
+    days = values * (microseconds_per_unit / _DAY_US)
+    if values.size < 3 or not np.array_equal(days, np.round(days)):
+        return False
+    days = days.astype(np.int64)
+    if np.gcd.reduce(np.diff(days)) > 1:
+        return True
+    dates = days.astype("datetime64[D]")
+    months = dates.astype("datetime64[M]")
+    day_of_month = (dates - months.astype("datetime64[D]")).astype(np.int64)
+    last_of_month = ((months + 1).astype("datetime64[D]") - dates).astype(np.int64) == 1
+    return bool(last_of_month.all() or (day_of_month == day_of_month[0]).all())
 
 
 def _knot_levels(count: int) -> np.ndarray:
@@ -122,7 +144,8 @@ class NumericCodec(Codec):
         distinct = np.unique(finite)
         if finite.size == 0:
             self.discrete_, self.values_, self.cdf_ = True, np.zeros(0), np.zeros(0)
-        elif distinct.size <= MAX_DISCRETE_VALUES:
+        elif distinct.size <= MAX_DISCRETE_VALUES or (
+                self.spec.kind == "datetime" and on_calendar_grid(distinct, self._microseconds_per_unit())):
             counts = np.searchsorted(finite, distinct, side="right") - np.searchsorted(finite, distinct, side="left")
             self.discrete_, self.values_ = True, distinct
             self.cdf_ = np.cumsum(counts) / finite.size
@@ -132,6 +155,10 @@ class NumericCodec(Codec):
             self.values_ = sorted_quantiles(finite, self.cdf_)
         self.step_, self.decimals_ = self._precision(finite)
         return self
+
+    def _microseconds_per_unit(self) -> float:
+        """Microseconds in one of the column's numeric units (a day for dates, else one)."""
+        return float(_DAY_US) if pa.types.is_date32(arrow_type(self.spec.sql_type)) else 1.0
 
     def _precision(self, finite: np.ndarray) -> tuple[float, int | None]:
         """Granularity to round generated values to: (step for integers/datetimes, decimals for floats)."""

@@ -15,6 +15,7 @@ import pytest
 import genesis_sql
 from genesis_sql.catalog import ModelRecord, save_model
 from genesis_sql.models import NotFittedError
+from genesis_sql.models._columns import on_calendar_grid
 from genesis_sql.models._random import derive_key
 from genesis_sql.quality.privacy import exact_copy_rate
 from tests.conftest import read_csv_sql
@@ -117,3 +118,31 @@ def test_no_method_copies_training_rows_more_than_a_holdout_does(method):
     train, columns = typed(train)
     synth = sample(make(method).fit(train, columns), np.arange(train.num_rows), key=11)
     assert exact_copy_rate(synth, train) <= max(0.02, 2 * exact_copy_rate(holdout, train))
+
+
+@pytest.mark.parametrize("method", ["copula", "arf"])
+def test_dates_on_a_calendar_grid_stay_on_it(method):
+    """economics has one row per month, dated the month's last day: generated dates are month ends too
+    (interpolated dates fell mid-month, on dates no real row has)."""
+    con = duckdb.connect()
+    table, columns = typed(con.sql(read_csv_sql("economics")).to_arrow_table())
+    synth = sample(make(method).fit(table, columns), np.arange(2000))
+    dates = np.asarray(synth["date"].to_numpy(), dtype="datetime64[D]")
+    next_days = dates + np.timedelta64(1, "D")
+    assert (next_days.astype("datetime64[M]") != dates.astype("datetime64[M]")).all()  # all month ends
+    assert set(dates.tolist()) <= set(np.asarray(table["date"].to_numpy(), dtype="datetime64[D]").tolist())
+
+
+@pytest.mark.parametrize(("name", "days", "on_grid"), [
+    ("month ends", (np.arange(np.datetime64("1967-06"), np.datetime64("2015-05"), dtype="datetime64[M]") + 1)
+     .astype("datetime64[D]") - 1, True),
+    ("first of the month", np.arange(np.datetime64("1990-01"), np.datetime64("1999-01"), 3, dtype="datetime64[M]")
+     .astype("datetime64[D]"), True),
+    ("weekly", np.arange(np.datetime64("1958-03-29"), np.datetime64("2001-12-29"), 7), True),
+    ("any day", np.unique(np.datetime64("1970-01-01") + np.random.default_rng(0).integers(0, 20_000, 3_000)), False),
+])
+def test_calendar_grids_are_recognised(name, days, on_grid):
+    values = days.astype("datetime64[D]").astype(np.int64).astype(float)
+    assert on_calendar_grid(values, 86_400_000_000.0) is on_grid
+    assert on_calendar_grid(values * 86_400_000_000.0, 1.0) is on_grid  # as midnight timestamps
+    assert not on_calendar_grid(values * 86_400_000_000.0 + 3_600_000_000.0, 1.0)  # not at midnight
