@@ -315,7 +315,7 @@ def tabular(con: duckdb.DuckDBPyConnection, name: str, real: pd.DataFrame, holdo
         figures["score"] = quality(real, synth)
         ours[method] = figures
         info(f"genesis {method}" + (f" -> {figures['method']}" if method == "auto" else ""),
-             f"score {figures['score']:.4f}, fit+sample {figures['seconds']:.1f} s")
+             f"score {figures['score']:.4f}, fit+sample {figures['seconds']:.2f} s")
         privacy_checks(f"{name} genesis {method}", real, holdout, synth)
         if name == "diamonds" and method == "auto":
             trtr, tstr = ml_r2(real, holdout, "price"), ml_r2(synth, holdout, "price")
@@ -335,10 +335,10 @@ def tabular(con: duckdb.DuckDBPyConnection, name: str, real: pd.DataFrame, holdo
     if name == "diamonds":
         check("diamonds: genesis auto >= 0.90", auto["score"] >= 0.90, f"{auto['score']:.4f}")
     check(f"{name}: auto fit+sample <= 1/10 of SDV {best_name}'s", auto["seconds"] <= best["seconds"] / 10,
-          f"{auto['seconds']:.1f} s vs {best['seconds']:.1f} s")
+          f"{auto['seconds']:.2f} s vs {best['seconds']:.1f} s (1/{best['seconds'] / auto['seconds']:.1f})")
     limit = max(3 * gc["seconds"], 10.0)
     check(f"{name}: auto fit+sample <= max(3x SDV GaussianCopula's, 10 s)", auto["seconds"] <= limit,
-          f"{auto['seconds']:.1f} s vs limit {limit:.1f} s")
+          f"{auto['seconds']:.2f} s vs limit {limit:.1f} s")
 
 
 def text_privacy(con: duckdb.DuckDBPyConnection) -> None:

@@ -16,7 +16,8 @@ from genesis_sql.conditions import ConditionSet
 from genesis_sql.errors import FitError, InvalidArgumentError
 from genesis_sql.lineage.fingerprint import rows_fingerprint
 from genesis_sql.lineage.record import record_fit, record_generation
-from genesis_sql.models import choose_method, synthesizer_class
+from genesis_sql.models import candidate_methods, synthesizer_class
+from genesis_sql.models._selection import choose_best
 from genesis_sql._plan import (
     GenerationPlan,
     generate_batches,
@@ -148,16 +149,21 @@ def fit(
         raise FitError("The training query returned no columns.")
     report("detecting")
     columns = detect_schema(table, sql_types, column_types)
-    chosen = choose_method(method, table.num_rows, [c.kind for c in columns],
-                           sequence=sequence_key is not None or sequence_index is not None or context_columns is not None)
-    if chosen != method:
-        log.info("method='auto' chose %r for %s (%d rows)", chosen, model_name, table.num_rows)
+    candidates = candidate_methods(
+        method, table.num_rows, [c.kind for c in columns],
+        sequence=sequence_key is not None or sequence_index is not None or context_columns is not None)
     report("fitting")
     started = time.perf_counter()
     options = {k: v for k, v in {"sequence_key": sequence_key, "sequence_index": sequence_index,
                                  "context_columns": context_columns}.items() if v is not None}
-    synthesizer = synthesizer_class(chosen)(random_state=fit_seed, **options).fit(table, columns)
+    fitted = [synthesizer_class(m)(random_state=fit_seed, **options).fit(table, columns) for m in candidates]
+    synthesizer, similarities = choose_best(fitted, table, columns) if len(fitted) > 1 else (fitted[0], [])
+    chosen = synthesizer.method
     fit_seconds = time.perf_counter() - started
+    if chosen != method:
+        compared = ", ".join(f"{m} {s:.4f}" for m, s in zip(candidates, similarities))
+        log.info("method='auto' chose %r for %s (%d rows%s)", chosen, model_name, table.num_rows,
+                 f"; sample similarity {compared}" if compared else "")
     report("storing")
     # Fingerprinted on this connection, which sees its TEMP tables and registered DataFrames.
     source_rows = rows_fingerprint(con, source_sql)

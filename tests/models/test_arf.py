@@ -83,17 +83,17 @@ def test_synthetic_rows_are_not_copies(medexp):
 def test_auto_picks_the_forest_which_generates_under_conditions_and_from_storage(db_path):
     with duckdb.connect(str(db_path)) as con:
         genesis_sql.install(con)
-        con.execute(f"CREATE TABLE benefits AS {read_csv_sql('Benefits')}")
-        summary = genesis_sql.fit(con, "benefits", "SELECT * FROM benefits")
+        con.execute(f"CREATE TABLE medexp AS {read_csv_sql('MedExp')}")
+        summary = genesis_sql.fit(con, "medexp", "SELECT * FROM medexp")
         assert summary.method == "arf"
-        assert con.sql("SELECT method FROM genesis_models() WHERE name = 'benefits'").fetchall() == [("arf",)]
-        rows = genesis_sql.generate(con, "benefits", 300, seed=4, conditions="age > 50 AND state = 93")
-        first = genesis_sql.generate(con, "benefits", 200, seed=4)
+        assert con.sql("SELECT method FROM genesis_models() WHERE name = 'medexp'").fetchall() == [("arf",)]
+        rows = genesis_sql.generate(con, "medexp", 300, seed=4, conditions="age > 50 AND health = 'poor'")
+        first = genesis_sql.generate(con, "medexp", 200, seed=4)
     assert rows.num_rows == 300
-    assert pc.all(pc.and_(pc.greater(rows["age"], 50), pc.equal(rows["state"], 93))).as_py()
+    assert pc.all(pc.and_(pc.greater(rows["age"], 50), pc.equal(rows["health"], "poor"))).as_py()
     with duckdb.connect(str(db_path)) as con:
         genesis_sql.install(con)
-        assert genesis_sql.generate(con, "benefits", 200, seed=4).equals(first)
+        assert genesis_sql.generate(con, "medexp", 200, seed=4).equals(first)
 
 
 def test_conditions_are_met_natively_with_the_conditional_distribution(medexp):

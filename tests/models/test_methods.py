@@ -31,13 +31,13 @@ def test_named_methods_are_kept_and_unknown_ones_refused():
 
 
 def test_the_choice_is_logged_listed_and_scored_and_old_versions_stay(con, caplog):
-    con.execute(f"CREATE TABLE benefits AS {read_csv_sql('Benefits')}")
+    con.execute(f"CREATE TABLE medexp AS {read_csv_sql('MedExp')}")
     with caplog.at_level(logging.INFO, logger="genesis_sql.api"):
-        first = genesis_sql.fit(con, "b", "SELECT * FROM benefits")
-    assert first.method == "arf" and "chose 'arf'" in caplog.text
-    second = genesis_sql.fit(con, "b", "SELECT * FROM benefits USING SAMPLE 150 ROWS (reservoir, 1)")
+        first = genesis_sql.fit(con, "b", "SELECT * FROM medexp")
+    assert first.method == "arf" and "chose 'arf'" in caplog.text and "sample similarity arf" in caplog.text
+    second = genesis_sql.fit(con, "b", "SELECT * FROM medexp USING SAMPLE 150 ROWS (reservoir, 1)")
     assert (second.version, second.method) == (2, "copula")
-    con.sql("SELECT genesis_evaluate('b@1', 'SELECT * FROM benefits')").fetchall()
+    con.sql("SELECT genesis_evaluate('b@1', 'SELECT * FROM medexp')").fetchall()
     listed = con.sql("SELECT version, is_latest, method, fit_seconds, quality FROM genesis_models() "
                      "WHERE name = 'b' ORDER BY version").fetchall()
     assert [row[:3] for row in listed] == [(1, False, "arf"), (2, True, "copula")]
