@@ -42,6 +42,8 @@ TAIL_KNOTS = 1025
 Z_LIMIT = 7.0
 Z_GRID = 16385
 _DAY_US = 86_400_000_000
+# Distinct dates needed before a weekday that never occurs is read as a grid (business days).
+MIN_WEEKDAY_DATES = 70
 _DATETIME_STEPS_US = (_DAY_US, 3_600_000_000, 60_000_000, 1_000_000, 1_000, 1)
 
 
@@ -78,8 +80,9 @@ def _to_float(values: pa.ChunkedArray | pa.Array, spec: ColumnSpec) -> np.ndarra
 
 def on_calendar_grid(values: np.ndarray, microseconds_per_unit: float) -> bool:
     """Whether sorted distinct dates (or midnight timestamps) lie on a calendar grid coarser than days:
-    every k > 1 days (weekly data), or one day of every month, the last or the same date (monthly,
-    quarterly, yearly data).
+    every k > 1 days (weekly data), one day of every month, the last or the same date (monthly,
+    quarterly, yearly data), or some days of the week only (business days), seen over at least
+    ``MIN_WEEKDAY_DATES`` dates, where any-day dates would miss a weekday once in several thousand.
 
     Such columns are sampled from their values, like numbers with few values: interpolating between
     quantiles would make dates off the grid (a mid-month date in a month-end series), which no real row has.
@@ -94,7 +97,10 @@ def on_calendar_grid(values: np.ndarray, microseconds_per_unit: float) -> bool:
     months = dates.astype("datetime64[M]")
     day_of_month = (dates - months.astype("datetime64[D]")).astype(np.int64)
     last_of_month = ((months + 1).astype("datetime64[D]") - dates).astype(np.int64) == 1
-    return bool(last_of_month.all() or (day_of_month == day_of_month[0]).all())
+    if last_of_month.all() or (day_of_month == day_of_month[0]).all():
+        return True
+    weekdays = np.unique((days + 3) % 7)  # 1970-01-01, day 0, was a Thursday
+    return bool(days.size >= MIN_WEEKDAY_DATES and weekdays.size < 7)
 
 
 def _knot_levels(count: int) -> np.ndarray:

@@ -139,6 +139,8 @@ def test_dates_on_a_calendar_grid_stay_on_it(method):
     ("first of the month", np.arange(np.datetime64("1990-01"), np.datetime64("1999-01"), 3, dtype="datetime64[M]")
      .astype("datetime64[D]"), True),
     ("weekly", np.arange(np.datetime64("1958-03-29"), np.datetime64("2001-12-29"), 7), True),
+    ("business days", np.busday_offset("2020-01-01", np.arange(500), roll="forward"), True),
+    ("a few business days", np.busday_offset("2020-01-01", np.arange(40), roll="forward"), False),
     ("any day", np.unique(np.datetime64("1970-01-01") + np.random.default_rng(0).integers(0, 20_000, 3_000)), False),
 ])
 def test_calendar_grids_are_recognised(name, days, on_grid):
