@@ -387,7 +387,8 @@ def main() -> int:
     parser.add_argument("--refresh", action="store_true", help="re-run SDV instead of reading bench/.cache")
     parser.add_argument("--tables", nargs="*", default=list(TABLES), help="tables to run (default: all three)")
     parser.add_argument("--tvae", action="store_true", help="also report genesis method='tvae' (minutes on a CPU)")
-    parser.add_argument("--cached-only", action="store_true", help="never run SDV's slow synthesizers; report missing cached figures")
+    parser.add_argument("--cached-only", action="store_true",
+                        help="never run SDV's slow synthesizers; report missing cached figures")
     args = parser.parse_args()
     global CACHED_ONLY
     CACHED_ONLY = args.cached_only

@@ -170,7 +170,8 @@ class LeafMixture:
         if not keep.any():
             return SparseCategories(codes[keep], np.zeros(0)), share
         kept_leaf = leaf_of[keep]
-        return SparseCategories(codes[keep], _offset_cumulative(kept_leaf, probability[keep] / share[kept_leaf])), share
+        kept_shares = _offset_cumulative(kept_leaf, probability[keep] / share[kept_leaf])
+        return SparseCategories(codes[keep], kept_shares), share
 
     def to_state(self) -> tuple[dict[str, Any], dict[str, np.ndarray]]:
         """Dimension lists as metadata, the leaf tables as arrays."""

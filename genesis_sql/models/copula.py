@@ -3,9 +3,10 @@
 Each column becomes a standard-normal score through its own empirical CDF (NULL as a mass at the
 bottom, categories as intervals ordered to follow the data's main axis of variation); the latent
 correlation matrix behind the scores (their Pearson correlations with the coarsening of categories and
-few-valued numbers inverted, genesis_sql.models._latent_correlation) carries the dependence. Sampling draws correlated normals and maps each back through
-its marginal, so marginal shapes, bounds, precision, category frequencies and NULL rates are kept and
-pairwise dependence follows the training data.
+few-valued numbers inverted, genesis_sql.models._latent_correlation) carries the dependence. Sampling
+draws correlated normals and maps each back through its marginal, so marginal shapes, bounds,
+precision, category frequencies and NULL rates are kept and pairwise dependence follows the training
+data.
 """
 from __future__ import annotations
 
