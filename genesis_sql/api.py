@@ -27,6 +27,7 @@ from genesis_sql._plan import (
     validate_seed,
 )
 from genesis_sql.schema import ColumnSpec, base_type, detect_schema, output_type
+from genesis_sql.sql.statements import validate_query
 
 log = logging.getLogger(__name__)
 
@@ -58,10 +59,9 @@ def _quote(name: str) -> str:
 
 def _source_relation(con: duckdb.DuckDBPyConnection, source_sql: str) -> tuple[str, dict[str, str]]:
     """The training query wrapped as one subquery, with columns cast to modelable types, and their types."""
-    if not isinstance(source_sql, str) or not source_sql.strip():
-        raise FitError(f"The training query must be SQL text such as 'SELECT * FROM customers'. Got {source_sql!r}.")
+    statement = validate_query(source_sql, what="training query", error=FitError)
     # The newline ends a trailing "-- comment" in the user's query before the closing parenthesis.
-    wrapped = f"SELECT * FROM ({source_sql.strip().rstrip(';')}\n) AS genesis_source"
+    wrapped = f"SELECT * FROM ({statement}\n) AS genesis_source"
     try:
         rel = con.sql(wrapped)
         names, types = rel.columns, [str(t) for t in rel.types]
