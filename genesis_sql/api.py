@@ -111,6 +111,7 @@ def fit(
     sequence_key: str | None = None,
     sequence_index: str | None = None,
     context_columns: list[str] | None = None,
+    skip_unchanged: bool = False,
     progress: Callable[[str], None] | None = None,
 ) -> FitSummary:
     """Fit a synthesizer on the rows of ``source_sql`` and store it as the next version of ``name``.
@@ -124,6 +125,9 @@ def fit(
         column_types: per-column kind overrides, e.g. ``{"zip": "categorical"}``.
         holdout: fraction of rows kept out of training by a seeded hash split, for privacy metrics.
         sequence_key, sequence_index, context_columns: for sequence models.
+        skip_unchanged: when the latest version of ``name`` was trained on exactly these rows (the
+            lineage fingerprint of the training rows) with this method (any, for ``"auto"``), return it
+            instead of adding a version; scheduled jobs (a ``dbt run``) then refit only on new data.
         progress: called with a short stage name as fitting advances (the CLI draws a bar from it).
 
     Returns:
@@ -135,9 +139,16 @@ def fit(
     if fit_seed is None:
         raise InvalidArgumentError("seed for fit must be a whole number (0 by default), not NULL.")
     fraction = _check_options(holdout, column_types)
+    if not isinstance(skip_unchanged, bool):
+        raise InvalidArgumentError(f"skip_unchanged must be true or false. Got {skip_unchanged!r}.")
     report("reading")
     query, sql_types = _source_relation(con, source_sql)
     train_query, holdout_query = _split(query, list(sql_types), fraction, fit_seed)
+    if skip_unchanged:
+        kept = _unchanged_version(con, model_name, train_query, method)
+        if kept is not None:
+            log.info("%s@%d was trained on the same rows; kept (skip_unchanged)", kept.name, kept.version)
+            return kept
     try:
         table = con.sql(train_query).to_arrow_table()
     except duckdb.Error as exc:
@@ -195,6 +206,21 @@ def fit(
                       table.num_rows, fit_seconds, holdout_rows)
 
 
+def _unchanged_version(con: duckdb.DuckDBPyConnection, name: str, train_query: str, method: str) -> FitSummary | None:
+    """The latest version of ``name`` when it was fitted on the rows of ``train_query`` by ``method``."""
+    rows = con.execute(
+        "SELECT version, method, columns, training_rows, fit_seconds, holdout, source_fingerprint "
+        "FROM genesis.models WHERE name = ? ORDER BY version DESC LIMIT 1", [name]).fetchall()
+    if not rows:
+        return None
+    version, stored_method, columns, training_rows, fit_seconds, holdout, fingerprint = rows[0]
+    if method not in ("auto", stored_method) or rows_fingerprint(con, train_query).rows_hash != fingerprint:
+        return None
+    kinds = tuple((c["name"], c["kind"]) for c in json.loads(columns))
+    held_out = json.loads(holdout)["rows"] if holdout else 0
+    return FitSummary(name, int(version), stored_method, kinds, int(training_rows), float(fit_seconds), int(held_out))
+
+
 def plan(con: duckdb.DuckDBPyConnection, model: str, n: int, *, seed: int | None = None,
          conditions: str | ConditionSet | None = None) -> GenerationPlan:
     """Validate a request and return its plan (model version, seed, canonical condition)."""
@@ -235,7 +261,7 @@ def parse_options(options: object) -> dict[str, Any]:
         parsed = json.loads(options) if isinstance(options, str) else options
     except json.JSONDecodeError as exc:
         raise InvalidArgumentError(f"options must be JSON text such as '{{\"holdout\": 0.2}}': {exc}") from exc
-    allowed = {"column_types", "sequence_key", "sequence_index", "context_columns", "holdout"}
+    allowed = {"column_types", "sequence_key", "sequence_index", "context_columns", "holdout", "skip_unchanged"}
     if not isinstance(parsed, dict) or set(parsed) - allowed:
         extra = sorted(set(parsed) - allowed) if isinstance(parsed, dict) else parsed
         raise InvalidArgumentError(f"Unknown fit options {extra}; allowed: {', '.join(sorted(allowed))}.")
