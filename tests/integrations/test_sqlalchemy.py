@@ -41,3 +41,10 @@ def test_pool_of_four_shared_by_eight_threads(engine) -> None:
 
 def test_inspector_lists_the_models(engine) -> None:
     assert "diamonds" in inspect(engine).get_view_names(schema="synthetic")
+
+
+def test_the_dialect_is_an_installed_entry_point() -> None:
+    from importlib.metadata import entry_points
+
+    found = [e for e in entry_points(group="sqlalchemy.dialects") if e.name == "duckdb.genesis"]
+    assert [e.value for e in found] == ["genesis_sql.integrations.sqlalchemy:GenesisDialect"]
