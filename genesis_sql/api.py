@@ -4,6 +4,7 @@ from __future__ import annotations
 import json
 import logging
 import time
+import warnings
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from typing import Any
@@ -221,30 +222,46 @@ def _unchanged_version(con: duckdb.DuckDBPyConnection, name: str, train_query: s
     return FitSummary(name, int(version), stored_method, kinds, int(training_rows), float(fit_seconds), int(held_out))
 
 
+def _condition_argument(condition: str | ConditionSet | None, conditions: str | ConditionSet | None
+                        ) -> str | ConditionSet | None:
+    """``condition``, or the old keyword ``conditions`` (SQL and Python now share the name ``condition``)."""
+    if conditions is None:
+        return condition
+    if condition is not None:
+        raise InvalidArgumentError("Pass the condition once, as condition=...; conditions= is its old name.")
+    warnings.warn("conditions= is deprecated; pass condition= (the name genesis_generate uses in SQL)",
+                  DeprecationWarning, stacklevel=3)
+    return conditions
+
+
 def plan(con: duckdb.DuckDBPyConnection, model: str, n: int, *, seed: int | None = None,
-         conditions: str | ConditionSet | None = None) -> GenerationPlan:
+         condition: str | ConditionSet | None = None, conditions: str | ConditionSet | None = None
+         ) -> GenerationPlan:
     """Validate a request and return its plan (model version, seed, canonical condition)."""
-    return plan_generation(con, model, n, seed=seed, condition=conditions)[0]
+    return plan_generation(con, model, n, seed=seed, condition=_condition_argument(condition, conditions))[0]
 
 
 def generate(con: duckdb.DuckDBPyConnection, model: str, n: int, *, seed: int | None = None,
-             conditions: str | ConditionSet | None = None) -> pa.Table:
+             condition: str | ConditionSet | None = None, conditions: str | ConditionSet | None = None
+             ) -> pa.Table:
     """``n`` synthetic rows of ``model`` as an Arrow table: the same rows as ``genesis_generate`` in SQL.
 
-    ``conditions`` is condition SQL (``"age > 50 AND state = 'CA'"``) or a ConditionSet; every row
-    satisfies it.
+    ``condition`` is condition SQL (``"age > 50 AND state = 'CA'"``) or a ConditionSet; every row
+    satisfies it (``conditions`` is its deprecated old name).
     """
-    generation, synthesizer = plan_generation(con, model, n, seed=seed, condition=conditions)
+    generation, synthesizer = plan_generation(con, model, n, seed=seed,
+                                              condition=_condition_argument(condition, conditions))
     table = generate_table(generation, synthesizer)
     record_generation(con, generation, table, destination="python")
     return table
 
 
 def generate_stream(con: duckdb.DuckDBPyConnection, model: str, n: int, *, seed: int | None = None,
-                    conditions: str | ConditionSet | None = None, batch_size: int = 65_536
-                    ) -> tuple[GenerationPlan, Iterator[pa.Table]]:
+                    condition: str | ConditionSet | None = None, batch_size: int = 65_536,
+                    conditions: str | ConditionSet | None = None) -> tuple[GenerationPlan, Iterator[pa.Table]]:
     """The plan and an iterator of Arrow batches, for output too large to hold at once."""
-    generation, synthesizer = plan_generation(con, model, n, seed=seed, condition=conditions)
+    generation, synthesizer = plan_generation(con, model, n, seed=seed,
+                                              condition=_condition_argument(condition, conditions))
     return generation, generate_batches(generation, synthesizer, batch_size=batch_size)
 
 
