@@ -17,7 +17,7 @@ from genesis_sql.conditions import ConditionSet
 from genesis_sql.errors import FitError, InvalidArgumentError
 from genesis_sql.lineage.fingerprint import rows_fingerprint
 from genesis_sql.lineage.record import record_fit, record_generation
-from genesis_sql.models import candidate_methods, synthesizer_class
+from genesis_sql.models import SELECTION_ROWS, SMALL_TABLE_ROWS, candidate_methods, synthesizer_class
 from genesis_sql.models._selection import choose_best
 from genesis_sql._plan import (
     GenerationPlan,
@@ -46,11 +46,13 @@ class FitSummary:
     training_rows: int
     fit_seconds: float
     holdout_rows: int = 0
+    reason: str = ""
 
     def __str__(self) -> str:
         kinds = ", ".join(f"{n}:{k}" for n, k in self.columns)
+        why = f"\n{self.reason}" if self.reason else ""
         return (f"{self.name}@{self.version}: {self.method} on {self.training_rows:,} rows "
-                f"in {self.fit_seconds:.2f}s ({kinds})")
+                f"in {self.fit_seconds:.2f}s ({kinds}){why}")
 
 
 def _quote(name: str) -> str:
@@ -172,10 +174,9 @@ def fit(
     synthesizer, similarities = choose_best(fitted, table, columns) if len(fitted) > 1 else (fitted[0], [])
     chosen = synthesizer.method
     fit_seconds = time.perf_counter() - started
-    if chosen != method:
-        compared = ", ".join(f"{m} {s:.4f}" for m, s in zip(candidates, similarities))
-        log.info("method='auto' chose %r for %s (%d rows%s)", chosen, model_name, table.num_rows,
-                 f"; sample similarity {compared}" if compared else "")
+    reason = _why_auto_chose(chosen, candidates, similarities, table.num_rows) if method == "auto" else ""
+    if reason:
+        log.info("%s: %s", model_name, reason)
     report("storing")
     # Fingerprinted on this connection, which sees its TEMP tables and registered DataFrames.
     source_rows = rows_fingerprint(con, source_sql)
@@ -204,7 +205,20 @@ def fit(
 
     register_model(con, record.content_hash, columns)
     return FitSummary(model_name, record.version, chosen, tuple((c.name, c.kind) for c in columns),
-                      table.num_rows, fit_seconds, holdout_rows)
+                      table.num_rows, fit_seconds, holdout_rows, reason)
+
+
+def _why_auto_chose(chosen: str, candidates: tuple[str, ...], similarities: list[float], rows: int) -> str:
+    """One line saying which method ``auto`` chose and why (the CLI prints it; the log records it)."""
+    if len(candidates) > 1:
+        compared = ", ".join(f"{m} {s:.4f}" for m, s in zip(candidates, similarities))
+        return f"auto chose {chosen}: its sample is closest to the training rows (similarity {compared})"
+    if chosen == "sequence":
+        return "auto chose sequence: sequence options (sequence_key, sequence_index or context_columns) were given"
+    if chosen == "copula":
+        return (f"auto chose copula: under {SMALL_TABLE_ROWS} rows ({rows:,}) or fewer than two modelled "
+                "columns is too little for the forest")
+    return f"auto chose {chosen}: {rows:,} rows is above {SELECTION_ROWS:,}, where the forest is the most faithful"
 
 
 def _unchanged_version(con: duckdb.DuckDBPyConnection, name: str, train_query: str, method: str) -> FitSummary | None:

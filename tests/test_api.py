@@ -155,3 +155,14 @@ def test_skip_unchanged_keeps_the_version_fitted_on_the_same_rows(benefits_con) 
     assert genesis_sql.fit(benefits_con, "b", source).version == 4
     with pytest.raises(InvalidArgumentError, match="skip_unchanged"):
         genesis_sql.fit(benefits_con, "b", source, skip_unchanged="yes")
+
+
+def test_auto_says_which_method_it_chose_and_why(benefits_con) -> None:
+    summary = genesis_sql.fit(benefits_con, "few", "SELECT age, state, sex FROM benefits LIMIT 150")
+    assert summary.reason == ("auto chose copula: under 200 rows (150) or fewer than two modelled columns is too "
+                              "little for the forest")
+    assert str(summary).endswith(summary.reason)
+    compared = genesis_sql.fit(benefits_con, "more", "SELECT age, state, sex FROM benefits")
+    assert re.fullmatch(r"auto chose (arf|copula): its sample is closest to the training rows "
+                        r"\(similarity arf 0\.\d{4}, copula 0\.\d{4}\)", compared.reason)
+    assert genesis_sql.fit(benefits_con, "named", "SELECT age, state FROM benefits", method="copula").reason == ""
