@@ -11,7 +11,7 @@ import logging
 import duckdb
 from sqlglot import exp
 
-from genesis_sql._plan import last_seed, plan_generation
+from genesis_sql.generation.plan import last_seed, plan_generation
 from genesis_sql.sql.pushdown._state import GENERATOR
 
 log = logging.getLogger(__name__)
