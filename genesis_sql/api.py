@@ -3,6 +3,7 @@ from __future__ import annotations
 
 import json
 import logging
+import random
 import time
 import warnings
 from collections.abc import Callable, Iterator
@@ -12,26 +13,31 @@ from typing import Any
 import duckdb
 import pyarrow as pa
 
-from genesis_sql.catalog import ModelRecord, drop_model, save_model, validate_model_name
+from genesis_sql._db import in_transaction, transaction
+from genesis_sql.catalog import ModelRecord, save_model, validate_model_name
 from genesis_sql.conditions import ConditionSet
 from genesis_sql.errors import FitError, InvalidArgumentError
-from genesis_sql.lineage.fingerprint import rows_fingerprint
-from genesis_sql.lineage.record import record_fit, record_generation
-from genesis_sql.models import SELECTION_ROWS, SMALL_TABLE_ROWS, candidate_methods, synthesizer_class
-from genesis_sql.models._selection import choose_best
-from genesis_sql._plan import (
+from genesis_sql.generation import (
+    RUNTIME,
     GenerationPlan,
     generate_batches,
-    generate_table,
     plan_generation,
-    remember_synthesizer,
+    record,
+    to_table,
     validate_seed,
 )
+from genesis_sql.generation.row_function import register_model
+from genesis_sql.lineage.fingerprint import RowsFingerprint, rows_fingerprint
+from genesis_sql.lineage.record import record_fit
+from genesis_sql.models import SELECTION_ROWS, SMALL_TABLE_ROWS, candidate_methods, synthesizer_class
+from genesis_sql.models._selection import choose_best
 from genesis_sql.schema import ColumnSpec, base_type, detect_schema, output_type
 from genesis_sql.sql.statements import validate_query
 
 log = logging.getLogger(__name__)
 
+# Concurrent fits collide on the lineage tip when they commit; the loser stores again on the new tip.
+STORE_ATTEMPTS = 50
 _CASTS = {"DECIMAL": "DOUBLE", "HUGEINT": "DOUBLE", "UHUGEINT": "DOUBLE", "UUID": "VARCHAR",
           "TIMESTAMP_S": "TIMESTAMP", "TIMESTAMP_MS": "TIMESTAMP", "TIMESTAMP_NS": "TIMESTAMP"}
 
@@ -194,15 +200,8 @@ def fit(
         source_sql=source_sql, source_fingerprint=training_rows.rows_hash,
         fit_seconds=fit_seconds, holdout=holdout_info,
     )
-    save_model(con, record)
-    try:
-        record_fit(con, record, source_rows)
-    except BaseException:
-        drop_model(con, record.ref)  # a fit is stored with its lineage or not at all
-        raise
-    remember_synthesizer(record.content_hash, synthesizer)
-    from genesis_sql.sql.functions import register_model
-
+    _store(con, record, source_rows)
+    RUNTIME.remember_synthesizer(record.content_hash, synthesizer)
     register_model(con, record.content_hash, columns)
     return FitSummary(model_name, record.version, chosen, tuple((c.name, c.kind) for c in columns),
                       table.num_rows, fit_seconds, holdout_rows, reason)
@@ -248,6 +247,29 @@ def _condition_argument(condition: str | ConditionSet | None, conditions: str | 
     return conditions
 
 
+def _store(con: duckdb.DuckDBPyConnection, record: ModelRecord, source_rows: RowsFingerprint) -> None:
+    """Store the model and its source and fit blocks in one transaction: a crash in between leaves neither.
+
+    Inside the caller's open transaction they join it (and commit or roll back with it); otherwise a
+    transaction of their own is retried when a concurrent writer took the lineage tip first.
+    """
+    if in_transaction(con):
+        save_model(con, record)
+        record_fit(con, record, source_rows)
+        return
+    for attempt in range(STORE_ATTEMPTS):
+        try:
+            with transaction(con):
+                save_model(con, record)
+                record_fit(con, record, source_rows)
+            return
+        except (duckdb.TransactionException, duckdb.ConstraintException) as exc:
+            if attempt == STORE_ATTEMPTS - 1:
+                raise FitError(f"Could not store {record.name}: {exc}") from exc
+            log.debug("storing %s collided with another writer (attempt %d): %s", record.name, attempt + 1, exc)
+            time.sleep(random.uniform(0, 0.002 * (attempt + 1)))
+
+
 def plan(con: duckdb.DuckDBPyConnection, model: str, n: int, *, seed: int | None = None,
          condition: str | ConditionSet | None = None, conditions: str | ConditionSet | None = None
          ) -> GenerationPlan:
@@ -261,12 +283,13 @@ def generate(con: duckdb.DuckDBPyConnection, model: str, n: int, *, seed: int | 
     """``n`` synthetic rows of ``model`` as an Arrow table: the same rows as ``genesis_generate`` in SQL.
 
     ``condition`` is condition SQL (``"age > 50 AND state = 'CA'"``) or a ConditionSet; every row
-    satisfies it (``conditions`` is its deprecated old name).
+    satisfies it (``conditions`` is its deprecated old name). The lineage block joins ``con``'s open
+    transaction when there is one.
     """
     generation, synthesizer = plan_generation(con, model, n, seed=seed,
                                               condition=_condition_argument(condition, conditions))
-    table = generate_table(generation, synthesizer)
-    record_generation(con, generation, table, destination="python")
+    table = to_table(generate_batches(generation, synthesizer), synthesizer.output_schema)
+    record(con, generation, table, destination="python")
     return table
 
 

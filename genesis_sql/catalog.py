@@ -17,6 +17,7 @@ from typing import Any
 import duckdb
 import numpy as np
 
+from genesis_sql._db import transaction
 from genesis_sql.errors import (
     CatalogError,
     InvalidModelNameError,
@@ -178,11 +179,10 @@ def save_model(con: duckdb.DuckDBPyConnection, record: ModelRecord) -> ModelReco
     """Store ``record`` as the next version of its name, atomically; returns it with version and hash set.
 
     The next version follows the highest ever given to the name, so a dropped version's number is never
-    given again while the name has versions.
+    given again while the name has versions. Inside a transaction open on ``con`` the rows join it.
     """
     record.content_hash = record.compute_content_hash()
-    con.execute("BEGIN TRANSACTION")
-    try:
+    with transaction(con):
         latest = con.execute(
             "SELECT coalesce(max(version), 0) FROM (SELECT version FROM genesis.models WHERE name = ? "
             "UNION ALL SELECT last_version FROM genesis.model_versions WHERE name = ?)", [record.name, record.name]
@@ -206,10 +206,6 @@ def save_model(con: duckdb.DuckDBPyConnection, record: ModelRecord) -> ModelReco
                 "INSERT INTO genesis.model_arrays VALUES (?, ?, ?, ?, ?, ?)",
                 [record.name, record.version, key, dtype, shape, data],
             )
-        con.execute("COMMIT")
-    except BaseException:
-        con.execute("ROLLBACK")
-        raise
     return record
 
 
@@ -299,15 +295,10 @@ def drop_model(con: duckdb.DuckDBPyConnection, ref: object) -> int:
     else:
         resolve_version(con, ref)
     where, params = ("name = ?", [name]) if version is None else ("name = ? AND version = ?", [name, version])
-    con.execute("BEGIN TRANSACTION")
-    try:
+    with transaction(con):
         count = con.execute(f"SELECT count(*) FROM genesis.models WHERE {where}", params).fetchall()[0][0]
         con.execute(f"DELETE FROM genesis.model_arrays WHERE {where}", params)
         con.execute(f"DELETE FROM genesis.models WHERE {where}", params)
         if not con.execute("SELECT count(*) FROM genesis.models WHERE name = ?", [name]).fetchall()[0][0]:
             con.execute("DELETE FROM genesis.model_versions WHERE name = ?", [name])
-        con.execute("COMMIT")
-    except BaseException:
-        con.execute("ROLLBACK")
-        raise
     return int(count)

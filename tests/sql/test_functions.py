@@ -163,7 +163,7 @@ def test_the_row_function_makes_exactly_the_rows_asked_for_in_any_order(models_c
     content_hash = models_con.sql("SELECT content_hash FROM genesis.models WHERE name = 'economics'").fetchall()[0][0]
     function = row_function_name(content_hash)
     reference = generated(models_con, "economics", 10, seed=7).to_pylist()
-    picked = models_con.sql(f"SELECT unnest({function}(7, '', 10, i)) FROM (VALUES (5), (3), (9)) AS t(i)"
+    picked = models_con.sql(f"SELECT unnest({function}(0, 7, '', 10, i)) FROM (VALUES (5), (3), (9)) AS t(i)"
                             ).to_arrow_table().to_pylist()
     assert picked == [reference[5], reference[3], reference[9]]
 
