@@ -2,12 +2,14 @@
 from __future__ import annotations
 
 import json
+import re
 
 import duckdb
 
 from genesis_sql.catalog import parse_model_ref
 from genesis_sql.errors import GenesisError
 from genesis_sql.schema import ColumnSpec
+from genesis_sql.sql.pushdown._state import GENERATOR
 from genesis_sql.sql.pushdown.inline_views import view_body
 
 
@@ -27,11 +29,20 @@ def model_columns(con: duckdb.DuckDBPyConnection, ref: str) -> list[ColumnSpec] 
 
 
 def generator_views(con: duckdb.DuckDBPyConnection) -> dict[tuple[str, str], str]:
-    """The views ``con`` sees whose definition reads a generator: (schema, name) -> their SELECT."""
+    """The views ``con`` sees that read a generator, directly or through other such views:
+    (schema, name) -> their SELECT."""
     try:
-        rows = con.execute("SELECT schema_name, view_name, sql FROM duckdb_views() "
-                           "WHERE NOT internal AND contains(lower(sql), 'genesis_generate')").fetchall()
+        rows = con.execute("SELECT schema_name, view_name, sql FROM duckdb_views() WHERE NOT internal").fetchall()
     except duckdb.Error:
         return {}
-    bodies = {(schema.lower(), name.lower()): view_body(sql) for schema, name, sql in rows}
+    texts = {(schema.lower(), name.lower()): sql for schema, name, sql in rows}
+    found = {key for key, sql in texts.items() if GENERATOR in sql.lower()}
+    while True:
+        names = {name for _, name in found}
+        pattern = re.compile(r"\b(" + "|".join(re.escape(n) for n in names) + r")\b", re.IGNORECASE) if names else None
+        more = {key for key, sql in texts.items() if key not in found and pattern and pattern.search(sql)}
+        if not more:
+            break
+        found |= more
+    bodies = {key: view_body(texts[key]) for key in found}
     return {key: body for key, body in bodies.items() if body}
