@@ -65,7 +65,7 @@ def generate_command(ctx: click.Context, model: str, n: int, seed: int | None, c
                      out: str | None) -> None:
     """Generate N rows of MODEL: print them, or write them to --out."""
     with database(ctx) as con:
-        plan, batches = generate_stream(con, model, n, seed=seed, conditions=condition)
+        plan, batches = generate_stream(con, model, n, seed=seed, condition=condition)
         if plan.seed_was_drawn:
             click.echo(f"seed: {plan.seed}", err=True)
         if out is None:

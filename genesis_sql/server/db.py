@@ -1,7 +1,8 @@
 """One DuckDB connection per request, opened late and closed at teardown (DESIGN.md "Processes").
 
-The dashboard does not hold the database file between requests, so other processes (the CLI, a
-notebook) can use it meanwhile. Reads open it read-only; a held lock is retried briefly and then becomes
+Two ways to get it. Under ``genesis serve`` the process owns the file: the app is given that connection
+(``CONNECTION``) and each request works on a cursor of it. The dashboard alone does not hold the
+database file between requests, so other processes (the CLI, a notebook) can use it meanwhile. Reads open it read-only; a held lock is retried briefly and then becomes
 :class:`DatabaseLockedError`, which the app shows as a 503 page. Requests of one app share a lock, because
 DuckDB refuses read-only and read-write connections to one file from one process at the same time.
 """
@@ -13,7 +14,7 @@ import threading
 import duckdb
 from flask import Flask, current_app, g
 
-from genesis_sql._db import connect_with_retry
+from genesis_sql._db import connect_with_retry, cursor
 from genesis_sql.errors import CatalogError
 
 _LOCK = "genesis_db_lock"
@@ -24,6 +25,10 @@ def get_db(*, write: bool = False) -> duckdb.DuckDBPyConnection:
     if "db" in g and (g.db_write or not write):
         return g.db
     close_db()
+    shared = current_app.config.get("CONNECTION")
+    if shared is not None:
+        g.db, g.db_write = cursor(shared), True
+        return g.db
     lock = current_app.extensions[_LOCK]
     lock.acquire()
     g.db_lock = lock
