@@ -21,6 +21,7 @@ REGISTRARS: tuple[str, ...] = (
     "genesis_sql.sql.functions",
     "genesis_sql.lineage.sql",
     "genesis_sql.sql.quality",
+    "genesis_sql.sql.query",
 )
 # In udfs/*.sql, {python:NAME} stands for the Python function behind the macro NAME.
 PYTHON_FUNCTION = re.compile(r"\{python:([a-z_]+)\}")

@@ -72,10 +72,11 @@ def _walk(node: Any) -> Iterator[dict[str, Any]]:
 
 
 def _strings(node: Any) -> Iterator[str]:
+    """Every text in a subtree: its string constants among them, whatever the serializer version names them."""
     for item in _walk(node):
-        value = item.get("value")
-        if isinstance(value, dict) and isinstance(value.get("value"), str):
-            yield value["value"]
+        for value in item.values():
+            if isinstance(value, str):
+                yield value
 
 
 def _is_file_function(name: str) -> bool:
