@@ -17,12 +17,11 @@ import duckdb
 import numpy as np
 import pyarrow as pa
 
-from genesis_sql.catalog import load_model, resolve_version
+from genesis_sql.catalog import load_model, resolve_version, restore_synthesizer
 from genesis_sql.conditions import ConditionSet, bind, parse_condition
 from genesis_sql.conditions.feasibility import check_support
 from genesis_sql.conditions.sampling import GuidedConditionalSampler
 from genesis_sql.errors import InvalidArgumentError
-from genesis_sql.models import synthesizer_class
 from genesis_sql.models._random import derive_key
 from genesis_sql.models.base import BaseSynthesizer
 from genesis_sql.schema import ColumnSpec
@@ -45,9 +44,7 @@ def cached_synthesizer(con: duckdb.DuckDBPyConnection, name: str, version: int, 
         if model is not None:
             _models.move_to_end(content_hash)
             return model
-    record = load_model(con, f"{name}@{version}")
-    columns = [ColumnSpec.from_dict(c) for c in record.columns]
-    model = synthesizer_class(record.method).from_state(record.parameters, columns, record.state, record.arrays)
+    model = restore_synthesizer(load_model(con, f"{name}@{version}"))
     remember_synthesizer(content_hash, model)
     return model
 

@@ -22,7 +22,9 @@ from genesis_sql.models._calibration import sorted_quantiles
 from genesis_sql.models._identity import (
     DEFAULT_LOCALE,
     NAME_STYLES,
+    STYLES,
     IdentityText,
+    check_stored_style,
     detect_locale,
     detect_style,
     email_domains,
@@ -414,6 +416,7 @@ class IdCodec(Codec):
         codec = cls(spec)
         codec.integer_, codec.start_ = meta["integer"], meta["start"]
         codec.style_, codec.locale_ = meta.get("style"), meta.get("locale", DEFAULT_LOCALE)
+        check_stored_style(codec.style_, codec.locale_, (None, "email", "phone"))
         codec.domains_, codec.source_ = meta.get("domains", []), meta.get("source")
         codec.salt_ = arrays.get("salt", np.zeros(2, dtype=np.int64))
         codec.guard_ = arrays.get("guard", np.zeros(0, dtype=np.uint64))
@@ -635,6 +638,7 @@ class TextCodec(Codec):
         codec.salt_, codec.guard_ = arrays["salt"], arrays["guard"]
         codec.spans_ = arrays.get("spans", np.zeros(0, dtype=np.uint64))
         codec.style_, codec.locale_ = meta.get("style", "free"), meta.get("locale", DEFAULT_LOCALE)
+        check_stored_style(codec.style_, codec.locale_, ("free", *STYLES))
         codec.domains_, codec.source_ = meta.get("domains", []), meta.get("source")
         lspec = ColumnSpec(spec.name, "integer", "BIGINT", spec.nullable)
         codec.length_ = NumericCodec.from_state(
