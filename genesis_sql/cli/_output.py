@@ -1,6 +1,8 @@
 """How the CLI shows and writes results: tables on stdout, files by extension."""
 from __future__ import annotations
 
+import contextlib
+import os
 from collections.abc import Callable, Iterator
 from pathlib import Path
 
@@ -55,14 +57,34 @@ def write_batches(con: duckdb.DuckDBPyConnection, batches: Iterator[pa.Table], p
                 yield batch
 
     reader = pa.RecordBatchReader.from_batches(first.schema, record_batches())
-    writer = duckdb.connect()
-    try:
-        writer.register("genesis_output", reader)
-        target = str(path).replace("'", "''")
-        writer.execute(f"COPY (SELECT * FROM genesis_output) TO '{target}' (FORMAT {fmt})")
-    finally:
-        writer.close()
+    with atomic_path(path) as partial:
+        writer = duckdb.connect()
+        try:
+            writer.register("genesis_output", reader)
+            target = str(partial).replace("'", "''")
+            writer.execute(f"COPY (SELECT * FROM genesis_output) TO '{target}' (FORMAT {fmt})").fetchall()
+        finally:
+            writer.close()
     return count
+
+
+@contextlib.contextmanager
+def atomic_path(path: Path) -> Iterator[Path]:
+    """A hidden temporary name beside ``path`` to write to; renamed to ``path`` only when the block completes.
+
+    A process killed while writing (even with SIGKILL) leaves no file at ``path`` that reads as a fraction
+    of the rows, and an older file there keeps its content; on an error the partial file is removed. The
+    rename is atomic because both names are in the same folder (as ``genesis stream --out`` does).
+    """
+    partial = path.with_name(f".{path.name}.partial")
+    try:
+        yield partial
+        with open(partial, "rb") as written:
+            os.fsync(written.fileno())
+        os.replace(partial, path)
+    except BaseException:
+        partial.unlink(missing_ok=True)
+        raise
 
 
 def _chain(first: pa.Table, rest: Iterator[pa.Table]) -> Iterator[pa.Table]:
