@@ -3,31 +3,104 @@ from __future__ import annotations
 
 import contextlib
 import os
+import sys
 from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import click
 import duckdb
 import pyarrow as pa
+import pyarrow.csv as pa_csv
 
 from genesis_sql.errors import InvalidArgumentError
 
 FORMATS = {".parquet": "parquet", ".csv": "csv", ".jsonl": "json", ".ndjson": "json", ".json": "json"}
 # Printing more rows than this to a terminal is not useful; --out writes any number.
 MAX_PRINTED_ROWS = 10_000
+STDOUT_FORMATS = ("csv", "jsonl", "table")
 
 
-def print_table(table: pa.Table) -> None:
-    """Print an Arrow table as DuckDB's box table on stdout."""
+def print_table(table: pa.Table, *, total: int | None = None, how_to_write_all: str = "") -> None:
+    """Print an Arrow table as DuckDB's box table on stdout.
+
+    ``total`` is the number of rows the table is the first part of (a preview); the note under the table
+    then says so, followed by ``how_to_write_all``.
+    """
     shown = duckdb.connect()
     try:
         shown.register("result", table)
         text = shown.sql("SELECT * FROM result").__str__() if table.num_columns else "(no columns)\n"
     finally:
         shown.close()
-    if table.num_rows > MAX_PRINTED_ROWS:
+    if total is not None and total > table.num_rows:
+        text += f"(the first {table.num_rows:,} of {total:,} rows; {how_to_write_all})\n"
+    elif table.num_rows > MAX_PRINTED_ROWS:
         text += f"({table.num_rows:,} rows; use --out FILE to keep them all)\n"
     click.echo(text, nl=False)
+
+
+def stdout_is_terminal() -> bool:
+    """Whether stdout is a terminal (people read it) rather than a pipe or a file (programs read it)."""
+    return sys.stdout.isatty()
+
+
+def first_rows(batches: Iterator[pa.Table], limit: int) -> pa.Table | None:
+    """The first ``limit`` rows of a stream of batches, reading no further than needed (None if empty)."""
+    taken, count = [], 0
+    for table in batches:
+        taken.append(table.slice(0, limit - count))
+        count += taken[-1].num_rows
+        if count >= limit:
+            break
+    return pa.concat_tables(taken) if taken else None
+
+
+def write_stdout(batches: Iterator[pa.Table], fmt: str) -> int:
+    """Stream batches to stdout as CSV (one header) or JSON lines; returns the rows written. Bounded memory:
+    one batch at a time. A reader that closes the pipe early (``| head``) ends the output quietly."""
+    sink = sys.stdout.buffer
+    count = 0
+    encoder = duckdb.connect() if fmt == "jsonl" else None
+    writer = None
+    try:
+        for table in batches:
+            if fmt == "csv":
+                if writer is None:
+                    sink.write((",".join(_csv_field(name) for name in table.column_names) + "\n").encode())
+                    writer = pa_csv.CSVWriter(sink, table.schema, write_options=pa_csv.WriteOptions(
+                        include_header=False, quoting_style="needed"))
+                writer.write_table(table)
+            else:
+                encoder.register("genesis_rows", table)
+                lines = encoder.sql("SELECT CAST(to_json(genesis_rows) AS VARCHAR) FROM genesis_rows").fetchall()
+                encoder.unregister("genesis_rows")
+                sink.write("".join(f"{line}\n" for (line,) in lines).encode())
+            sink.flush()
+            count += table.num_rows
+    except BrokenPipeError:
+        _silence_stdout()
+    finally:
+        if writer is not None:
+            try:
+                writer.close()
+            except BrokenPipeError:
+                _silence_stdout()
+        if encoder is not None:
+            encoder.close()
+    return count
+
+
+def _csv_field(text: str) -> str:
+    """A CSV header field, quoted only when it needs to be (as DuckDB's COPY writes it)."""
+    return f'"{text.replace(chr(34), chr(34) * 2)}"' if any(c in text for c in ',"\n\r') else text
+
+
+def _silence_stdout() -> None:
+    """After the reader went away, point stdout at /dev/null so the interpreter's final flush stays quiet."""
+    try:
+        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+    except (OSError, ValueError):  # no real file descriptor (e.g. captured output in tests)
+        pass
 
 
 def output_format(path: Path) -> str:
