@@ -7,12 +7,16 @@ records one block per generator call in the statement.
 from __future__ import annotations
 
 import logging
+from typing import TYPE_CHECKING
 
 import duckdb
 from sqlglot import exp
 
 from genesis_sql._plan import last_seed, plan_generation
 from genesis_sql.sql.pushdown._state import GENERATOR
+
+if TYPE_CHECKING:
+    from genesis_sql.lineage.fingerprint import RowsFingerprint
 
 log = logging.getLogger(__name__)
 
@@ -51,10 +55,17 @@ def record_materialised(con: duckdb.DuckDBPyConnection, statement: exp.Expressio
     if target is None:
         return
     from genesis_sql.lineage.fingerprint import query_fingerprint
-    from genesis_sql.lineage.record import record_generation
 
     destination, read_back = target
-    fingerprint = query_fingerprint(con, read_back)
+    record_served(con, statement, query_fingerprint(con, read_back), destination=destination)
+
+
+def record_served(con: duckdb.DuckDBPyConnection, statement: exp.Expression, fingerprint: RowsFingerprint, *,
+                  destination: str) -> None:
+    """Record one generation block per generator call in ``statement``, whose result rows (``fingerprint``)
+    went to ``destination``: a file, a table, or a server's client."""
+    from genesis_sql.lineage.record import record_generation
+
     for call in statement.find_all(exp.Anonymous):
         if call.name.lower() != GENERATOR:
             continue
