@@ -9,6 +9,7 @@ COMMAND_MODULES: tuple[str, ...] = (
     "genesis_sql.cli.core",
     "genesis_sql.cli.lineage",
     "genesis_sql.cli.quality",
+    "genesis_sql.cli.serve",
     "genesis_sql.cli.stream",
 )
 
