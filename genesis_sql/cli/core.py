@@ -15,6 +15,7 @@ from genesis_sql.connection import GenesisConnection
 from genesis_sql.errors import InvalidArgumentError
 from genesis_sql.lineage.fingerprint import BatchFingerprint
 from genesis_sql.lineage.record import record_generation
+from genesis_sql.sql.statements import validate_query
 
 # Generations of at least this many rows draw a progress bar on stderr.
 PROGRESS_ROWS = 200_000
@@ -64,7 +65,7 @@ def generate_command(ctx: click.Context, model: str, n: int, seed: int | None, c
                      out: str | None) -> None:
     """Generate N rows of MODEL: print them, or write them to --out."""
     with database(ctx) as con:
-        plan, batches = generate_stream(con, model, n, seed=seed, conditions=condition)
+        plan, batches = generate_stream(con, model, n, seed=seed, condition=condition)
         if plan.seed_was_drawn:
             click.echo(f"seed: {plan.seed}", err=True)
         if out is None:
@@ -84,8 +85,9 @@ def generate_command(ctx: click.Context, model: str, n: int, seed: int | None, c
 @click.pass_context
 def sql_command(ctx: click.Context, query: str) -> None:
     """Run QUERY with WHERE pushdown into genesis_generate(...) and print the result."""
+    statement = validate_query(query, what="query")
     with database(ctx) as con:
-        print_table(GenesisConnection(con).sql(query).to_arrow_table())
+        print_table(GenesisConnection(con).sql(statement).to_arrow_table())
 
 
 @cli.command("models")

@@ -172,7 +172,10 @@ def _plan_sql(con: duckdb.DuckDBPyConnection, registrar: duckdb.DuckDBPyConnecti
 def _fit_sql(registrar: duckdb.DuckDBPyConnection) -> Callable[..., str]:
     def genesis_fit(model: str, source_sql: str, method: str, seed: str, options: str) -> str:
         from genesis_sql.api import fit, parse_options
+        from genesis_sql.errors import FitError
+        from genesis_sql.sql.statements import validate_query
 
+        validate_query(source_sql, what="training query", allow_files=False, error=FitError)
         summary = fit(registrar, model, source_sql, method=method or "auto", seed=0 if seed is None else seed,
                       **parse_options(options))
         return str(summary)

@@ -189,6 +189,9 @@ def test_demo_runs_twice_and_the_second_run_reuses_the_model(tmp_path: Path, mon
     assert "fitting model 'benefits'" in first.stdout
     assert "SELECT * FROM genesis_generate('benefits', 1000, seed := 42)" in first.stdout
     assert "fidelity of benefits@1 (1,000 synthetic vs 4,877 real rows" in first.stdout
+    assert ("WHERE age > 50 AND state = 93\n-> 1,000 rows, every one over 50 and in California (93)"
+            in first.stdout)
+    assert "column shapes" in first.stdout and "each column's distribution vs the real one" in first.stdout
     second = ok(genesis("demo"))
     assert "model 'benefits' is stored; reusing it" in second.stdout
     assert "fitting" not in second.stdout and "loaded" not in second.stdout

@@ -10,21 +10,29 @@ batch shows it, and cut off (an incomplete body, never a silently short one) whe
 """
 from __future__ import annotations
 
+import logging
 import threading
 from collections.abc import Iterator
 
 import duckdb
 import pyarrow as pa
 from flask import Blueprint, Response, current_app, request
+from sqlglot import exp
 
-from genesis_sql._materialise import record_served
+from genesis_sql._materialise import _call_arguments
+from genesis_sql._plan import last_seed, plan_generation
 from genesis_sql.connection import GenesisConnection
-from genesis_sql.errors import InvalidArgumentError
-from genesis_sql.lineage.fingerprint import BatchFingerprint
+from genesis_sql.errors import GenesisError, InvalidArgumentError
+from genesis_sql.lineage.fingerprint import BatchFingerprint, RowsFingerprint
+from genesis_sql.lineage.record import record_generation
 from genesis_sql.server.db import get_db
 from genesis_sql.server.v1._common import json_body, peek_schema, stream_rows, typed
 from genesis_sql.server.v1.formats import negotiate
 from genesis_sql.server.v1.read_only import check_read_only
+from genesis_sql.sql.pushdown import Rewrite
+from genesis_sql.sql.pushdown._state import GENERATOR
+
+log = logging.getLogger(__name__)
 
 bp = Blueprint("v1_sql", __name__, url_prefix="/v1/sql")
 
@@ -45,6 +53,25 @@ def _limited(reader: pa.RecordBatchReader, limit: int, timer: threading.Timer | 
     finally:
         if timer is not None:
             timer.cancel()
+
+
+def record_served(con: duckdb.DuckDBPyConnection, rewritten: Rewrite, fingerprint: RowsFingerprint, *,
+                  destination: str) -> None:
+    """One generation block per ``genesis_generate`` call of a served query, with the served rows' fingerprint.
+
+    The Postgres endpoint records served rows the same way (``pgwire.served.record_served``); the two
+    should share one function once both are merged.
+    """
+    calls = [call for call in rewritten.expression.find_all(exp.Anonymous) if call.name.lower() == GENERATOR]
+    for call in calls:
+        try:
+            model, n, seed, condition = _call_arguments(call)
+            plan, _ = plan_generation(con, model, n, seed=seed if seed is not None else last_seed(str(model)),
+                                      condition=condition)
+        except (ValueError, IndexError, GenesisError) as exc:
+            log.warning("lineage: no generation block for served %s (%s)", call.sql()[:120], exc)
+            continue
+        record_generation(con, plan, fingerprint, destination=destination)
 
 
 @bp.post("")
