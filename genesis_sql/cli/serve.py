@@ -25,8 +25,9 @@ def _address(value: str, option: str) -> tuple[str, int]:
               help="Where the Postgres wire endpoint listens.")
 @click.option("--http", "http_address", default="127.0.0.1:8050", show_default=True, metavar="HOST:PORT",
               help="Where the HTTP API and the dashboard listen.")
-@click.option("--users", "users_file", type=click.Path(exists=True, dir_okay=False),
-              help="Postgres users and passwords (SCRAM-SHA-256), one 'name:password' per line.")
+@click.option("--users", "users_file", type=click.Path(dir_okay=False),
+              help="Postgres users, one 'name:password' (or SCRAM verifier) per line; default "
+                   "GENESIS_PG_USER / GENESIS_PG_PASSWORD.")
 @click.option("--no-auth", is_flag=True,
               help="No Postgres password and no HTTP token (both addresses must be loopback).")
 @click.option("--allow-fit", is_flag=True, help="Allow fitting models (genesis_fit, POST /v1/fit).")
@@ -62,9 +63,11 @@ def serve_command(ctx: click.Context, pg_address: str, http_address: str, users_
     if no_auth and not {host_name(pg_host), host_name(http_host)} <= LOOPBACK_HOSTS:
         raise InvalidArgumentError("--no-auth serves anyone who can connect: keep --pg and --http on 127.0.0.1.")
     check_bind(http_host, token, server="the HTTP API", setting=TOKEN_ENV)
-    from genesis_sql.server.pgwire import PgServer
+    from genesis_sql.server.pgwire import PgServer, load_users
 
-    con = open_serving_connection(ctx.obj["db"])
+    users = None if no_auth else load_users(users_file)
+    # PgServer.start() creates the synthetic.* views and then locks the configuration itself.
+    con = open_serving_connection(ctx.obj["db"], lock_configuration=False)
     servers: list = []
     try:
         app = create_app({"CONNECTION": con, "DATABASE": ctx.obj["db"], "TOKEN": token, "BIND_HOST": http_host,
@@ -72,7 +75,7 @@ def serve_command(ctx: click.Context, pg_address: str, http_address: str, users_
                           "QUERY_TIMEOUT": timeout_s})
         http = HttpServer(app, http_host, http_port, tls_cert=tls_cert, tls_key=tls_key)
         servers.append(http)
-        pg = PgServer(con, pg_host, pg_port, users=users_file, no_auth=no_auth, allow_fit=allow_fit,
+        pg = PgServer(con, pg_host, pg_port, users=users, no_auth=no_auth, allow_fit=allow_fit,
                       tls_cert=tls_cert, tls_key=tls_key, max_rows=max_rows, timeout_s=timeout_s)
         pg.start()
         servers.append(pg)

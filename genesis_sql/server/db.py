@@ -23,17 +23,19 @@ _LOCK = "genesis_db_lock"
 _OWNER_LOCK = "genesis_owner_lock"
 
 
-def open_serving_connection(path: str) -> duckdb.DuckDBPyConnection:
+def open_serving_connection(path: str, *, lock_configuration: bool = True) -> duckdb.DuckDBPyConnection:
     """Open ``path`` for a long-running server that owns it: genesis installed, then DuckDB's file and
-    network access switched off and its configuration locked, so that no SQL sent to the server can read
-    files, attach databases, install extensions or switch these settings back."""
+    network access switched off and (unless ``lock_configuration`` is False, for a caller that locks it
+    later) its configuration locked, so that no SQL sent to the server can read files, attach databases,
+    install extensions or switch these settings back."""
     from genesis_sql._install import install
 
     con = connect_with_retry(path)
     try:
         install(con)
         con.execute("SET enable_external_access = false")
-        con.execute("SET lock_configuration = true")
+        if lock_configuration:
+            con.execute("SET lock_configuration = true")
     except BaseException:
         con.close()
         raise

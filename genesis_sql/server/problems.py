@@ -32,7 +32,7 @@ _GENESIS_CLASS = re.compile(r"\b([A-Z][A-Za-z]*Error): ")
 def problem(status: int, title: str, detail: str, *, error: str | None = None,
             headers: dict[str, str] | None = None) -> Response:
     """A problem-details response."""
-    name = error or "".join(word[:1].upper() + word[1:] for word in title.split())
+    name = error or "".join(word[:1].upper() + word[1:] for word in re.split(r"[\s-]+", title))
     body = {"type": f"urn:genesis-sql:error:{name}", "title": title, "status": status, "detail": detail,
             "error": name}
     return Response(json.dumps(body), status, headers=headers, mimetype=MEDIA_TYPE)

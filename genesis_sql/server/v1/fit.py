@@ -8,7 +8,7 @@ from genesis_sql.api import parse_options
 from genesis_sql.server.db import owner_db
 from genesis_sql.server.problems import problem
 from genesis_sql.server.v1._common import json_body, typed
-from genesis_sql.server.v1.read_only import check_read_only
+from genesis_sql.sql.statements import validate_query
 
 bp = Blueprint("v1_fit", __name__, url_prefix="/v1/fit")
 
@@ -20,7 +20,7 @@ def fit() -> Response:
         return problem(403, "Fitting not allowed",
                        "This server does not fit models. Start it with --allow-fit to allow POST /v1/fit.")
     body = json_body(required=("model", "sql"), optional=("method", "seed", "options"))
-    source_sql = check_read_only(body["sql"])
+    source_sql = validate_query(body["sql"], what="training query", allow_files=False)
     method = typed(body, "method", (str,), "a method name such as \"auto\" or \"copula\"") or "auto"
     seed = typed(body, "seed", (int,), "a whole number in [0, 2**63 - 1]")
     options = parse_options(typed(body, "options", (dict,), "a JSON object such as {\"holdout\": 0.2}, or null"))

@@ -1,6 +1,7 @@
 """``POST /v1/sql``: one read-only SELECT with WHERE pushdown into ``genesis_generate``, streamed.
 
-The query passes :func:`~genesis_sql.server.v1.read_only.check_read_only`, is rewritten by the pushdown
+The query must be one read-only SELECT that reads no files
+(:func:`genesis_sql.sql.statements.validate_query`); it is rewritten by the pushdown
 of :class:`~genesis_sql.connection.GenesisConnection` and runs on the request's cursor, with file access
 off. Once every row is sent, each ``genesis_generate`` call in it is recorded in the lineage chain with
 the fingerprint of the rows served. At
@@ -28,8 +29,8 @@ from genesis_sql.lineage.record import record_generation
 from genesis_sql.server.db import get_db
 from genesis_sql.server.v1._common import json_body, peek_schema, stream_rows, typed
 from genesis_sql.server.v1.formats import negotiate
-from genesis_sql.server.v1.read_only import check_read_only
 from genesis_sql.sql.pushdown import Rewrite
+from genesis_sql.sql.statements import validate_query
 from genesis_sql.sql.pushdown._state import GENERATOR
 
 log = logging.getLogger(__name__)
@@ -62,7 +63,8 @@ def record_served(con: duckdb.DuckDBPyConnection, rewritten: Rewrite, fingerprin
     The Postgres endpoint records served rows the same way (``pgwire.served.record_served``); the two
     should share one function once both are merged.
     """
-    calls = [call for call in rewritten.expression.find_all(exp.Anonymous) if call.name.lower() == GENERATOR]
+    tree = rewritten.expression
+    calls = [c for c in tree.find_all(exp.Anonymous) if c.name.lower() == GENERATOR] if tree is not None else []
     for call in calls:
         try:
             model, n, seed, condition = _call_arguments(call)
@@ -79,7 +81,7 @@ def run_sql() -> Response:
     """Run one read-only SELECT (``?``/``$n`` placeholders bound from ``params``) and stream its rows."""
     body = json_body(required=("sql",), optional=("params",))
     body_format = negotiate(request.accept_mimetypes)
-    query = check_read_only(body["sql"])
+    query = validate_query(body["sql"], allow_files=False)
     params = typed(body, "params", (list,), "a JSON array of values for ? or $1 placeholders, or null")
     cursor = get_db(write=True)
     if current_app.config.get("CONNECTION") is None:
@@ -90,7 +92,7 @@ def run_sql() -> Response:
         timer.daemon = True
         timer.start()
     try:
-        rewritten = GenesisConnection(cursor).rewrite(query)
+        rewritten = GenesisConnection(cursor).rewrite(query, params)
         reader = cursor.sql(rewritten.sql, params=params).to_arrow_reader(current_app.config["BATCH_ROWS"])
         fingerprint = BatchFingerprint(cursor)
         schema, tables = peek_schema(fingerprint.wrap(_limited(reader, current_app.config["MAX_ROWS"], timer)),
@@ -103,4 +105,4 @@ def run_sql() -> Response:
         raise
     destination = f"http {request.remote_addr} {request.path} ({body_format.media_type})"
     return stream_rows(body_format, schema, tables, on_complete=lambda: record_served(
-        cursor, rewritten.expression, fingerprint.result(), destination=destination))
+        cursor, rewritten, fingerprint.result(), destination=destination))
