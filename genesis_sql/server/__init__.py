@@ -19,7 +19,7 @@ from jinja2 import ChoiceLoader, PackageLoader
 from werkzeug.exceptions import HTTPException
 
 from genesis_sql.errors import DatabaseLockedError, GenesisError
-from genesis_sql.server import api, assets, dashboard, db, problems, runs, security, update
+from genesis_sql.server import api, assets, dashboard, db, openapi, problems, runs, security, update, v1
 from genesis_sql.server.security import LOOPBACK_HOSTS, TOKEN_COOKIE, SecurityPolicy, allowed_hosts, check_bind
 
 __all__ = ["LOOPBACK_HOSTS", "TOKEN_COOKIE", "check_bind", "create_app"]
@@ -78,12 +78,13 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
             ``ALLOW_FIT``: whether ``POST /v1/fit`` may fit models (default False);
             ``MAX_ROWS``: most rows one API request may return (default 10,000,000);
             ``BATCH_ROWS``: rows per streamed batch (default 65,536);
+            ``QUERY_TIMEOUT``: seconds after which ``POST /v1/sql`` interrupts its query (default None: none);
             ``LOCK_RETRY_SECONDS``: how long a request waits for a held database (default 2).
 
     Example:
         >>> app = create_app({"TESTING": True, "DATABASE": "shop.duckdb"})
-        >>> sorted(app.blueprints)
-        ['api', 'assets', 'dashboard', 'runs', 'update']
+        >>> sorted(app.blueprints)[:5]
+        ['api', 'assets', 'dashboard', 'openapi', 'runs']
     """
     app = Flask(__name__)
     app.config.from_mapping(
@@ -95,6 +96,7 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
         ALLOW_FIT=False,
         MAX_ROWS=10_000_000,
         BATCH_ROWS=65_536,
+        QUERY_TIMEOUT=None,
         LOCK_RETRY_SECONDS=2.0,
     )
     if test_config:
@@ -105,7 +107,7 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
     hosts: Iterable[str] = app.config["ALLOWED_HOSTS"]
     security.init_app(app, SecurityPolicy(allowed_hosts(app.config["BIND_HOST"], hosts), app.config["TOKEN"]),
                       _reject)
-    for blueprint in (dashboard.bp, runs.bp, api.bp, update.bp, assets.bp):
+    for blueprint in (dashboard.bp, runs.bp, api.bp, update.bp, assets.bp, openapi.bp, *v1.BLUEPRINTS):
         app.register_blueprint(blueprint)
     app.register_error_handler(GenesisError, _handle_genesis_error)
     app.register_error_handler(duckdb.Error, _handle_duckdb_error)

@@ -32,7 +32,7 @@ _GENESIS_CLASS = re.compile(r"\b([A-Z][A-Za-z]*Error): ")
 def problem(status: int, title: str, detail: str, *, error: str | None = None,
             headers: dict[str, str] | None = None) -> Response:
     """A problem-details response."""
-    name = error or title.replace(" ", "")
+    name = error or "".join(word[:1].upper() + word[1:] for word in re.split(r"[\s-]+", title))
     body = {"type": f"urn:genesis-sql:error:{name}", "title": title, "status": status, "detail": detail,
             "error": name}
     return Response(json.dumps(body), status, headers=headers, mimetype=MEDIA_TYPE)
@@ -50,7 +50,7 @@ def status_of(exc: GenesisError) -> int:
 
 def _title(name: str) -> str:
     """'ModelNotFoundError' -> 'Model not found'; 'BinderException' -> 'Binder exception'."""
-    words = re.findall(r"[A-Z][a-z]*", name)
+    words = re.findall(r"[A-Z]+(?=[A-Z][a-z]|$)|[A-Z][a-z]*", name)
     if len(words) > 1 and words[-1] == "Error":
         words.pop()
     return " ".join([words[0]] + [w.lower() for w in words[1:]]) if words else name
