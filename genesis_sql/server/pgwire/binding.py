@@ -1,9 +1,11 @@
-"""Bound parameters become typed literals in the parse tree before pushdown.
+"""Bound parameters become typed literals in the statement before pushdown.
 
-A statement parsed with ``$1 .. $n`` placeholders is bound by replacing each placeholder node with a
-literal built from the decoded value (a number, a quoted string, a boolean, NULL, or a typed cast for
-dates and timestamps). The value never passes through SQL text on its own: sqlglot renders the literal,
-quoting and escaping it, so a string parameter cannot end the literal it sits in.
+Each ``$n`` placeholder token of a statement is replaced by a literal built from the decoded value (a
+number, a quoted string, a boolean, NULL, or a typed cast for dates and timestamps). The value never
+passes into SQL as raw text: sqlglot renders the literal, quoting and escaping it, so a string parameter
+cannot end the literal it sits in. Placeholders are found with sqlglot's tokenizer, so ``'$1'`` inside a
+string or a comment is left alone, and the rest of the statement keeps its exact text (Postgres syntax
+that sqlglot cannot parse, such as catalog queries, still binds).
 """
 from __future__ import annotations
 
@@ -53,20 +55,26 @@ def literal(value: object) -> exp.Expression:
     return exp.Literal.string(str(value))
 
 
-def bind(expression: exp.Expression, values: list[object]) -> exp.Expression:
-    """A copy of ``expression`` with placeholder ``$i`` replaced by the literal of ``values[i-1]``.
+def bind_text(sql: str, values: list[object]) -> str:
+    """``sql`` with each ``$n`` placeholder token replaced by the literal of ``values[n-1]``.
 
     Raises:
-        ValueError: a placeholder has no value.
+        ValueError: a placeholder has no value, or the statement cannot be tokenized.
     """
-    def replace(node: exp.Expression) -> exp.Expression:
-        if isinstance(node, (exp.Placeholder, exp.Parameter)):
-            name = str(node.name or node.this or "").lstrip("$:")
-            if name.isdigit():
-                index = int(name)
-                if not 1 <= index <= len(values):
-                    raise ValueError(f"there is no parameter ${index} ({len(values)} bound)")
-                return literal(values[index - 1])
-        return node
-
-    return expression.copy().transform(replace)
+    try:
+        tokens = sqlglot.tokenize(sql, read="postgres")
+    except SqlglotError as exc:
+        raise ValueError(f"cannot read the statement's placeholders: {exc}") from exc
+    pieces, last = [], 0
+    for before, after in zip(tokens, tokens[1:]):
+        if (before.token_type == TokenType.PARAMETER and after.token_type == TokenType.NUMBER
+                and after.text.isdigit() and after.start == before.end + 1):
+            index = int(after.text)
+            if not 1 <= index <= len(values):
+                raise ValueError(f"there is no parameter ${index} ({len(values)} bound)")
+            text = literal(values[index - 1]).sql(dialect="duckdb")
+            # A negative number after an operator would read as a comment ("- -5" vs "--5").
+            pieces += [sql[last:before.start], f"({text})" if text.startswith("-") else text]
+            last = after.end + 1
+    pieces.append(sql[last:])
+    return "".join(pieces)

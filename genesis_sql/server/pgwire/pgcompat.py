@@ -37,6 +37,9 @@ SESSION_MACROS: dict[str, str] = {
                    "WHEN 'varchar' THEN 'character varying' WHEN 'timestamp' THEN 'timestamp without time zone' "
                    "WHEN 'timestamptz' THEN 'timestamp with time zone' "
                    "ELSE pg_catalog.format_type(type_oid, typemod) END",
+    "to_regtype": "(name) AS (SELECT min(oid) FROM pg_catalog.pg_type WHERE typname = name)",
+    "to_regclass": "(name) AS (SELECT min(oid) FROM pg_catalog.pg_class WHERE relname = name)",
+    "pg_get_serial_sequence": "(rel, col) AS NULL::VARCHAR",
     "quote_ident": "(name) AS '\"' || replace(name, '\"', '\"\"') || '\"'",
     "txid_current": "() AS 1",
     "pg_postmaster_start_time": "() AS TIMESTAMP '2000-01-01'",
@@ -67,6 +70,8 @@ SESSION_VIEWS: dict[str, str] = {
     "pg_roles": "SELECT 10::BIGINT AS oid, 'genesis' AS rolname, false AS rolsuper, false AS rolinherit, "
                 "false AS rolcreaterole, false AS rolcreatedb, true AS rolcanlogin, false AS rolreplication, "
                 "-1 AS rolconnlimit, NULL::TIMESTAMP AS rolvaliduntil, false AS rolbypassrls",
+    "pg_sequence": _EMPTY.format(values="0::BIGINT, 0::BIGINT, 0::BIGINT, 0::BIGINT, 0::BIGINT, 0::BIGINT, false",
+                                 columns="seqrelid, seqstart, seqincrement, seqmax, seqmin, seqcache, seqcycle"),
     "pg_user": "SELECT 'genesis' AS usename, 10::BIGINT AS usesysid, false AS usecreatedb, false AS usesuper",
 }
 
@@ -118,7 +123,19 @@ def plain_type_casts(sql: str) -> str:
             return match.group(0)
         return "::" + _TYPE_NAMES[name]
 
-    return re.sub(r'::\s*(pg_catalog\s*\.\s*)?"?(\w+)"?', replace, sql)
+    sql = re.sub(r'::\s*(pg_catalog\s*\.\s*)?"?(\w+)"?', replace, sql)
+    return re.sub(r"\bAS\s+(?:pg_catalog\s*\.\s*)?(REGCLASS|REGTYPE|REGPROC|REGNAMESPACE|REGROLE)\s*\)", "AS BIGINT)",
+                  sql, flags=re.IGNORECASE)
+
+
+_RENAMED = {"json_build_object": "json_object", "jsonb_build_object": "json_object"}
+
+
+def renamed_functions(sql: str) -> str:
+    """Postgres functions DuckDB has under another name."""
+    names = "|".join(_RENAMED)
+    return re.sub(rf"\b(?:pg_catalog\s*\.\s*)?({names})\s*\(", lambda m: _RENAMED[m.group(1).lower()] + "(", sql,
+                  flags=re.IGNORECASE)
 
 
 def setting_functions(sql: str) -> str:
@@ -134,13 +151,15 @@ RULES: tuple[Callable[[str], str], ...] = (
     session_functions,
     session_relations,
     plain_type_casts,
+    renamed_functions,
     setting_functions,
 )
 
 
 def rewrite_catalog_query(sql: str) -> str:
     """``sql`` with every compatibility rule applied (most queries come back unchanged)."""
-    if "pg_" not in sql and "version" not in sql.lower() and "COLLATE" not in sql.upper():
+    lowered = sql.lower()
+    if "pg_" not in lowered and "version" not in lowered and "collate" not in lowered and "::" not in sql:
         return sql
     for rule in RULES:
         sql = rule(sql)

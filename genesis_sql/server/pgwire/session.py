@@ -28,7 +28,7 @@ from genesis_sql.server.pgwire import _messages as msg
 from genesis_sql.server.pgwire import sqlstate
 from genesis_sql.server.pgwire._rows import data_rows
 from genesis_sql.server.pgwire.auth import MECHANISM, ScramExchange, parse_secret
-from genesis_sql.server.pgwire.binding import bind, parameter_count
+from genesis_sql.server.pgwire.binding import bind_text, parameter_count
 from genesis_sql.server.pgwire.emulated import DEFAULTS, REPORTED, Emulated, emulate
 from genesis_sql.server.pgwire.gate import check_read_only
 from genesis_sql.server.pgwire.pgcompat import rewrite_catalog_query, session_sql
@@ -383,18 +383,16 @@ class Session:
     def plan(self, sql: str, values: list[object], *, pushdown: bool = True) -> str:
         """The SQL to run for ``sql`` bound to ``values``: rewritten, pushed down and checked read-only."""
         sql = rewrite_catalog_query(sql)
-        needs_tree = bool(values) or f"{SCHEMA}." in sql.lower() or parameter_count(sql)
-        if needs_tree:
+        if values:
             try:
-                expression = sqlglot.parse_one(sql, read="duckdb")
-            except SqlglotError as exc:
-                raise ServedError(sqlstate.SYNTAX_ERROR, f"cannot parse the statement: {str(exc).splitlines()[0]}") from exc
-            try:
-                expression = bind(expression, values)
+                sql = bind_text(sql, values)
             except ValueError as exc:
                 raise ServedError(sqlstate.PROTOCOL_VIOLATION, str(exc)) from exc
-            expression = expand_synthetic_views(expression, self.models)
-            sql = expression.sql(dialect="duckdb")
+        if f"{SCHEMA}." in sql.lower() and self.models:
+            try:
+                sql = expand_synthetic_views(sqlglot.parse_one(sql, read="duckdb"), self.models).sql(dialect="duckdb")
+            except SqlglotError:
+                pass  # DuckDB reads the stored view (rows without pushdown) or reports its own syntax error
         if pushdown:
             sql = self.gcon.rewrite(sql).sql
         check_read_only(self.cursor, sql, allow_fit=self.server.allow_fit)

@@ -43,7 +43,22 @@ _GENESIS_CODES: tuple[tuple[type[genesis_errors.GenesisError], str], ...] = (
     (genesis_errors.CatalogError, "58000"),
     (genesis_errors.GenesisError, "22000"),
 )
-_BY_NAME = {cls.__name__: code for cls, code in _GENESIS_CODES}
+
+
+def _genesis_code(cls: type) -> str:
+    return next(code for base, code in _GENESIS_CODES if issubclass(cls, base))
+
+
+def _all_genesis_classes() -> list[type]:
+    found, todo = [], [genesis_errors.GenesisError]
+    while todo:
+        cls = todo.pop()
+        found.append(cls)
+        todo.extend(cls.__subclasses__())
+    return found
+
+
+_BY_NAME = {cls.__name__: _genesis_code(cls) for cls in _all_genesis_classes()}
 _NAMED = re.compile(r"\b(" + "|".join(sorted(_BY_NAME, key=len, reverse=True)) + r"):")
 
 _DUCKDB_CODES: tuple[tuple[str, str], ...] = (
@@ -84,7 +99,7 @@ def sqlstate_of(exc: BaseException) -> str:
     if isinstance(exc, ServedError):
         return exc.sqlstate
     if isinstance(exc, genesis_errors.GenesisError):
-        return next(code for cls, code in _GENESIS_CODES if isinstance(exc, cls))
+        return _genesis_code(type(exc))
     text = str(exc)
     named = _NAMED.search(text)
     if named:
