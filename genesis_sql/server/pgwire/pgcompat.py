@@ -109,6 +109,15 @@ def session_relations(sql: str) -> str:
     return re.sub(rf"\bpg_catalog\s*\.\s*({names})\b", r"\1", sql, flags=re.IGNORECASE)
 
 
+def regclass_literals(sql: str) -> str:
+    """``'name'::regclass`` -> the relation's oid, looked up in pg_class (NULL when there is none)."""
+    def replace(match: re.Match) -> str:
+        name = match.group(1).replace("''", "'").split(".")[-1].strip('"').replace("'", "''")
+        return f"(SELECT min(oid) FROM pg_catalog.pg_class WHERE relname = '{name}')"
+
+    return re.sub(r"'((?:[^']|'')*)'\s*::\s*(?:pg_catalog\s*\.\s*)?regclass\b", replace, sql, flags=re.IGNORECASE)
+
+
 _TYPE_NAMES = {"text": "VARCHAR", "name": "VARCHAR", "char": "VARCHAR", "bpchar": "VARCHAR", "varchar": "VARCHAR",
                "regproc": "VARCHAR", "int2": "SMALLINT", "int4": "INTEGER", "int8": "BIGINT", "float4": "REAL",
                "float8": "DOUBLE", "bool": "BOOLEAN", "oid": "BIGINT", "regclass": "BIGINT", "regtype": "BIGINT",
@@ -150,6 +159,7 @@ RULES: tuple[Callable[[str], str], ...] = (
     plain_operators,
     session_functions,
     session_relations,
+    regclass_literals,
     plain_type_casts,
     renamed_functions,
     setting_functions,

@@ -428,12 +428,20 @@ class Session:
             self.send(msg.NO_DATA)
             return
         execution = self.start(portal)
-        n = len(execution.fields)
-        portal.formats = (portal.result_formats * n if len(portal.result_formats) == 1
-                          else portal.result_formats or [0] * n)
+        self.resolve_formats(portal, len(execution.fields))
         self.send(msg.row_description([(name, t.oid, t.size, fmt)
                                        for (name, t), fmt in zip(execution.fields, portal.formats)]))
         portal.described = True
+
+    @staticmethod
+    def resolve_formats(portal: Portal, n: int) -> None:
+        """The format code of each result column: none given means text, one given applies to all."""
+        requested = portal.result_formats
+        formats = requested * n if len(requested) == 1 else requested or [0] * n
+        if len(formats) != n:
+            raise ServedError(sqlstate.PROTOCOL_VIOLATION,
+                              f"bind message has {len(requested)} result formats but the query has {n} columns")
+        portal.formats = formats
 
     def start(self, portal: Portal) -> Execution:
         if portal.execution is None:
@@ -473,8 +481,7 @@ class Session:
             self.send(msg.EMPTY_QUERY)
             return
         execution = self.start(portal)
-        if not portal.formats:
-            portal.formats = [0] * len(execution.fields)
+        self.resolve_formats(portal, len(execution.fields))
         binary = [fmt == 1 for fmt in portal.formats]
         sent_now = 0
         while not execution.done and (limit <= 0 or sent_now < limit):
