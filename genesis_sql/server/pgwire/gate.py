@@ -40,6 +40,21 @@ def _refuse(message: str) -> ServedError:
                             "that owns the database.")
 
 
+def _file_tables(tree: object) -> list[str]:
+    """Table references that name a file (``FROM 'data.csv'``) in a serialized parse tree."""
+    found, todo = [], [tree]
+    while todo:
+        node = todo.pop()
+        if isinstance(node, dict):
+            name = str(node.get("table_name", ""))
+            if node.get("type") == "BASE_TABLE" and ("/" in name or "." in name or "\\" in name):
+                found.append(name)
+            todo.extend(node.values())
+        elif isinstance(node, list):
+            todo.extend(node)
+    return found
+
+
 def _functions(tree: object) -> list[tuple[str, list]]:
     """(function name, arguments) of every function call in a serialized parse tree."""
     found: list[tuple[str, list]] = []
@@ -60,6 +75,8 @@ def _check_select(con: duckdb.DuckDBPyConnection, sql: str, *, allow_fit: bool) 
     tree = json.loads(raw)
     if tree.get("error"):
         raise ServedError(SYNTAX_ERROR, tree.get("error_message") or "syntax error")
+    for name in _file_tables(tree):
+        raise _refuse(f"FROM {name!r} reads a file; this server does not allow file access from SQL.")
     for name, arguments in _functions(tree):
         if name in FILE_FUNCTIONS or FILE_FUNCTION_PATTERN.match(name):
             raise _refuse(f"{name}() reads files, the network or unchecked SQL text; this server does not "

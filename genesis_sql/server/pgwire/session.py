@@ -116,7 +116,7 @@ class Session:
         self.models: set[str] = set()
         self.skip_until_sync = False
         self.cancel_reason: str | None = None
-        self._running = threading.Lock()
+        self.running = False  # whether a query runs, so that a late CancelRequest cannot hit the next one
 
     # -- output -------------------------------------------------------------------------------------
     def send(self, data: bytes) -> None:
@@ -174,7 +174,7 @@ class Session:
     def cancel(self, reason: str = "user request") -> None:
         """Interrupt the running query, if any (CancelRequest, statement timeout, server stop)."""
         self.cancel_reason = reason
-        if self.cursor is not None:
+        if self.cursor is not None and self.running:
             self.cursor.interrupt()
 
     # -- startup ------------------------------------------------------------------------------------
@@ -449,6 +449,7 @@ class Session:
             timer = threading.Timer(self.server.timeout_s, self.cancel, ("statement timeout",))
             timer.daemon = True
             timer.start()
+            self.running = True
             try:
                 calls = generator_calls(portal.sql)
                 relation = self.cursor.sql(with_row_hash(portal.sql) if calls else portal.sql)
@@ -460,18 +461,21 @@ class Session:
                     fields = [(f.name, pg_type(f.type)) for f in schema]
                     portal.execution = Execution(fields, self._timed(reader, timer), portal.sql, calls)
             except BaseException:
-                timer.cancel()
+                self.finished(timer)
                 raise
             if portal.execution.batches is None:
-                timer.cancel()
+                self.finished(timer)
         return portal.execution
 
-    @staticmethod
-    def _timed(reader: pa.RecordBatchReader, timer: threading.Timer) -> Iterator[pa.RecordBatch]:
+    def finished(self, timer: threading.Timer) -> None:
+        timer.cancel()
+        self.running = False
+
+    def _timed(self, reader: pa.RecordBatchReader, timer: threading.Timer) -> Iterator[pa.RecordBatch]:
         try:
             yield from reader
         finally:
-            timer.cancel()
+            self.finished(timer)
 
     def execute_portal(self, portal: Portal, limit: int) -> None:
         if portal.emulated is not None:
