@@ -17,6 +17,7 @@ REGISTRARS: tuple[str, ...] = (
     "genesis_sql.sql.functions",
     "genesis_sql.lineage.sql",
     "genesis_sql.sql.quality",
+    "genesis_sql.sql.describe",
 )
 
 

@@ -18,6 +18,7 @@ from genesis_sql.lineage.fingerprint import rows_fingerprint
 from genesis_sql.lineage.record import record_fit, record_generation
 from genesis_sql.models import candidate_methods, synthesizer_class
 from genesis_sql.models._selection import choose_best
+from genesis_sql.nl.labels import gather_fit_notes
 from genesis_sql._plan import (
     GenerationPlan,
     generate_batches,
@@ -111,6 +112,7 @@ def fit(
     sequence_key: str | None = None,
     sequence_index: str | None = None,
     context_columns: list[str] | None = None,
+    labels: dict[str, str] | None = None,
     progress: Callable[[str], None] | None = None,
 ) -> FitSummary:
     """Fit a synthesizer on the rows of ``source_sql`` and store it as the next version of ``name``.
@@ -124,6 +126,7 @@ def fit(
         column_types: per-column kind overrides, e.g. ``{"zip": "categorical"}``.
         holdout: fraction of rows kept out of training by a seeded hash split, for privacy metrics.
         sequence_key, sequence_index, context_columns: for sequence models.
+        labels: column -> a SELECT of (value, label) rows, e.g. ``{"state": "SELECT code, name FROM states"}``.
         progress: called with a short stage name as fitting advances (the CLI draws a bar from it).
 
     Returns:
@@ -149,6 +152,7 @@ def fit(
         raise FitError("The training query returned no columns.")
     report("detecting")
     columns = detect_schema(table, sql_types, column_types)
+    notes = gather_fit_notes(con, source_sql, columns, labels)
     candidates = candidate_methods(
         method, table.num_rows, [c.kind for c in columns],
         sequence=sequence_key is not None or sequence_index is not None or context_columns is not None)
@@ -184,6 +188,7 @@ def fit(
     save_model(con, record)
     try:
         record_fit(con, record, source_rows)
+        notes.store(con, model_name)
     except BaseException:
         drop_model(con, record.ref)  # a fit is stored with its lineage or not at all
         raise
@@ -235,7 +240,7 @@ def parse_options(options: object) -> dict[str, Any]:
         parsed = json.loads(options) if isinstance(options, str) else options
     except json.JSONDecodeError as exc:
         raise InvalidArgumentError(f"options must be JSON text such as '{{\"holdout\": 0.2}}': {exc}") from exc
-    allowed = {"column_types", "sequence_key", "sequence_index", "context_columns", "holdout"}
+    allowed = {"column_types", "sequence_key", "sequence_index", "context_columns", "holdout", "labels"}
     if not isinstance(parsed, dict) or set(parsed) - allowed:
         extra = sorted(set(parsed) - allowed) if isinstance(parsed, dict) else parsed
         raise InvalidArgumentError(f"Unknown fit options {extra}; allowed: {', '.join(sorted(allowed))}.")
