@@ -82,7 +82,7 @@ SYNONYMS: dict[str, tuple[str, ...]] = {
     "votes": ("votes", "vote"),
     "budget": ("budget", "budgets"),
     "quantity": ("quantity", "qty", "count"),
-    "date": ("date", "dated", "day"),
+    "date": ("date", "dated"),
 }
 # Money words after a number ("5000 dollars") or "$" before it: the model's money column, when it has one.
 MONEY_UNITS = ("dollars", "dollar", "usd", "bucks", "euros", "euro", "eur", "pounds", "gbp")
@@ -92,6 +92,7 @@ UNIT_WORDS = {
     "years": None, "year": None, "yrs": None,
     "minutes": "length", "minute": "length", "mins": "length", "min": "length", "hours": "length",
     "pounds": "weight", "lbs": "weight", "kg": "weight", "kilograms": "weight", "cm": "height",
+    "days": None, "day": None, "weeks": None, "week": None, "months": None, "month": None, "hrs": None,
     "percent": None, "pct": None, "%": None, "points": None, "units": None, "times": None,
 }
 

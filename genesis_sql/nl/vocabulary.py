@@ -134,6 +134,12 @@ def _column_phrases(vocabulary: Vocabulary, column: ColumnDescription) -> None:
     forms = {parts, (column.name.lower(),), parts[:-1] + (plural(parts[-1]),)}
     for form in forms:
         vocabulary.add(form, Meaning("column", column.name, source="name"))
+    if len(parts) > 1 and parts[-1] not in FILLER and not parts[-1].isdigit():
+        # 'num_orders' is what "10 orders" counts; kept only when no other column ends in that word
+        others = [c for c in vocabulary.model.columns if c.name != column.name and words(c.name)[-1:] == parts[-1:]]
+        if not others and len(parts[-1]) > 2:
+            for form in {(parts[-1],), (plural(parts[-1]),), (singular(parts[-1]),)}:
+                vocabulary.add(form, Meaning("column", column.name, source="name part"))
     if column.description:
         for text in {column.description, re.split(r"[(,;:]", column.description)[0]}:
             described = words(text)
@@ -194,7 +200,9 @@ def _value_phrases(vocabulary: Vocabulary, column: ColumnDescription) -> None:
         for value in column.categories:
             if isinstance(value, str):
                 phrase = words(value)
-                vocabulary.add(phrase, Meaning("value", column.name, value, strict=_strict(phrase), source="value"))
+                capitals = len(value) >= 2 and value.isupper()  # 'NY', 'IF': typed in capitals they are codes
+                vocabulary.add(phrase, Meaning("value", column.name, value, strict=_strict(phrase),
+                                               upper_ok=capitals, source="value"))
                 if phrase and len(phrase[-1]) > 2 and not phrase[-1].isdigit():
                     vocabulary.add(phrase[:-1] + (plural(phrase[-1]),),
                                    Meaning("value", column.name, value, strict=_strict(phrase), source="value"))
