@@ -116,6 +116,7 @@ TO_WORDS = ("to", "and", "-", "–", "through", "thru", "till")
 # Words that ask for rows or connect a phrase and carry no condition of their own.
 FILLER = frozenset("""
 generate create make produce synthesize synthesise simulate sample give get show list return fetch draw
+select pick build prepare provide output generating i'd i'm we'd
 need want like would could can you me us i we please some synthetic fake artificial random new mock
 rows row records record samples entries entry observations observation items item examples example
 instances instance cases case data datapoints points people persons person individuals individual

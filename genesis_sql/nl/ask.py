@@ -8,6 +8,7 @@ by a silent guess.
 from __future__ import annotations
 
 import logging
+import re
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from typing import Any
@@ -20,11 +21,13 @@ from genesis_sql.errors import GenesisError, InvalidArgumentError
 from genesis_sql.nl.describe import ModelDescription, describe_model
 from genesis_sql.nl.intent import DEFAULT_ROWS, Intent, intent_from_json
 from genesis_sql.nl.parser import parse
+from genesis_sql.nl.validate import UnsafeQueryError
 from genesis_sql.nl.vocabulary import build_vocabulary
 
 log = logging.getLogger(__name__)
 
 LLMReader = Callable[[str, str], Any]
+MAX_REQUEST_CHARS = 2_000
 
 
 @dataclass(frozen=True)
@@ -82,6 +85,36 @@ def descriptions(con: Any, models: Sequence[str] | None = None) -> list[ModelDes
     return [describe_model(raw, name) for name in (models if models is not None else model_names(raw))]
 
 
+# A request is words; these are the marks of SQL (or of an attempt to smuggle some into one).
+_SQL_MARKS = re.compile(r"""
+    ;|--|/\*|\*/|\\|\w\(
+  | '\s*(or|and|union|;)\b
+  | \b(drop|truncate|alter)\s+(table|view|schema|database|macro|function|sequence|index)\b
+  | \b(insert\s+into|delete\s+from|update\s+\w+\s+set)\b
+  | \bcreate\s+(or\s+replace\s+)?(temp\s+|temporary\s+)?(table|view|macro|function|schema|secret|sequence)\b
+  | \b(attach|detach|pragma|checkpoint|vacuum)\b
+  | \bcopy\s+(\(|\w+\s+(to|from)\b)
+  | \b(install|load)\s+'?[a-z_]+'?\s*$
+  | \bset\s+\w+\s*(=|to\b)
+  | \bunion\s+(all\s+)?select\b | \bselect\s+\* | \bfrom\s+\w+\s*\(
+  | \b(read_csv\w*|read_parquet|read_json\w*|read_text|read_blob|glob|getenv|current_setting|query_table)\b
+""", re.IGNORECASE | re.VERBOSE)
+
+
+def check_request(text: object) -> str:
+    """The request text, or UnsafeQueryError when it is not text or carries SQL rather than words."""
+    if not isinstance(text, str):
+        raise InvalidArgumentError(f"ask needs the request as text. Got {type(text).__name__}.")
+    if len(text) > MAX_REQUEST_CHARS:
+        raise InvalidArgumentError(f"The request is {len(text):,} characters; at most {MAX_REQUEST_CHARS:,}.")
+    found = _SQL_MARKS.search(text)
+    if found:
+        raise UnsafeQueryError(f"The request contains SQL ({found.group().strip()!r}); ask reads requests in "
+                               "words such as '1000 workers over 50 in California'. Check SQL with "
+                               "genesis_sql.nl.validate_sql, or run it with genesis sql.")
+    return text
+
+
 def _from_llm(llm: LLMReader, text: str, described: list[ModelDescription], context: str) -> Intent:
     try:
         answer = llm(text, context)
@@ -112,8 +145,7 @@ def ask(con: duckdb.DuckDBPyConnection, text: str, *, llm: LLMReader | None = No
         >>> genesis_sql.ask(con, "300 workers over 50 in California").sql          # doctest: +SKIP
         "SELECT * FROM genesis_generate('workers', 300) WHERE age > 50 AND state = 93"
     """
-    if not isinstance(text, str):
-        raise InvalidArgumentError(f"ask needs the request as text. Got {type(text).__name__}.")
+    text = check_request(text)
     described = descriptions(con, models)
     if llm is not None:
         from genesis_sql.nl.prompt import prompt_context

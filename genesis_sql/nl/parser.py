@@ -38,7 +38,7 @@ from genesis_sql.nl.vocabulary import Meaning, Vocabulary, is_boolean_like, sing
 LINKS = frozenset("is are was were be being of with at has have having its their whose a an the that who "
                   "which equal equals to set".split())
 COUNT_VERBS = frozenset("generate create make produce synthesize synthesise simulate sample give get need want "
-                        "show list return draw fetch".split())
+                        "show list return draw fetch select pick build prepare provide output".split())
 _GENERIC: dict[tuple[str, ...], tuple[str, Any]] = {}
 
 
@@ -106,7 +106,7 @@ _NUMBER_KINDS = {"number": "num", "money": "num", "percent": "num", "range": "ra
 
 def _norm(token: Token) -> str:
     text = token.norm
-    return text[:-2] if text.endswith(("'s", "’s")) else text
+    return text[:-2] if text.endswith(("'s", "’s")) else text.rstrip("'’")
 
 
 def lex(tokens: Sequence[Token], vocabulary: Vocabulary) -> list[Item]:
