@@ -16,9 +16,8 @@ from typing import Any
 import duckdb
 import pyarrow as pa
 
-from genesis_sql.catalog import model_names
 from genesis_sql.errors import GenesisError, InvalidArgumentError
-from genesis_sql.nl.describe import ModelDescription, describe_model
+from genesis_sql.nl.describe import ModelDescription, describe_latest
 from genesis_sql.nl.intent import DEFAULT_ROWS, Intent, intent_from_json
 from genesis_sql.nl.parser import parse
 from genesis_sql.nl.validate import UnsafeQueryError
@@ -81,8 +80,7 @@ class NLResult:
 
 def descriptions(con: Any, models: Sequence[str] | None = None) -> list[ModelDescription]:
     """The description of every stored model's latest version (or of the named ones)."""
-    raw = getattr(con, "duckdb_connection", con)
-    return [describe_model(raw, name) for name in (models if models is not None else model_names(raw))]
+    return describe_latest(getattr(con, "duckdb_connection", con), models)
 
 
 # A request is words; these are the marks of SQL (or of an attempt to smuggle some into one).

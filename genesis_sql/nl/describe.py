@@ -7,8 +7,12 @@ model. ``genesis_describe``, ``prompt_context``, ``ask``, the SQL validator and 
 from __future__ import annotations
 
 import datetime as dt
+import functools
 import json
 import re
+import threading
+from collections import OrderedDict
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -83,8 +87,11 @@ class ModelDescription:
 
     def column(self, name: str) -> ColumnDescription | None:
         """The column called ``name`` (case-insensitive), or None."""
-        lowered = name.lower()
-        return next((c for c in self.columns if c.name.lower() == lowered), None)
+        return self._by_name.get(name.lower())
+
+    @functools.cached_property
+    def _by_name(self) -> dict[str, ColumnDescription]:
+        return {c.name.lower(): c for c in self.columns}
 
     def to_dict(self) -> dict[str, Any]:
         """A JSON-able form."""
@@ -175,3 +182,45 @@ def describe_model(con: duckdb.DuckDBPyConnection, model: str) -> ModelDescripti
             description=description, unit=unit,
             rules=tuple(r for r in rules if re.search(rf"\b{re.escape(spec.name)}\b", r, re.IGNORECASE)), **found))
     return ModelDescription(name, version, method, int(training_rows), tuple(columns), rules, content_hash)
+
+
+_CACHE: OrderedDict[tuple, ModelDescription] = OrderedDict()
+_CACHE_SIZE = 256
+_lock = threading.Lock()
+# One plain scan per catalog table (no GROUP BY: planning it costs more than these few rows).
+_STATE_SQL = """
+SELECT 'model', name, CAST(version AS VARCHAR), content_hash, NULL FROM genesis.models
+UNION ALL SELECT 'label', model, column_name, value, label FROM genesis.labels
+UNION ALL SELECT 'note', model, column_name, description, unit FROM genesis.column_notes"""
+
+
+def describe_latest(con: duckdb.DuckDBPyConnection, names: Sequence[str] | None = None) -> list[ModelDescription]:
+    """Descriptions of every model's latest version (or of ``names``), cached by content, labels and notes.
+
+    One catalog query per call decides what changed, so reading 20 unchanged models costs about as much
+    as reading one (``ask`` calls this for every request).
+    """
+    if names is not None:
+        return [describe_model(con, name) for name in names]
+    latest: dict[str, tuple[int, str]] = {}
+    marks: dict[str, list[tuple]] = {}
+    for kind, name, first, second, third in con.execute(_STATE_SQL).fetchall():
+        if kind == "model":
+            if name not in latest or int(first) > latest[name][0]:
+                latest[name] = (int(first), second)
+        else:
+            marks.setdefault(name, []).append((kind, first, second, third))
+    found = []
+    for name in sorted(latest):
+        version, content_hash = latest[name]
+        key = (name, version, content_hash, tuple(sorted(marks.get(name, []), key=repr)))
+        with _lock:
+            cached = _CACHE.get(key)
+        if cached is None:
+            cached = describe_model(con, f"{name}@{version}")
+            with _lock:
+                _CACHE[key] = cached
+                while len(_CACHE) > _CACHE_SIZE:
+                    _CACHE.popitem(last=False)
+        found.append(cached)
+    return found

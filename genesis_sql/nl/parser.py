@@ -174,13 +174,14 @@ def _meaning_item(meanings: list[Meaning], tokens: tuple[Token, ...]) -> Item:
 class Reader:
     """Turns lexed items into clauses for one model; collects assumptions and what was not understood."""
 
-    def __init__(self, items: list[Item], vocabulary: Vocabulary) -> None:
+    def __init__(self, items: list[Item], vocabulary: Vocabulary, *, hints: bool = True) -> None:
         self.items = items
         self.vocabulary = vocabulary
         self.clauses: list[Clause] = []
         self.assumptions: list[str] = []
         self.problems: list[str] = []
         self.n: int | None = None
+        self.hints = hints
         self.positions: dict[Clause, int] = {}
         self.position = 0
 
@@ -719,10 +720,13 @@ class Reader:
         return left
 
     def near_miss(self, word: str) -> str:
-        known = [" ".join(p) for p, ms in self.vocabulary.phrases.items()
-                 if any(m.kind in ("value", "column") for m in ms)]
-        close = difflib.get_close_matches(word, known, n=2, cutoff=0.8)
-        return f" (did you mean {' or '.join(repr(c) for c in close)}?)" if close else ""
+        """' (did you mean ...?)' with the closest column names, values or labels as they are written."""
+        if not self.hints:
+            return ""
+        shown = self.vocabulary.spellings()
+        close = difflib.get_close_matches(word, list(shown), n=2, cutoff=0.8)
+        names = list(dict.fromkeys(shown[c] for c in close))
+        return f" (did you mean {' or '.join(repr(c) for c in names)}?)" if names else ""
 
 
 def _years(*items: Item | None) -> bool:
@@ -732,8 +736,9 @@ def _years(*items: Item | None) -> bool:
     return all(isinstance(v, (int, float)) and float(v).is_integer() and 1000 <= v <= 2999 for v in values)
 
 
-def read_request(text: str, vocabulary: Vocabulary, tokens: list[Token] | None = None) -> Intent:
-    """Read ``text`` as a request for rows of ``vocabulary``'s model."""
+def read_request(text: str, vocabulary: Vocabulary, tokens: list[Token] | None = None, *,
+                 hints: bool = True) -> Intent:
+    """Read ``text`` as a request for rows of ``vocabulary``'s model (``hints``: suggest near misses)."""
     items = lex(tokens if tokens is not None else tokenize(text), vocabulary)
     for item in items:
         if item.kind == "model":
@@ -741,7 +746,7 @@ def read_request(text: str, vocabulary: Vocabulary, tokens: list[Token] | None =
         elif item.kind == "val" and any(m.kind == "model" for m in item.meanings):
             if not any(o.kind == "col" for o in items):
                 item.used = True
-    reader = Reader(items, vocabulary)
+    reader = Reader(items, vocabulary, hints=hints)
     reader.read()
     intent = Intent(model=vocabulary.model.name, n=reader.n, clauses=reader.ordered(),
                     assumptions=reader.assumptions, unparsed=reader.leftovers(), problems=reader.problems)
@@ -790,10 +795,12 @@ def parse(text: str, vocabularies: Sequence[Vocabulary]) -> Intent:
     candidates = named or list(vocabularies)
     if not candidates:
         return Intent(problems=["No models are stored yet; fit one with genesis_sql.fit(...) first."])
-    readings = [read_request(text, v, tokens) for v in candidates]
+    readings = [read_request(text, v, tokens, hints=False) for v in candidates]
     scored = sorted(zip(readings, candidates), key=lambda rv: (len(rv[0].unparsed) + len(rv[0].problems),
                                                                 -len(rv[0].clauses)))
     best, vocabulary = scored[0]
+    if best.unparsed:
+        best.unparsed = read_request(text, vocabulary, tokens).unparsed
     if len(candidates) == 1:
         best.assumptions.insert(0, f"model {vocabulary.model.name!r} (the only one stored)")
         return best

@@ -95,6 +95,7 @@ class Vocabulary:
     phrases: dict[tuple[str, ...], list[Meaning]] = field(default_factory=dict)
     concepts: dict[str, str] = field(default_factory=dict)
     longest: int = 1
+    _spellings: dict[str, str] | None = field(default=None, repr=False)
 
     def add(self, phrase: tuple[str, ...], meaning: Meaning) -> None:
         """Record one phrase -> meaning (duplicates ignored)."""
@@ -114,6 +115,20 @@ class Vocabulary:
     def concept_column(self, concept: str | None) -> str | None:
         """The column that stands for a concept ('age', 'price' ...) in this model, if exactly one does."""
         return self.concepts.get(concept) if concept else None
+
+    def spellings(self) -> dict[str, str]:
+        """Phrase -> how to write it back (a column name, a stored value, a label), for 'did you mean'."""
+        if self._spellings is None:
+            shown: dict[str, str] = {}
+            for phrase, meanings in self.phrases.items():
+                for m in meanings:
+                    if m.kind == "column":
+                        shown.setdefault(" ".join(phrase), m.column)
+                    elif m.kind == "value":
+                        label = self.column(m.column).labels.get(m.value)
+                        shown.setdefault(" ".join(phrase), label if label and m.source == "label" else str(m.value))
+            self._spellings = shown
+        return self._spellings
 
     @property
     def date_columns(self) -> list[str]:
