@@ -18,7 +18,7 @@ import duckdb
 import numpy as np
 import pyarrow as pa
 
-from genesis_sql.rules.values import numbers, objects
+from genesis_sql.rules.values import Frame, as_frame
 
 
 def _q(name: str) -> str:
@@ -55,7 +55,7 @@ class Rule:
         """The rule in the condition grammar."""
         raise NotImplementedError
 
-    def holds(self, table: pa.Table) -> np.ndarray:
+    def holds(self, table: pa.Table | Frame) -> np.ndarray:
         """Per row: whether the rule holds (rows with a NULL in its columns hold)."""
         raise NotImplementedError
 
@@ -77,7 +77,7 @@ class DerivedRule(Rule):
     def columns(self) -> tuple[str, ...]:
         return (self.target, *self.sources)
 
-    def derive(self, table: pa.Table) -> np.ndarray:
+    def derive(self, table: pa.Table | Frame) -> np.ndarray:
         """The target's values computed from the sources (numbers, or objects for :class:`Function`)."""
         raise NotImplementedError
 
@@ -101,16 +101,16 @@ class Equal(DerivedRule):
     def to_sql(self) -> str:
         return f"{_q(self.left)} = {_q(self.right)}"
 
-    def holds(self, table: pa.Table) -> np.ndarray:
-        a, b = objects(table.column(self.left)), objects(table.column(self.right))
+    def holds(self, table: pa.Table | Frame) -> np.ndarray:
+        a, b = as_frame(table).objects(self.left), as_frame(table).objects(self.right)
         return np.array([x is None or y is None or x == y for x, y in zip(a, b)], dtype=bool)
 
-    def derive(self, table: pa.Table) -> np.ndarray:
-        column = table.column(self.right)
+    def derive(self, table: pa.Table | Frame) -> np.ndarray:
+        frame = as_frame(table)
         try:
-            return numbers(column)
+            return frame.numbers(self.right)
         except TypeError:
-            return objects(column)
+            return frame.objects(self.right)
 
 
 @dataclass(frozen=True)
@@ -134,12 +134,12 @@ class Offset(DerivedRule):
         sign = "+" if self.delta >= 0 else "-"
         return f"{_q(self.left)} = {_q(self.right)} {sign} {_number(abs(self.delta))}"
 
-    def holds(self, table: pa.Table) -> np.ndarray:
-        a, b = numbers(table.column(self.left)), numbers(table.column(self.right))
+    def holds(self, table: pa.Table | Frame) -> np.ndarray:
+        a, b = as_frame(table).numbers(self.left), as_frame(table).numbers(self.right)
         return np.isnan(a) | np.isnan(b) | _close(a, b + self.delta)
 
-    def derive(self, table: pa.Table) -> np.ndarray:
-        return numbers(table.column(self.right)) + self.delta
+    def derive(self, table: pa.Table | Frame) -> np.ndarray:
+        return as_frame(table).numbers(self.right) + self.delta
 
 
 @dataclass(frozen=True)
@@ -163,13 +163,13 @@ class Sum(DerivedRule):
     def to_sql(self) -> str:
         return f"{_q(self.total)} = {_q(self.first)} {'+' if self.sign > 0 else '-'} {_q(self.second)}"
 
-    def holds(self, table: pa.Table) -> np.ndarray:
-        t = numbers(table.column(self.total))
+    def holds(self, table: pa.Table | Frame) -> np.ndarray:
+        t = as_frame(table).numbers(self.total)
         computed = self.derive(table)
         return np.isnan(t) | np.isnan(computed) | _close(t, computed)
 
-    def derive(self, table: pa.Table) -> np.ndarray:
-        return numbers(table.column(self.first)) + self.sign * numbers(table.column(self.second))
+    def derive(self, table: pa.Table | Frame) -> np.ndarray:
+        return as_frame(table).numbers(self.first) + self.sign * as_frame(table).numbers(self.second)
 
 
 @dataclass(frozen=True)
@@ -197,20 +197,20 @@ class Function(DerivedRule):
         """source value -> target value."""
         return dict(zip(self.keys, self.values))
 
-    def holds(self, table: pa.Table) -> np.ndarray:
+    def holds(self, table: pa.Table | Frame) -> np.ndarray:
         mapping = self.mapping()
-        src, dst = objects(table.column(self.source)), objects(table.column(self.column))
+        src, dst = as_frame(table).objects(self.source), as_frame(table).objects(self.column)
         return np.array([s in mapping and mapping[s] == d for s, d in zip(src, dst)], dtype=bool)
 
-    def known(self, table: pa.Table) -> np.ndarray:
+    def known(self, table: pa.Table | Frame) -> np.ndarray:
         """Rows whose source value was seen in training (others cannot be derived and are drawn again)."""
         mapping = self.mapping()
-        return np.array([s in mapping for s in objects(table.column(self.source))], dtype=bool)
+        return np.array([s in mapping for s in as_frame(table).objects(self.source)], dtype=bool)
 
-    def derive(self, table: pa.Table) -> np.ndarray:
+    def derive(self, table: pa.Table | Frame) -> np.ndarray:
         mapping = self.mapping()
         out = np.empty(table.num_rows, dtype=object)
-        out[:] = [mapping.get(s) for s in objects(table.column(self.source))]
+        out[:] = [mapping.get(s) for s in as_frame(table).objects(self.source)]
         return out
 
     def to_dict(self) -> dict[str, Any]:
@@ -237,8 +237,8 @@ class Order(Rule):
                                   f" - {_number(-self.offset)}" if self.offset < 0 else "")
         return f"{shifted} {'<' if self.strict else '<='} {_q(self.high)}"
 
-    def holds(self, table: pa.Table) -> np.ndarray:
-        low, high = numbers(table.column(self.low)) + self.offset, numbers(table.column(self.high))
+    def holds(self, table: pa.Table | Frame) -> np.ndarray:
+        low, high = as_frame(table).numbers(self.low) + self.offset, as_frame(table).numbers(self.high)
         kept = low < high if self.strict else low <= high
         return np.isnan(low) | np.isnan(high) | kept
 
@@ -263,8 +263,8 @@ class Bound(Rule):
             return f"{_q(self.column)} >= {_number(self.low)}"
         return f"{_q(self.column)} <= {_number(self.high)}"
 
-    def holds(self, table: pa.Table) -> np.ndarray:
-        x = numbers(table.column(self.column))
+    def holds(self, table: pa.Table | Frame) -> np.ndarray:
+        x = as_frame(table).numbers(self.column)
         kept = np.ones(x.size, dtype=bool)
         with np.errstate(invalid="ignore"):
             if self.low is not None:
@@ -289,10 +289,11 @@ class Expression(Rule):
     def to_sql(self) -> str:
         return self.sql
 
-    def holds(self, table: pa.Table) -> np.ndarray:
+    def holds(self, table: pa.Table | Frame) -> np.ndarray:
         con = duckdb.connect(":memory:")
         try:
-            con.register("genesis_rule_rows", table.select(list(self.names)) if self.names else table)
+            rows = as_frame(table).table
+            con.register("genesis_rule_rows", rows.select(list(self.names)) if self.names else rows)
             result = con.sql(f"SELECT coalesce(({self.sql}), true) FROM genesis_rule_rows").to_arrow_table()
         finally:
             con.close()

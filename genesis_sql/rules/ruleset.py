@@ -15,7 +15,7 @@ import pyarrow as pa
 
 from genesis_sql.rules.entity import EntityKey
 from genesis_sql.rules.kinds import Bound, DerivedRule, Function, Order, Rule, rule_from_dict
-from genesis_sql.rules.values import numbers, replace
+from genesis_sql.rules.values import Frame, numbers, replace
 
 
 def derivation_order(rules: list[DerivedRule]) -> list[DerivedRule]:
@@ -69,12 +69,13 @@ class RuleSet:
     def check(self, table: pa.Table) -> np.ndarray:
         """Per row: whether every rule holds (after :meth:`derive`)."""
         kept = np.ones(table.num_rows, dtype=bool)
+        frame = Frame(table)
         for rule in self.checked:
             if kept.any():
-                kept &= rule.holds(table)
+                kept &= rule.holds(frame)
         for rule in self.derived:
             if isinstance(rule, Function) and kept.any():
-                kept &= rule.known(table)
+                kept &= rule.known(frame)
         return kept
 
     def apply(self, table: pa.Table) -> tuple[pa.Table, np.ndarray]:
@@ -85,22 +86,29 @@ class RuleSet:
         return table, self.check(table)
 
     def repair(self, table: pa.Table) -> pa.Table:
-        """Rows moved onto the rules they break: an order's high side raised to its low side, values
-        clipped to their bounds, derived columns recomputed (the last resort after many tries)."""
+        """Rows moved onto the rules they break (the last resort after several tries): the two sides of a
+        broken order swapped (both values stay ones the model drew), sides still broken raised in order
+        (lowest columns first), values clipped to their bounds, derived columns recomputed."""
+        orders = _low_first([r for r in self.checked if isinstance(r, Order)])
+        for rule in orders:
+            broken = ~rule.holds(table)
+            if broken.any() and rule.offset == 0 and table.schema.field(rule.low).type == table.schema.field(rule.high).type:
+                low, high = numbers(table.column(rule.low)), numbers(table.column(rule.high))
+                table = replace(table, rule.low, np.where(broken, high, low))
+                table = replace(table, rule.high, np.where(broken, low, high))
         for rule in self.checked:
-            if isinstance(rule, Order):
-                low = numbers(table.column(rule.low)) + rule.offset
-                high = numbers(table.column(rule.high))
-                broken = ~rule.holds(table)
-                if broken.any():
-                    step = 0.0
-                    if rule.strict:
-                        step = 1.0 if _whole(table, rule.high) else np.maximum(np.abs(low) * 1e-12, 1e-9)
-                    table = replace(table, rule.high, np.where(broken, low + step, high))
-            elif isinstance(rule, Bound):
+            if isinstance(rule, Bound):
                 x = numbers(table.column(rule.column))
                 table = replace(table, rule.column, np.clip(x, rule.low if rule.low is not None else -np.inf,
                                                             rule.high if rule.high is not None else np.inf))
+        for rule in orders:
+            broken = ~rule.holds(table)
+            if broken.any():
+                low = numbers(table.column(rule.low)) + rule.offset
+                step = 0.0
+                if rule.strict:
+                    step = 1.0 if _whole(table, rule.high) else np.maximum(np.abs(low) * 1e-12, 1e-9)
+                table = replace(table, rule.high, np.where(broken, low + step, numbers(table.column(rule.high))))
         return self.derive(table)
 
     def describe(self) -> list[str]:
@@ -134,3 +142,18 @@ def _whole(table: pa.Table, name: str) -> bool:
     kind = table.schema.field(name).type
     kind = kind.value_type if pa.types.is_dictionary(kind) else kind
     return pa.types.is_integer(kind) or pa.types.is_date32(kind) or pa.types.is_timestamp(kind)
+
+
+def _low_first(orders: list[Order]) -> list[Order]:
+    """Orders sorted so that a column is raised only after the orders below it were repaired."""
+    depth: dict[str, int] = {}
+    for _ in range(len(orders) + 1):
+        changed = False
+        for rule in orders:
+            level = depth.get(rule.low, 0) + 1
+            if depth.get(rule.high, 0) < level <= len(orders) + 1:
+                depth[rule.high] = level
+                changed = True
+        if not changed:
+            break
+    return sorted(orders, key=lambda r: depth.get(r.low, 0))

@@ -69,3 +69,34 @@ def replace(table: pa.Table, name: str, values: np.ndarray) -> pa.Table:
     """``table`` with column ``name`` replaced by ``values`` (its type kept)."""
     index = table.schema.get_field_index(name)
     return table.set_column(index, table.schema.field(index), to_arrow(values, table.schema.field(index).type))
+
+
+class Frame:
+    """A table whose columns are converted once (many rules read the same columns)."""
+
+    def __init__(self, table: pa.Table) -> None:
+        self.table = table
+        self._numbers: dict[str, np.ndarray] = {}
+        self._objects: dict[str, np.ndarray] = {}
+
+    @property
+    def num_rows(self) -> int:
+        """Rows of the table."""
+        return self.table.num_rows
+
+    def numbers(self, name: str) -> np.ndarray:
+        """:func:`numbers` of a column, converted once."""
+        if name not in self._numbers:
+            self._numbers[name] = numbers(self.table.column(name))
+        return self._numbers[name]
+
+    def objects(self, name: str) -> np.ndarray:
+        """:func:`objects` of a column, converted once."""
+        if name not in self._objects:
+            self._objects[name] = objects(self.table.column(name))
+        return self._objects[name]
+
+
+def as_frame(data: pa.Table | Frame) -> Frame:
+    """A :class:`Frame` of a table (or the frame itself)."""
+    return data if isinstance(data, Frame) else Frame(data)
