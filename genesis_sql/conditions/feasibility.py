@@ -193,13 +193,15 @@ def with_rule_atoms(rules: RuleSet, conditions: ConditionSet) -> ConditionSet:
                       if a.operator in ("<", "<=", ">", ">=", "=") and isinstance(a.value, (int, float))
                       and not isinstance(a.value, bool)]
         elif isinstance(rule, Function):
+            on_source = [a for a in conditions.conditions if a.column == rule.source]
             allowed = tuple(k for k, v in zip(rule.keys, rule.values)
-                            if all(_category_matches(a, v) for a in atoms))
+                            if all(_category_matches(a, v) for a in atoms)
+                            and all(_category_matches(a, k) for a in on_source))
             if not allowed:
                 text = " AND ".join(a.to_sql() for a in atoms)
                 raise InfeasibleConditionError(
                     f"Condition {text} cannot be met: by the rule {rule.to_sql()} every row's {rule.target!r} "
-                    f"comes from its {rule.source!r}, and no {rule.source!r} seen in training gives such a value.")
+                    f"comes from its {rule.source!r}, and no {rule.source!r} the condition allows gives such a value.")
             if None not in allowed and len(allowed) < len(rule.keys):
                 extra.append(Condition(rule.source, "in", tuple(sorted(allowed, key=lambda v: (type(v).__name__, v)))))
     return ConditionSet(conditions.conditions + tuple(extra), conditions.expressions) if extra else conditions

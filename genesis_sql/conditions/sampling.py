@@ -246,7 +246,10 @@ def _estimate(model: BaseSynthesizer, conditions: ConditionSet, strategy: str) -
     guided = with_rule_atoms(model.rules_, conditions)
     proposal = factory(guided)
     if proposal.is_empty:
-        raise InfeasibleConditionError(f"Condition {conditions.to_sql()} cannot be met by this model: "
+        rules = [r.to_sql() for r in model.rules_.derived if guided is not conditions
+                 and set(r.columns) & conditions.columns]
+        because = f" together with the rules {'; '.join(rules)}" if rules else ""
+        raise InfeasibleConditionError(f"Condition {conditions.to_sql()} cannot be met by this model{because}: "
                                        "its allowed values have no probability mass.")
     rows = np.arange(PILOT_ROWS, dtype=np.int64)
     candidates, weights, accepted = proposal.propose_weighted(rows, np.zeros(PILOT_ROWS, dtype=np.int64), _PILOT_KEY)

@@ -84,8 +84,7 @@ def detect_rules(table: pa.Table, columns: list[ColumnSpec]) -> list[Rule]:
     rules += _offsets(ordered, values, graph)
     rules += _sums(ordered[:MAX_SUM_COLUMNS], values, graph)
     rules += _functions(table, specs, graph)
-    related = {frozenset((r.target, *r.sources)) for r in rules if isinstance(r, DerivedRule)}
-    rules += _orders(ordered, values, related)
+    rules += _orders(ordered, values, _implied_pairs(rules))
     rules += [Bound(c.name, float(np.nanmin(values[c.name])), float(np.nanmax(values[c.name])))
               for c in ordered if c.name not in graph.sources and not np.isnan(values[c.name]).all()]
     return rules
@@ -217,6 +216,24 @@ def _plain(value: object) -> object:
     if isinstance(value, float) and np.isnan(value):
         return None
     return value
+
+
+def _implied_pairs(rules: list[Rule]) -> set[frozenset[str]]:
+    """Column pairs whose order the derivations already fix: a sum and its terms, and columns that are
+    copies or fixed offsets of the same column."""
+    pairs: set[frozenset[str]] = set()
+    root: dict[str, str] = {}
+    for rule in rules:
+        if isinstance(rule, (Equal, Offset)):
+            root[rule.target] = root.get(rule.sources[0], rule.sources[0])
+        elif isinstance(rule, DerivedRule):
+            pairs |= {frozenset(p) for p in itertools.combinations((rule.target, *rule.sources), 2)}
+    groups: dict[str, list[str]] = {}
+    for column, origin in root.items():
+        groups.setdefault(origin, [origin]).append(column)
+    for members in groups.values():
+        pairs |= {frozenset(p) for p in itertools.combinations(members, 2)}
+    return pairs
 
 
 def _orders(specs: list[ColumnSpec], values: dict[str, np.ndarray], related: set[frozenset[str]]) -> list[Rule]:

@@ -126,7 +126,7 @@ class RuleSet:
     def to_dict(self) -> dict[str, Any]:
         """JSON form stored in the model's state."""
         return {"detection": self.detection, "rules": [r.to_dict() for r in self.rules],
-                "entities": [e.to_dict() for e in self.entities]}
+                "entities": [e.to_dict() for e in self.entities], "described": self.describe()}
 
     @classmethod
     def from_dict(cls, data: dict[str, Any] | None) -> RuleSet:
