@@ -32,6 +32,7 @@ from genesis_sql.lineage.record import record_fit
 from genesis_sql.models import SELECTION_ROWS, SMALL_TABLE_ROWS, candidate_methods, synthesizer_class
 from genesis_sql.models._selection import choose_best
 from genesis_sql.nl.labels import FitNotes, gather_fit_notes
+from genesis_sql.rules import RuleSet, check_detection, entity_columns, fit_rules
 from genesis_sql.schema import ColumnSpec, base_type, detect_schema, output_type
 from genesis_sql.sql.statements import validate_query
 
@@ -123,6 +124,8 @@ def fit(
     context_columns: list[str] | None = None,
     skip_unchanged: bool = False,
     labels: dict[str, str] | None = None,
+    constraints: str | None = None,
+    rules: str = "auto",
     progress: Callable[[str], None] | None = None,
 ) -> FitSummary:
     """Fit a synthesizer on the rows of ``source_sql`` and store it as the next version of ``name``.
@@ -140,6 +143,10 @@ def fit(
             lineage fingerprint of the training rows) with this method (any, for ``"auto"``), return it
             instead of adding a version; scheduled jobs (a ``dbt run``) then refit only on new data.
         labels: column -> a SELECT of (value, label) rows, e.g. ``{"state": "SELECT code, name FROM states"}``.
+        constraints: rules every generated row keeps, in the condition grammar
+            (``"death >= diag AND total = a + b"``); training rows that break one are a FitError.
+        rules: ``"auto"`` detects the relations that hold in every training row (orders, equalities,
+            offsets, sums, functions, bounds) and entity keys, and keeps them; ``"off"`` detects none.
         progress: called with a short stage name as fitting advances (the CLI draws a bar from it).
 
     Returns:
@@ -151,8 +158,11 @@ def fit(
     if fit_seed is None:
         raise InvalidArgumentError("seed for fit must be a whole number (0 by default), not NULL.")
     fraction = _check_options(holdout, column_types)
-    if not isinstance(skip_unchanged, bool):
-        raise InvalidArgumentError(f"skip_unchanged must be true or false. Got {skip_unchanged!r}.")
+    detection = check_detection(rules)
+    sequence = sequence_key is not None or sequence_index is not None or context_columns is not None
+    if sequence and constraints is not None:
+        raise InvalidArgumentError("constraints are not kept by sequence models yet; fit without sequence options "
+                                   "or without constraints.")
     report("reading")
     query, sql_types = _source_relation(con, source_sql)
     train_query, holdout_query = _split(query, list(sql_types), fraction, fit_seed)
@@ -173,14 +183,19 @@ def fit(
     report("detecting")
     columns = detect_schema(table, sql_types, column_types)
     notes = gather_fit_notes(con, source_sql, columns, labels)
-    candidates = candidate_methods(
-        method, table.num_rows, [c.kind for c in columns],
-        sequence=sequence_key is not None or sequence_index is not None or context_columns is not None)
+    ruleset = RuleSet(detection=detection)
+    if not sequence:
+        overrides = {k.lower() for k in column_types or {}}
+        columns, entities = entity_columns(table, columns, detection, overrides)
+        ruleset = fit_rules(table, columns, detection=detection, constraints=constraints, entities=entities)
+    candidates = candidate_methods(method, table.num_rows, [c.kind for c in columns], sequence=sequence)
     report("fitting")
     started = time.perf_counter()
     options = {k: v for k, v in {"sequence_key": sequence_key, "sequence_index": sequence_index,
                                  "context_columns": context_columns}.items() if v is not None}
     fitted = [synthesizer_class(m)(random_state=fit_seed, **options).fit(table, columns) for m in candidates]
+    for model in fitted:
+        model.rules_ = ruleset
     synthesizer, similarities = choose_best(fitted, table, columns) if len(fitted) > 1 else (fitted[0], [])
     chosen = synthesizer.method
     fit_seconds = time.perf_counter() - started
@@ -324,7 +339,7 @@ def parse_options(options: object) -> dict[str, Any]:
     except json.JSONDecodeError as exc:
         raise InvalidArgumentError(f"options must be JSON text such as '{{\"holdout\": 0.2}}': {exc}") from exc
     allowed = {"column_types", "sequence_key", "sequence_index", "context_columns", "holdout", "skip_unchanged",
-               "labels"}
+               "labels", "constraints", "rules"}
     if not isinstance(parsed, dict) or set(parsed) - allowed:
         extra = sorted(set(parsed) - allowed) if isinstance(parsed, dict) else parsed
         raise InvalidArgumentError(f"Unknown fit options {extra}; allowed: {', '.join(sorted(allowed))}.")
