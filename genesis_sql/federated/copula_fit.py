@@ -21,7 +21,15 @@ from scipy.special import ndtri
 from genesis_sql.errors import FederatedError
 from genesis_sql.federated import statistics as st
 from genesis_sql.federated._wire import pack_array
-from genesis_sql.models._columns import _DATETIME_STEPS_US, CategoricalCodec, Codec, IdCodec, NumericCodec, arrow_type
+from genesis_sql.models._columns import (
+    _DATETIME_STEPS_US,
+    MAX_DISCRETE_VALUES,
+    CategoricalCodec,
+    Codec,
+    IdCodec,
+    NumericCodec,
+    arrow_type,
+)
 from genesis_sql.models._identity import DEFAULT_LOCALE
 from genesis_sql.models._latent_correlation import hermite_coefficients, invert_correlation
 from genesis_sql.models.copula import GaussianCopula
@@ -40,6 +48,12 @@ PSEUDO_LIMIT = 2_000_000
 # Slots per categorical value (the expected number of values sharing a slot is about 1 / (2 x this)).
 SLOTS_PER_VALUE = 64
 MAX_SLOTS = 2**16
+# A quantile bin whose values spread less than this (in units of the bin's width, as a uniform's range)
+# holds one repeated value.
+POINT_MASS_SPREAD = 1e-4
+# Mixed quantile bins (several distinct values) refined in a third round, per column, and parts per bin.
+REFINE_BINS = 256
+REFINE_PARTS = 64
 # Retries of a categorical domain whose values collided in a slot (each with a new salt).
 DOMAIN_RETRIES = 4
 
@@ -111,14 +125,19 @@ class CopulaAggregation:
         self.domains: dict[int, dict[str, Any]] = {}
         self.hist_plans: dict[int, dict[str, Any]] = {}
         self.categories: dict[int, tuple[list[str], np.ndarray]] = {}
+        self.discrete: dict[int, tuple[list[str], np.ndarray]] = {}
         self.numbers: dict[int, np.ndarray] = {}
         self.codecs: dict[int, Codec] = {}
         self.specs: list[ColumnSpec] = []
-        self.collided: list[int] = []
+        self.refine_plans: dict[int, dict[str, Any]] = {}
+        self.refined: dict[int, dict[int, tuple[np.ndarray, np.ndarray, np.ndarray]]] = {}
         self._layout_round = 0
         for i, column in enumerate(self.schema):
-            if self._mode(i) == "slots":
-                total = sum(d.get(column["name"], 1) for d in distinct.values())
+            local = [d.get(column["name"], MAX_DISCRETE_VALUES + 1) for d in distinct.values()]
+            # A number column with few values at every site may have few pooled: its values are agreed
+            # exactly like categories, and the histogram is the fallback when there turn out to be many.
+            if self._mode(i) == "slots" or (self._mode(i) == "numeric" and max(local) <= MAX_DISCRETE_VALUES):
+                total = sum(local)
                 self.slots[i] = int(min(MAX_SLOTS, 2 ** math.ceil(math.log2(max(64, SLOTS_PER_VALUE * total)))))
                 self.salts[i] = f"{seed}:{i}:0"
 
@@ -132,9 +151,9 @@ class CopulaAggregation:
         """The first round (or a retry for ``columns`` whose categorical values collided)."""
         plans = []
         for i in (columns if columns is not None else range(len(self.schema))):
-            mode = self._mode(i)
+            mode = "slots" if columns is not None else self._mode(i)
             plan: dict[str, Any] = {"index": i, "mode": mode}
-            if mode == "slots":
+            if i in self.slots:
                 plan.update(slots=self.slots[i], salt=self.salts[i])
             elif mode == "fixed":
                 plan["values"] = ["false", "true", "null"]
@@ -148,13 +167,13 @@ class CopulaAggregation:
         self.rows = max(float(totals["rows"][0]), 1.0)
         for plan in request["columns"]:
             i, mode = plan["index"], plan["mode"]
-            if mode == "slots":
+            if "slots" in plan:
                 counts = totals[f"{i}.slots"]
                 occupied = np.flatnonzero(counts > self.threshold)
                 chunks = np.flatnonzero(totals[f"{i}.chunks"] > self.threshold)
                 self.domains[i] = {"slots": occupied.tolist(), "counts": counts[occupied],
                                    "chunks": int(chunks.max()) if chunks.size else 1}
-            elif mode == "fixed":
+            if mode == "fixed":
                 counts = totals[f"{i}.counts"]
                 keep = counts > self.threshold
                 self.categories[i] = ([v for v, k in zip(plan["values"], keep) if k], counts[keep])
@@ -211,7 +230,7 @@ class CopulaAggregation:
         """The second round: the values behind occupied slots, and every numeric column's histogram."""
         plans = []
         for i, domain in self.domains.items():
-            if self._mode(i) == "slots" and i not in self.categories:
+            if "slots" in domain and i not in self.categories and i not in self.discrete:
                 plans.append({"index": i, "mode": "labels", "slots": domain["slots"], "slots_total": self.slots[i],
                               "salt": self.salts[i], "chunks": max(domain["chunks"], 1)})
         for i, plan in self.hist_plans.items():
@@ -231,9 +250,11 @@ class CopulaAggregation:
                     self.salts[i] = f"{self.seed}:{i}:{int(self.salts[i].rsplit(':', 1)[1]) + 1}"
                     self.slots[i] = min(MAX_SLOTS, self.slots[i] * 2)
                     continue
-                self.categories[i] = values if values is not None else ([], np.zeros(0))
+                target = self.discrete if self._mode(i) == "numeric" else self.categories
+                target[i] = values if values is not None else ([], np.zeros(0))
             else:
-                self.numbers[i] = self._pseudo_values(self.hist_plans[i], totals[f"{i}.hist"])
+                self.numbers[i] = self._pseudo_values(i, totals)
+                self.plan_refinement(i, totals)
         return collided
 
     def _labels(self, i: int, plan: dict[str, Any], totals: dict[str, np.ndarray]) -> tuple[list[str], np.ndarray] | None:
@@ -264,28 +285,70 @@ class CopulaAggregation:
             kept.append(counts[k])
         return (values, np.asarray(kept, dtype=np.float64)) if clean else None
 
-    def _pseudo_values(self, plan: dict[str, Any], hist: np.ndarray) -> np.ndarray:
-        """The pooled column rebuilt from its histogram: lattice points repeated by their counts (exact),
-        or each quantile bin's count spread evenly over it; NULLs as NaN."""
+    def _pseudo_values(self, i: int, totals: dict[str, np.ndarray]) -> np.ndarray:
+        """The pooled column rebuilt from its histogram: lattice points repeated by their counts (exact);
+        in a quantile bin (or a refined part of one), its count at the bin's mean when the values' spread
+        is nil (a repeated value), else spread evenly with the bin's mean and variance; NULLs as NaN."""
+        plan = self.hist_plans[i]
+        hist = totals[f"{i}.hist"]
         counts = np.maximum(np.round(hist), 0).astype(np.int64)
         nulls = int(round(plan["nulls"]))
-        total = counts.sum() + nulls
-        if total > PSEUDO_LIMIT:
-            scale = PSEUDO_LIMIT / total
-            counts, nulls = np.round(counts * scale).astype(np.int64), int(round(nulls * scale))
+        scale = min(1.0, PSEUDO_LIMIT / max(counts.sum() + nulls, 1))
         if "size" in plan:
-            values = np.repeat(plan["lo"] + np.arange(plan["size"]) * plan["step"], counts)
+            values = np.repeat(plan["lo"] + np.arange(plan["size"]) * plan["step"], np.round(counts * scale).astype(np.int64))
             if plan["step"] < 1:
                 values = np.round(values, plan.get("decimals_") or 0)
-        else:
-            edges = np.asarray(plan["edges"])
-            parts = []
-            for b in np.flatnonzero(counts):
-                width = edges[b + 1] - edges[b]
-                c = counts[b]
-                parts.append(np.full(c, edges[b]) if width < 1e-200 else edges[b] + (np.arange(c) + 0.5) / c * width)
-            values = np.concatenate(parts) if parts else np.zeros(0)
-        return np.concatenate([values, np.full(nulls, np.nan)])
+            return np.concatenate([values, np.full(int(round(nulls * scale)), np.nan)])
+        edges = np.asarray(plan["edges"])
+        refined = self.refined.get(i, {})
+        decimals = plan.get("decimals_")
+        parts = []
+        for b in np.flatnonzero(counts):
+            width = edges[b + 1] - edges[b]
+            if b in refined:
+                sub_counts, sub_s1, sub_s2 = refined[b]
+                step = width / sub_counts.size
+                for k in np.flatnonzero(np.round(sub_counts) > 0):
+                    parts.append(_bin_values(edges[b] + k * step, step, sub_counts[k], sub_s1[k], sub_s2[k], scale,
+                                             decimals))
+                continue
+            parts.append(_bin_values(edges[b], width, hist[b], totals[f"{i}.offset"][b], totals[f"{i}.offset2"][b],
+                                     scale, decimals))
+        values = np.concatenate(parts) if parts else np.zeros(0)
+        return np.concatenate([values, np.full(int(round(nulls * scale)), np.nan)])
+
+    def plan_refinement(self, i: int, totals: dict[str, np.ndarray]) -> None:
+        """Pick the quantile bins of column ``i`` that hold several distinct values, to split them finer."""
+        plan = self.hist_plans[i]
+        if "edges" not in plan:
+            return
+        edges = np.asarray(plan["edges"])
+        hist, s1, s2 = totals[f"{i}.hist"], totals[f"{i}.offset"], totals[f"{i}.offset2"]
+        raw = np.maximum(hist, 1e-12)
+        mean = s1 / raw
+        spread = np.sqrt(np.maximum(s2 / raw - mean**2, 0.0) * 12.0)
+        mixed = np.flatnonzero((hist >= max(2.0, 2 * self.threshold)) & (spread >= POINT_MASS_SPREAD)
+                               & (np.diff(edges) > 1e-200))
+        chosen = mixed[np.argsort(-hist[mixed], kind="stable")][:REFINE_BINS]
+        if chosen.size:
+            self.refine_plans[i] = {"index": i, "mode": "refine", "edges": plan["edges"],
+                                    "bins": sorted(int(b) for b in chosen), "parts": REFINE_PARTS}
+
+    def refine_request(self) -> dict[str, Any] | None:
+        """The refinement round (finer parts of mixed quantile bins), or None when no bin needs it."""
+        if not self.refine_plans:
+            return None
+        return {"kind": "marginals", "columns": list(self.refine_plans.values())}
+
+    def read_refinement(self, totals: dict[str, np.ndarray], request: dict[str, Any], earlier: dict[str, np.ndarray]) -> None:
+        """Take in the refined parts and rebuild those columns."""
+        for plan in request["columns"]:
+            i, parts = plan["index"], plan["parts"]
+            shape = (len(plan["bins"]), parts)
+            counts = totals[f"{i}.hist"].reshape(shape)
+            s1, s2 = totals[f"{i}.offset"].reshape(shape), totals[f"{i}.offset2"].reshape(shape)
+            self.refined[i] = {b: (counts[k], s1[k], s2[k]) for k, b in enumerate(plan["bins"])}
+            self.numbers[i] = self._pseudo_values(i, earlier)
 
     # ---- codecs ----
 
@@ -319,6 +382,13 @@ class CopulaAggregation:
                     self.specs.append(spec)
                     self.codecs[i] = _categorical_codec(spec, values, counts)
                     continue
+            texts, counts = self.discrete.get(i, ([], np.zeros(0)))
+            if 0 < len(texts) <= MAX_DISCRETE_VALUES + 1:
+                # Few pooled values, known exactly: the pooled column itself, as the centralised fit sees it.
+                values = [_python_value(t, spec) for t in texts]
+                self.numbers[i] = np.repeat(np.array([np.nan if v is None else v for v in values], dtype=np.float64),
+                                            np.maximum(np.round(counts), 0).astype(np.int64))
+                self.hist_plans[i] = {"step_": None, "decimals_": None}
             x = self.numbers[i]
             spec = ColumnSpec(spec.name, spec.kind, spec.sql_type, bool(np.isnan(x).any()))
             codec = NumericCodec(spec).fit(pa.chunked_array([pa.array(x, from_pandas=True)]), rng)
@@ -422,3 +492,21 @@ def _categorical_codec(spec: ColumnSpec, values: list[Any], counts: np.ndarray) 
     probs = counts[order] / counts.sum()
     return CategoricalCodec.from_state(spec, {"categories": [values[k] for k in order]},
                                        {"probs": probs, "layout": np.arange(len(values), dtype=np.int64)})
+
+
+def _bin_values(low: float, width: float, count: float, s1: float, s2: float, scale: float,
+                decimals: int | None) -> np.ndarray:
+    """Pseudo-values of one bin from its count and the sums of its values' positions (0..1) and squares."""
+    c = int(round(max(count, 0.0) * scale))
+    if c == 0:
+        return np.zeros(0)
+    if width < 1e-200:
+        return np.full(c, low)
+    raw = max(count, 1e-12)
+    mean = min(max(s1 / raw, 0.0), 1.0)
+    spread = math.sqrt(max(s2 / raw - mean * mean, 0.0) * 12.0)
+    if spread < POINT_MASS_SPREAD:
+        point = low + mean * width
+        return np.full(c, round(point, decimals) if decimals is not None else point)
+    u = np.clip(mean + spread * ((np.arange(c) + 0.5) / c - 0.5), 0.0, 1.0)
+    return low + u * width

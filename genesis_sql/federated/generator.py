@@ -131,16 +131,20 @@ class FederatedGenerator:
             plan.threshold = 1.0 + sigma * float(ndtri(1.0 - delta))
         plan.read_domain(run(request), request)
         request = plan.marginal_request()
-        collided = plan.read_marginals(run(request), request, retry=epsilon is None)
+        earlier = run(request)
+        collided = plan.read_marginals(earlier, request, retry=epsilon is None)
         for _ in range(DOMAIN_RETRIES):
             if not collided:
-                return
+                break
             request = plan.domain_request(collided)
             plan.read_domain(run(request), request)
             request = plan.marginal_request()
             collided = plan.read_marginals(run(request), request, retry=True)
         if collided:
             raise FederatedError(f"The values of columns {collided} kept colliding in their hash slots.")
+        request = plan.refine_request()
+        if request is not None:
+            plan.read_refinement(run(request), request, earlier)
 
     def generate(self, n_samples: int, seed: int | None = 0) -> pa.Table:
         """``n_samples`` rows from the trained model (an Arrow table)."""

@@ -22,7 +22,7 @@ import duckdb
 
 from genesis_sql.errors import FederatedError, InvalidArgumentError
 
-NOISY_ROUNDS = 5  # domain, marginals, two layout rounds, the final score round
+NOISY_ROUNDS = 6  # domain, marginals, refinement, two layout rounds, the final score round
 DEFAULT_DELTA = 1e-6
 MECHANISM = "federated-gaussian-zcdp"
 

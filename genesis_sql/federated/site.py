@@ -22,6 +22,7 @@ from genesis_sql.federated import statistics as st
 from genesis_sql.federated._wire import pack_words
 from genesis_sql.federated.secure import SecureSumClient, _sign
 from genesis_sql.lineage.fingerprint import rows_fingerprint
+from genesis_sql.models._columns import MAX_DISCRETE_VALUES
 from genesis_sql.schema import detect_schema
 
 
@@ -114,8 +115,10 @@ class DataSite:
             apply_migrations(self.con)
             privacy.spend(self.con, site=self.name, model=payload.get("model", ""), epsilon=epsilon, delta=delta,
                           limit=self.config.privacy_budget, session=payload["session"], source=self.sql)
-        distinct = {c.name: int(pc.count_distinct(table.column(c.name)).as_py()) for c in specs
-                    if c.kind in ("categorical", "boolean")}
+        # Distinct values per column, capped just above the discrete limit: sizes the hash slots of the
+        # values agreed exactly (categories, and numbers with few values at every site).
+        distinct = {c.name: min(int(pc.count_distinct(table.column(c.name)).as_py()), MAX_DISCRETE_VALUES + 1)
+                    for c in specs if c.kind not in ("id", "text")}
         fingerprint = rows_fingerprint(self.con, query)
         return _sign(self.client.signing_key, {
             "site": self.name, "verify_key": self.client.verify_key,

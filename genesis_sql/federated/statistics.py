@@ -74,9 +74,9 @@ def layout(request: dict[str, Any], schema: list[dict[str, Any]]) -> list[dict[s
         out.append(_entry("rows", 1))
         for plan in request["columns"]:
             i, mode = plan["index"], plan["mode"]
-            if mode == "slots":
+            if "slots" in plan:
                 out += [_entry(f"{i}.slots", plan["slots"]), _entry(f"{i}.chunks", MAX_CHUNKS + 1, 0, math.sqrt(2))]
-            elif mode == "fixed":
+            if mode == "fixed":
                 out.append(_entry(f"{i}.counts", len(plan["values"])))
             elif mode == "numeric":
                 out += [_entry(f"{i}.nulls", 1), _entry(f"{i}.grid", GRID_BINS),
@@ -90,8 +90,12 @@ def layout(request: dict[str, Any], schema: list[dict[str, Any]]) -> list[dict[s
                 k = len(plan["slots"])
                 out += [_entry(f"{i}.present", k, 0, None), _entry(f"{i}.label", k * plan["chunks"], 0, None),
                         _entry(f"{i}.check", k, 0, None)]
+            elif "size" in plan:
+                out.append(_entry(f"{i}.hist", plan["size"]))
             else:
-                out.append(_entry(f"{i}.hist", plan["size"] if "size" in plan else len(plan["edges"]) - 1))
+                bins = len(plan["bins"]) * plan["parts"] if plan["mode"] == "refine" else len(plan["edges"]) - 1
+                out += [_entry(f"{i}.hist", bins), _entry(f"{i}.offset", bins, SCORE_BITS),
+                        _entry(f"{i}.offset2", bins, SCORE_BITS)]
     elif kind == "scores":
         d, clip = len(request["latent"]), request.get("clip")
         bound = clip if clip is not None else Z_BOUND * math.sqrt(max(d, 1))
@@ -211,13 +215,12 @@ def compute(site: SiteTable, request: dict[str, Any], schema: list[dict[str, Any
         for plan in request["columns"]:
             i, mode = plan["index"], plan["mode"]
             spec = site.spec(schema, i)
-            if mode in ("slots", "fixed"):
+            if mode == "fixed":
+                position = {v: k for k, v in enumerate(plan["values"])}
+                out[f"{i}.counts"] = np.bincount([position[t] for t in site.texts(spec.name)],
+                                                 minlength=len(plan["values"])).astype(np.float64)
+            if "slots" in plan:
                 texts = site.texts(spec.name)
-                if mode == "fixed":
-                    position = {v: k for k, v in enumerate(plan["values"])}
-                    out[f"{i}.counts"] = np.bincount([position[t] for t in texts],
-                                                     minlength=len(plan["values"])).astype(np.float64)
-                    continue
                 slots = [slot_of(t, plan["salt"], plan["slots"]) for t in texts]
                 out[f"{i}.slots"] = np.bincount(slots, minlength=plan["slots"]).astype(np.float64)
                 longest = max((len(t.encode()) for t in set(texts)), default=0)
@@ -226,7 +229,7 @@ def compute(site: SiteTable, request: dict[str, Any], schema: list[dict[str, Any
                     raise FederatedError(f"Column {spec.name!r} holds values of {longest} bytes; federated training "
                                          f"shares categories up to {MAX_CHUNKS * CHUNK_BYTES} bytes.")
                 out[f"{i}.chunks"] = np.eye(MAX_CHUNKS + 1)[chunks]
-            elif mode == "numeric":
+            if mode == "numeric":
                 x = site.numbers(spec)
                 finite = x[~np.isnan(x)]
                 out[f"{i}.nulls"] = np.array([x.size - finite.size], dtype=np.float64)
@@ -252,14 +255,46 @@ def compute(site: SiteTable, request: dict[str, Any], schema: list[dict[str, Any
                         label[position * chunks:(position + 1) * chunks] = chunks_of(held[slot], chunks)
                         check[position] = checksum_of(held[slot], plan["salt"])
                 out.update({f"{i}.present": present, f"{i}.label": label, f"{i}.check": check})
+            elif plan["mode"] == "refine":
+                out.update(_refined(site.numbers(spec), plan))
             else:
                 x = site.numbers(spec)
                 finite = x[~np.isnan(x)]
                 size = plan["size"] if "size" in plan else len(plan["edges"]) - 1
-                out[f"{i}.hist"] = np.bincount(lattice_index(finite, plan), minlength=size).astype(np.float64)
+                bins = lattice_index(finite, plan)
+                out[f"{i}.hist"] = np.bincount(bins, minlength=size).astype(np.float64)
+                if "edges" in plan:
+                    # Where in its bin each value lies (0..1): the bins' first two moments tell a point
+                    # mass (a repeated value, which a KS test sees) from values spread over the bin.
+                    edges = np.asarray(plan["edges"], dtype=np.float64)
+                    width = edges[bins + 1] - edges[bins]
+                    u = np.clip(np.where(width > 0, (finite - edges[bins]) / np.where(width > 0, width, 1.0), 0.0),
+                                0.0, 1.0)
+                    out[f"{i}.offset"] = np.bincount(bins, weights=u, minlength=size)
+                    out[f"{i}.offset2"] = np.bincount(bins, weights=u * u, minlength=size)
     elif kind == "scores":
         out.update(_scores(site, request, schema))
     return out
+
+
+def _refined(x: np.ndarray, plan: dict[str, Any]) -> dict[str, np.ndarray]:
+    """Counts and position moments over the ``parts`` equal parts of each chosen quantile bin."""
+    i, parts, chosen = plan["index"], plan["parts"], plan["bins"]
+    edges = np.asarray(plan["edges"], dtype=np.float64)
+    finite = x[~np.isnan(x)]
+    bins = lattice_index(finite, plan)
+    position = {b: k for k, b in enumerate(chosen)}
+    slot = np.array([position.get(int(b), -1) for b in bins], dtype=np.int64)
+    keep = slot >= 0
+    width = edges[bins[keep] + 1] - edges[bins[keep]]
+    scaled = np.clip((finite[keep] - edges[bins[keep]]) / width, 0.0, 1.0) * parts
+    part = np.minimum(np.floor(scaled), parts - 1)
+    index = slot[keep] * parts + part.astype(np.int64)
+    v = np.clip(scaled - part, 0.0, 1.0)
+    size = len(chosen) * parts
+    return {f"{i}.hist": np.bincount(index, minlength=size).astype(np.float64),
+            f"{i}.offset": np.bincount(index, weights=v, minlength=size),
+            f"{i}.offset2": np.bincount(index, weights=v * v, minlength=size)}
 
 
 def _load_codecs(site: SiteTable, request: dict[str, Any], schema: list[dict[str, Any]]) -> None:
