@@ -24,7 +24,7 @@ NON_IID_ALPHA = 0.5
 
 
 class LocalExchange:
-    """Delivers messages to in-process sites, as JSON, recording everything the aggregator receives.
+    """Delivers messages to in-process sites, as JSON, recording what the aggregator sends and receives.
 
     Args:
         sites: the sites.
@@ -35,6 +35,7 @@ class LocalExchange:
         self._sites = {s.name: s for s in sites}
         self.dropouts = dict(dropouts or {})
         self.received: list[dict[str, Any]] = []
+        self.sent: list[dict[str, Any]] = []
         self.traffic: dict[str, dict[str, int]] = defaultdict(lambda: defaultdict(int))
         self.failures: dict[str, str] = {}
         self._updates = 0
@@ -64,6 +65,7 @@ class LocalExchange:
             text = json.dumps(reply)
             self.traffic[site][f"{phase}_down"] += len(sent)
             self.traffic[site][f"{phase}_up"] += len(text)
+            self.sent.append({"phase": phase, "site": site, "message": json.loads(sent)})
             self.received.append({"phase": phase, "site": site, "message": json.loads(text)})
             replies[site] = json.loads(text)
         return replies
