@@ -54,6 +54,8 @@ POINT_MASS_SPREAD = 1e-4
 # Mixed quantile bins (several distinct values) refined in a third round, per column, and parts per bin.
 REFINE_BINS = 256
 REFINE_PARTS = 64
+# Under DP, integer ids start here (the largest id is not released).
+PRIVATE_ID_BITS = 62
 # Retries of a categorical domain whose values collided in a slot (each with a new salt).
 DOMAIN_RETRIES = 4
 
@@ -119,6 +121,7 @@ class CopulaAggregation:
         self.seed = seed
         self.clip = clip
         self.threshold = threshold
+        self.private = False
         self.rows = 0.0
         self.salts: dict[int, str] = {}
         self.slots: dict[int, int] = {}
@@ -171,8 +174,9 @@ class CopulaAggregation:
                 counts = totals[f"{i}.slots"]
                 occupied = np.flatnonzero(counts > self.threshold)
                 chunks = np.flatnonzero(totals[f"{i}.chunks"] > self.threshold)
-                self.domains[i] = {"slots": occupied.tolist(), "counts": counts[occupied],
-                                   "chunks": int(chunks.max()) if chunks.size else 1}
+                # Under DP the per-site one-hots drown in the noise: the longest values are assumed.
+                longest = st.MAX_CHUNKS if self.private else int(chunks.max()) if chunks.size else 1
+                self.domains[i] = {"slots": occupied.tolist(), "counts": counts[occupied], "chunks": longest}
             if mode == "fixed":
                 counts = totals[f"{i}.counts"]
                 keep = counts > self.threshold
@@ -182,7 +186,8 @@ class CopulaAggregation:
                 self.hist_plans[i]["nulls"] = max(0.0, float(totals[f"{i}.nulls"][0]))
             elif mode == "id":
                 bits = np.flatnonzero(totals[f"{i}.bits"] > self.threshold)
-                self.domains[i] = {"start": 2 ** int(bits.max()) if bits.size and plan["integer"] else 0,
+                top = PRIVATE_ID_BITS if self.private else int(bits.max()) if bits.size else 0
+                self.domains[i] = {"start": 2**top if plan["integer"] else 0,
                                    "integer": plan["integer"]}
 
     def _histogram_plan(self, i: int, grid: np.ndarray, precision: np.ndarray) -> dict[str, Any]:
@@ -190,7 +195,7 @@ class CopulaAggregation:
         occupied = np.flatnonzero(grid > self.threshold)
         plan: dict[str, Any] = {"index": i, "mode": "hist"}
         seen = np.flatnonzero(precision > self.threshold)
-        finest = int(seen.max()) if seen.size else 0
+        finest = st.PRECISION_SLOTS - 1 if self.private else int(seen.max()) if seen.size else 0
         step: float | None
         if spec["kind"] == "datetime" and pa.types.is_timestamp(arrow_type(spec["sql_type"])):
             step = float(_DATETIME_STEPS_US[min(finest, len(_DATETIME_STEPS_US) - 1)])

@@ -69,6 +69,17 @@ class FederatedGenerator:
                                  "statistics are sums, which secure aggregation adds exactly.")
         epsilon, delta = privacy.check_privacy(epsilon, delta)
         exchange = self._exchange()
+        try:
+            return self._train(exchange, name, method, epsilon, delta, column_types)
+        except FederatedError as exc:
+            failures = getattr(exchange, "failures", {})
+            if failures:
+                detail = "; ".join(f"{s}: {m}" for s, m in sorted(failures.items()))
+                raise FederatedError(f"{exc} Sites reported: {detail}") from exc
+            raise
+
+    def _train(self, exchange: Exchange, name: str, method: str, epsilon: float | None, delta: float,
+               column_types: dict[str, str] | None) -> GaussianCopula:
         started = time.perf_counter()
         session = uuid.uuid4().hex
         names = sorted(exchange.sites)
@@ -100,21 +111,14 @@ class FederatedGenerator:
             state["active"] = survivors
             return st.decode_round(total, entries)
 
-        try:
-            self._domains(plan, run, epsilon, delta)
-            plan.build_codecs()
-            if epsilon is not None:
-                plan.clip = DP_CLIP_FACTOR * max(len(plan.latent), 1) ** 0.5
-            while not plan.layouts_done:
-                request = plan.scores_request()
-                plan.read_layout(run(request), request)
-            self.model = plan.finish(run(plan.scores_request()))
-        except FederatedError as exc:
-            failures = getattr(exchange, "failures", {})
-            if failures:
-                detail = "; ".join(f"{s}: {m}" for s, m in sorted(failures.items()))
-                raise FederatedError(f"{exc} Sites reported: {detail}") from exc
-            raise
+        self._domains(plan, run, epsilon, delta)
+        plan.build_codecs()
+        if epsilon is not None:
+            plan.clip = DP_CLIP_FACTOR * max(len(plan.latent), 1) ** 0.5
+        while not plan.layouts_done:
+            request = plan.scores_request()
+            plan.read_layout(run(request), request)
+        self.model = plan.finish(run(plan.scores_request()))
         self.info = {"session": session, "sites": fingerprints, "rounds": state["rounds"],
                      "dropped": state["dropped"], "completed": state["active"], "training_rows": plan.rows,
                      "secure_aggregation": self.aggregator.secure, "epsilon": epsilon,
@@ -129,6 +133,7 @@ class FederatedGenerator:
             # Slots and bins are occupied only where the noisy count clears the noise (DP partition selection).
             sigma = privacy.site_sigma(st.round_sensitivity(st.layout(request, plan.schema)), epsilon, delta, 1)
             plan.threshold = 1.0 + sigma * float(ndtri(1.0 - delta))
+            plan.private = True
         plan.read_domain(run(request), request)
         request = plan.marginal_request()
         earlier = run(request)
