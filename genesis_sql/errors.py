@@ -24,7 +24,9 @@ text, so the class name is visible from any client.
     ├── DatabaseLockedError         another process holds the DuckDB file longer than the retry window
     ├── LineageError                lineage input, key files, checkpoints or proofs that cannot be used
     │   └── LineageVerificationError  the chain, an export, a checkpoint or a proof failed verification
-    └── IntegrationError            an external system (Kafka, WebSocket, browser ...) failed or is unreachable
+    ├── IntegrationError            an external system (Kafka, WebSocket, browser ...) failed or is unreachable
+    └── FederatedError              federated training cannot go on: too few sites, more dropouts than the
+                                    threshold, a refused (unsigned or tampered) update, a spent budget
 """
 from __future__ import annotations
 
@@ -34,6 +36,7 @@ __all__ = [
     "ConditionSyntaxError",
     "DatabaseLockedError",
     "EvaluationError",
+    "FederatedError",
     "FitError",
     "GenesisError",
     "InfeasibleConditionError",
@@ -130,3 +133,7 @@ class LineageVerificationError(LineageError):
 
 class IntegrationError(GenesisError):
     """An external system (Kafka broker, WebSocket peer, browser ...) failed or cannot be reached."""
+
+
+class FederatedError(GenesisError):
+    """Federated training cannot go on: too few sites, too many dropouts, a refused update, a spent budget."""
