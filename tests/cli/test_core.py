@@ -138,7 +138,8 @@ def test_models_lists_one_row_per_version_and_drop_removes_them(db: str):
      "Error: InvalidModelNameError: Invalid model name \"x'); DROP TABLE diamonds; --\""),
     (["sql", "SELECT * FROM genesis_generate('diamonds', -1)"],
      "InvalidArgumentError: n must be zero or more rows. Got -1."),
-    (["sql", "SELEC 1"], "Error: ParserException: Parser Error: syntax error at or near \"SELEC\""),
+    (["sql", "SELEC 1"],
+     "Error: InvalidArgumentError: The query is not valid SQL: Parser Error: syntax error at or near \"SELEC\""),
     (["drop", "nope"], "Error: ModelNotFoundError: Unknown model 'nope'. Known models: "),
 ])
 def test_bad_input_is_a_one_line_error_and_a_non_zero_exit(db: str, args: list[str], message: str):
