@@ -25,6 +25,7 @@ text, so the class name is visible from any client.
     ├── LineageError                lineage input, key files, checkpoints or proofs that cannot be used
     │   └── LineageVerificationError  the chain, an export, a checkpoint or a proof failed verification
     └── IntegrationError            an external system (Kafka, WebSocket, browser ...) failed or is unreachable
+        └── DistributedError        a Dask cluster cannot be reached, has no workers, or a part failed
 """
 from __future__ import annotations
 
@@ -33,6 +34,7 @@ __all__ = [
     "ConditionError",
     "ConditionSyntaxError",
     "DatabaseLockedError",
+    "DistributedError",
     "EvaluationError",
     "FitError",
     "GenesisError",
@@ -130,3 +132,7 @@ class LineageVerificationError(LineageError):
 
 class IntegrationError(GenesisError):
     """An external system (Kafka broker, WebSocket peer, browser ...) failed or cannot be reached."""
+
+
+class DistributedError(IntegrationError):
+    """A Dask cluster cannot be reached, has no workers, or a part of a distributed job failed."""
