@@ -29,7 +29,6 @@ from genesis_sql.generation.row_function import register_model
 from genesis_sql.lineage.fingerprint import RowsFingerprint, rows_fingerprint
 from genesis_sql.lineage.record import record_fit
 from genesis_sql.models import candidate_methods, synthesizer_class
-from genesis_sql.models._selection import choose_best
 from genesis_sql.schema import ColumnSpec, base_type, detect_schema, output_type
 
 log = logging.getLogger(__name__)
@@ -163,7 +162,12 @@ def fit(
     options = {k: v for k, v in {"sequence_key": sequence_key, "sequence_index": sequence_index,
                                  "context_columns": context_columns}.items() if v is not None}
     fitted = [synthesizer_class(m)(random_state=fit_seed, **options).fit(table, columns) for m in candidates]
-    synthesizer, similarities = choose_best(fitted, table, columns) if len(fitted) > 1 else (fitted[0], [])
+    synthesizer, similarities = fitted[0], []
+    if len(fitted) > 1:
+        # Imported here: the quality metrics load only when a fit compares candidates.
+        from genesis_sql.quality.selection import choose_best
+
+        synthesizer, similarities = choose_best(fitted, table, columns)
     chosen = synthesizer.method
     fit_seconds = time.perf_counter() - started
     if chosen != method:
