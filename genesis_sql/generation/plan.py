@@ -14,13 +14,12 @@ from dataclasses import dataclass
 import duckdb
 import numpy as np
 
-from genesis_sql.catalog import load_model, resolve_version
+from genesis_sql.catalog import load_model, resolve_version, restore_synthesizer
 from genesis_sql.conditions import ConditionSet, bind, parse_condition
 from genesis_sql.models.feasibility import check_support
 from genesis_sql.conditions.sampling import GuidedConditionalSampler
 from genesis_sql.errors import InvalidArgumentError
 from genesis_sql.generation.runtime import RUNTIME
-from genesis_sql.models import synthesizer_class
 from genesis_sql.models._random import derive_key
 from genesis_sql.models.base import BaseSynthesizer
 from genesis_sql.schema import ColumnSpec
@@ -35,9 +34,7 @@ MAX_SEED = 2**63 - 1
 def cached_synthesizer(con: duckdb.DuckDBPyConnection, name: str, version: int, content_hash: str) -> BaseSynthesizer:
     """The fitted synthesizer of one stored version, loaded once per process (keyed by content hash)."""
     def load() -> BaseSynthesizer:
-        record = load_model(con, f"{name}@{version}")
-        columns = [ColumnSpec.from_dict(c) for c in record.columns]
-        return synthesizer_class(record.method).from_state(record.parameters, columns, record.state, record.arrays)
+        return restore_synthesizer(load_model(con, f"{name}@{version}"))
 
     return RUNTIME.synthesizer(content_hash, load)
 

@@ -53,7 +53,10 @@ def _planner(database: Database) -> Callable[[str, str, str, str], str]:
 def _fitter(database: Database) -> Callable[..., str]:
     def genesis_fit(model: str, source_sql: str, method: str, seed: str, options: str) -> str:
         from genesis_sql.api import fit, parse_options
+        from genesis_sql.errors import FitError
+        from genesis_sql.sql.statements import validate_query
 
+        validate_query(source_sql, what="training query", allow_files=False, error=FitError)
         with database.connection() as cursor:
             summary = fit(cursor, model, source_sql, method=method or "auto", seed=0 if seed is None else seed,
                           **parse_options(options))

@@ -20,8 +20,13 @@ FUNCTION = python_name("genesis_evaluate")
 
 def _evaluate_sql(database: Database) -> Callable[[str, str, str, str, str], str]:
     def genesis_evaluate(model: str, real_sql: str, n: str, target: str, holdout_sql: str) -> str:
+        from genesis_sql.errors import EvaluationError
         from genesis_sql.quality._api import evaluate
+        from genesis_sql.sql.statements import validate_query
 
+        validate_query(real_sql, what="real query", allow_files=False, error=EvaluationError)
+        if holdout_sql is not None:
+            validate_query(holdout_sql, what="holdout query", allow_files=False, error=EvaluationError)
         with database.connection() as cursor:
             return evaluate(cursor, model, real_sql, n=n, target=target, holdout_sql=holdout_sql).run_id
 
