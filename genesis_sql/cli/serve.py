@@ -49,7 +49,7 @@ def serve_command(ctx: click.Context, pg_address: str, http_address: str, users_
     a non-loopback HTTP address needs a token. The server is read-only except for lineage and, with
     --allow-fit, fitting.
     """
-    from genesis_sql.quality.report import require
+    from genesis_sql.quality._optional import require
 
     require("flask")
     from genesis_sql.server import check_bind, create_app

@@ -17,7 +17,7 @@ from genesis_sql.catalog import ModelRecord, drop_model, save_model, validate_mo
 from genesis_sql.lineage import drafts
 from genesis_sql.lineage.chain import LineageChain
 from genesis_sql.models.copula import GaussianCopula
-from genesis_sql._plan import remember_synthesizer
+from genesis_sql.generation import RUNTIME
 
 
 def sites_fingerprint(sites: dict[str, dict[str, Any]]) -> str:
@@ -54,7 +54,7 @@ def register_federated(con: duckdb.DuckDBPyConnection, name: str, model: Gaussia
     except BaseException:
         drop_model(con, record.ref)  # stored with its lineage or not at all
         raise
-    remember_synthesizer(record.content_hash, model)
+    RUNTIME.remember_synthesizer(record.content_hash, model)
     from genesis_sql.sql.functions import register_model
 
     register_model(con, record.content_hash, model.columns_)

@@ -12,7 +12,7 @@ from typing import Any
 import numpy as np
 
 from genesis_sql.quality.figures import REAL_COLOR, SCORE_NAMES, SYNTHETIC_COLOR, association_matrices
-from genesis_sql.quality.report import require
+from genesis_sql.quality._optional import require
 from genesis_sql.quality.views import RunData
 
 PAGE_SIZE = (11.0, 8.5)
