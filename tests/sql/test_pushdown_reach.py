@@ -75,6 +75,10 @@ def test_explain_of_genesis_query_shows_the_rewrite_done_at_bind_time(shop) -> N
     assert "pushes at bind time" in text
     assert "condition := '(\"age\" > 50) AND (\"state\" = 93)'" in text
     assert "benefits (as benefits): age > 50" in text
+    for wrapper in ("CREATE TABLE t AS SELECT * FROM genesis_query('{}')",
+                    "CREATE VIEW v AS SELECT * FROM genesis_query('{}')",
+                    "WITH c AS (SELECT * FROM genesis_query('{}')) SELECT count(*) FROM c"):
+        assert "condition := '(\"age\" > 50) AND (\"state\" = 93)'" in gcon.explain(wrapper.format(inner()))
 
 
 # --- (b) views over genesis_generate, through connect() ---
@@ -127,6 +131,13 @@ def test_bound_parameters_are_pushed_with_their_values(shop, query: str, paramet
     text = gcon.explain(query, parameters)
     assert "[bound: state = 93]" in text and "[bound: age > 50]" in text
     assert "WHERE" in gcon.rewrite(query, parameters).sql.split("condition :=")[-1]  # the user's WHERE stays
+
+
+def test_relations_from_sql_push_their_params_too(shop) -> None:
+    _, gcon = shop
+    rows = gcon.sql(f"SELECT age, state FROM genesis_generate('benefits', {N}, seed := 4) WHERE age > ? AND state = ?",
+                    params=[50, 93]).fetchall()
+    assert len(rows) == N and matching(rows) == N
 
 
 def test_psycopg_style_parameters_arrive_as_numbered_ones(shop) -> None:
