@@ -188,3 +188,10 @@ def test_only_the_generator_call_changes(shop) -> None:
     out = gcon.rewrite(query).sql
     assert out == query.replace("seed := 1)", "seed := 1, condition := '(\"age\" > 50) AND "
                                               "(CAST(\"age\" AS TEXT) LIKE ''5%'')')")
+
+
+def test_text_nested_beyond_the_parsers_recursion_goes_to_duckdb_as_written(shop) -> None:
+    _, gcon = shop
+    query = "SELECT count(*) FROM genesis_generate('benefits', 10) WHERE age > " + "abs(" * 990 + "1" + ")" * 990
+    assert gcon.rewrite(query).sql == query
+    assert gcon.execute(query).fetchall()[0][0] <= 10
