@@ -47,7 +47,8 @@ def test_genesis_query_pushes_in_a_plain_connection(shop) -> None:
     plain, _ = shop
     rows = plain.execute(f"SELECT * FROM genesis_query('{inner()}')").fetchall()
     assert len(rows) == N and matching(rows) == N
-    filtered = plain.execute(f"SELECT age, state FROM genesis_generate('benefits', {N}, seed := 5) WHERE {COND}").fetchall()
+    filtered = plain.execute(
+        f"SELECT age, state FROM genesis_generate('benefits', {N}, seed := 5) WHERE {COND}").fetchall()
     assert len(filtered) < N / 2
 
 
@@ -56,7 +57,8 @@ def test_genesis_query_inside_create_table_as_a_view_and_a_cte(shop) -> None:
     plain.execute(f"CREATE OR REPLACE TABLE q_table AS SELECT * FROM genesis_query('{inner(6)}')")
     plain.execute(f"CREATE OR REPLACE VIEW q_view AS SELECT * FROM genesis_query('{inner(7)}')")
     cte = plain.execute(f"WITH c AS (SELECT * FROM genesis_query('{inner(8)}')) SELECT * FROM c").fetchall()
-    for rows in (plain.execute("SELECT * FROM q_table").fetchall(), plain.execute("SELECT * FROM q_view").fetchall(), cte):
+    for rows in (plain.execute("SELECT * FROM q_table").fetchall(), plain.execute("SELECT * FROM q_view").fetchall(),
+                 cte):
         assert len(rows) == N and matching(rows) == N
     assert plain.execute("SELECT count(*) FROM q_view").fetchall() == [(N,)]
 
@@ -101,7 +103,8 @@ def test_a_view_over_a_view_and_an_aliased_view_are_pushed(shop) -> None:
 
 def test_a_view_with_a_limit_keeps_plain_meaning_and_says_why(shop) -> None:
     plain, gcon = shop
-    plain.execute("CREATE OR REPLACE VIEW first_ten AS SELECT * FROM genesis_generate('benefits', 10, seed := 1) LIMIT 10")
+    plain.execute("CREATE OR REPLACE VIEW first_ten AS "
+                  "SELECT * FROM genesis_generate('benefits', 10, seed := 1) LIMIT 10")
     assert "LIMIT / OFFSET in between" in gcon.explain("SELECT * FROM first_ten WHERE age > 50")
     assert len(gcon.execute("SELECT * FROM first_ten WHERE age > 50").fetchall()) < 10
 
