@@ -5,10 +5,14 @@ bytes with an explicit dtype from an allow-list). Loading a model never unpickle
 """
 from __future__ import annotations
 
+import contextlib
 import difflib
+import errno
 import hashlib
 import json
+import logging
 import re
+from collections.abc import Iterator
 from dataclasses import dataclass, field
 from importlib import resources
 from pathlib import Path
@@ -27,6 +31,8 @@ from genesis_sql.errors import (
 
 if TYPE_CHECKING:
     from genesis_sql.models.base import BaseSynthesizer
+
+log = logging.getLogger(__name__)
 
 MODEL_NAME = re.compile(r"^[a-z_][a-z0-9_]*$")
 MODEL_REF = re.compile(r"^(?P<name>[a-z_][a-z0-9_]*)(?:@(?P<version>[0-9]+))?$")
@@ -178,15 +184,60 @@ def _decode_array(dtype: str, shape: list[int], data: bytes) -> np.ndarray:
         raise CatalogError(f"Stored array of {len(data)} bytes does not hold dtype {dtype} in shape {shape}.") from exc
 
 
+def is_read_only(con: duckdb.DuckDBPyConnection) -> bool:
+    """Whether the connection's current database was opened read-only."""
+    return bool(con.execute(
+        "SELECT readonly FROM duckdb_databases() WHERE database_name = current_database()").fetchall()[0][0])
+
+
+def _require_writable(con: duckdb.DuckDBPyConnection, doing: str) -> None:
+    if is_read_only(con):
+        raise CatalogError(f"This database is open read-only, so genesis cannot {doing}. Open it writable "
+                           "(duckdb.connect(path) or genesis_sql.connect(path) without read_only=True).")
+
+
+def _disk_full(exc: BaseException) -> bool:
+    """Whether an error says the disk (or quota) is full, from the OS or from DuckDB's own IO."""
+    if isinstance(exc, OSError) and exc.errno in (errno.ENOSPC, errno.EDQUOT):
+        return True
+    text = str(exc).lower()
+    return isinstance(exc, duckdb.Error) and ("no space left on device" in text or "disk quota exceeded" in text)
+
+
+@contextlib.contextmanager
+def _transaction(con: duckdb.DuckDBPyConnection, doing: str) -> Iterator[None]:
+    """One catalog transaction: committed when the block completes, rolled back otherwise.
+
+    When the failure already ended the transaction (a COMMIT that could not write its log), the ROLLBACK's
+    own "no transaction is active" must not replace the news; a full disk is named as such.
+    """
+    con.execute("BEGIN TRANSACTION")
+    try:
+        yield
+        con.execute("COMMIT")
+    except BaseException as exc:
+        try:
+            con.execute("ROLLBACK")
+        except duckdb.Error:
+            log.debug("no transaction left to roll back after: %s", exc)
+        if _disk_full(exc):
+            raise CatalogError(f"No space left on device while genesis tried to {doing}; nothing was stored. "
+                               f"Free some disk space and try again. ({str(exc).splitlines()[0]})") from exc
+        raise
+
+
 def save_model(con: duckdb.DuckDBPyConnection, record: ModelRecord) -> ModelRecord:
     """Store ``record`` as the next version of its name, atomically; returns it with version and hash set.
 
     The next version follows the highest ever given to the name, so a dropped version's number is never
     given again while the name has versions.
+
+    Raises:
+        CatalogError: the database is read-only, or the disk filled up (nothing is stored then).
     """
+    _require_writable(con, f"store the model {record.name!r}")
     record.content_hash = record.compute_content_hash()
-    con.execute("BEGIN TRANSACTION")
-    try:
+    with _transaction(con, f"store the model {record.name!r}"):
         latest = con.execute(
             "SELECT coalesce(max(version), 0) FROM (SELECT version FROM genesis.models WHERE name = ? "
             "UNION ALL SELECT last_version FROM genesis.model_versions WHERE name = ?)", [record.name, record.name]
@@ -210,10 +261,6 @@ def save_model(con: duckdb.DuckDBPyConnection, record: ModelRecord) -> ModelReco
                 "INSERT INTO genesis.model_arrays VALUES (?, ?, ?, ?, ?, ?)",
                 [record.name, record.version, key, dtype, shape, data],
             )
-        con.execute("COMMIT")
-    except BaseException:
-        con.execute("ROLLBACK")
-        raise
     return record
 
 
@@ -335,16 +382,12 @@ def drop_model(con: duckdb.DuckDBPyConnection, ref: object) -> int:
             raise _not_found(con, name, None)
     else:
         resolve_version(con, ref)
+    _require_writable(con, f"drop {ref!r}")
     where, params = ("name = ?", [name]) if version is None else ("name = ? AND version = ?", [name, version])
-    con.execute("BEGIN TRANSACTION")
-    try:
+    with _transaction(con, f"drop {ref!r}"):
         count = con.execute(f"SELECT count(*) FROM genesis.models WHERE {where}", params).fetchall()[0][0]
         con.execute(f"DELETE FROM genesis.model_arrays WHERE {where}", params)
         con.execute(f"DELETE FROM genesis.models WHERE {where}", params)
         if not con.execute("SELECT count(*) FROM genesis.models WHERE name = ?", [name]).fetchall()[0][0]:
             con.execute("DELETE FROM genesis.model_versions WHERE name = ?", [name])
-        con.execute("COMMIT")
-    except BaseException:
-        con.execute("ROLLBACK")
-        raise
     return int(count)

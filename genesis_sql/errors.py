@@ -25,6 +25,9 @@ text, so the class name is visible from any client.
     ├── LineageError                lineage input, key files, checkpoints or proofs that cannot be used
     │   └── LineageVerificationError  the chain, an export, a checkpoint or a proof failed verification
     └── IntegrationError            an external system (Kafka, WebSocket, browser ...) failed or is unreachable
+
+One warning: ``LineageNotRecordedWarning`` (a UserWarning), when output is made from a database opened
+read-only, where no lineage block can be written.
 """
 from __future__ import annotations
 
@@ -41,6 +44,7 @@ __all__ = [
     "InvalidArgumentError",
     "InvalidModelNameError",
     "LineageError",
+    "LineageNotRecordedWarning",
     "LineageVerificationError",
     "MigrationError",
     "MissingDependencyError",
@@ -130,3 +134,7 @@ class LineageVerificationError(LineageError):
 
 class IntegrationError(GenesisError):
     """An external system (Kafka broker, WebSocket peer, browser ...) failed or cannot be reached."""
+
+
+class LineageNotRecordedWarning(UserWarning):
+    """Output was made but no lineage block was written (the database is open read-only)."""

@@ -6,12 +6,14 @@ in between leaves a valid chain that simply lacks that block.
 """
 from __future__ import annotations
 
+import warnings
 from collections.abc import Mapping
 from typing import TYPE_CHECKING, Any
 
 import duckdb
 import pyarrow as pa
 
+from genesis_sql.errors import LineageNotRecordedWarning
 from genesis_sql.lineage import drafts
 from genesis_sql.lineage.block import LineageBlock
 from genesis_sql.lineage.chain import LineageChain
@@ -43,8 +45,11 @@ def record_fit(con: duckdb.DuckDBPyConnection, record: ModelRecord,
 
 
 def record_generation(con: duckdb.DuckDBPyConnection, plan: GenerationPlan, rows: pa.Table | RowsFingerprint, *,
-                      destination: str) -> LineageBlock:
+                      destination: str) -> LineageBlock | None:
     """Record materialised output of ``plan``: the rows (fingerprinted inside DuckDB) and where they went.
+
+    On a database open read-only nothing can be written: the block is skipped with a
+    :class:`~genesis_sql.errors.LineageNotRecordedWarning` and None is returned (the output itself stands).
 
     Args:
         con: A connection to the database that holds the model.
@@ -53,6 +58,12 @@ def record_generation(con: duckdb.DuckDBPyConnection, plan: GenerationPlan, rows
             ``query_fingerprint(con, "SELECT * FROM 'out.parquet'")``).
         destination: Where the rows went: ``"python"``, a file path, a table name.
     """
+    from genesis_sql.catalog import is_read_only
+
+    if is_read_only(con):  # the rows are made; the block has nowhere to go
+        warnings.warn(f"The database is open read-only: the generation of {plan.ref} ({plan.n:,} rows to "
+                      f"{destination}) is not recorded in genesis.lineage.", LineageNotRecordedWarning, stacklevel=2)
+        return None
     fingerprint = rows if isinstance(rows, RowsFingerprint) else table_fingerprint(con, rows)
     return LineageChain.from_env(con).add_generation_block(
         model=plan.name, version=plan.version, content_hash=plan.content_hash, n=plan.n, seed=plan.seed,
