@@ -5,14 +5,10 @@ bytes with an explicit dtype from an allow-list). Loading a model never unpickle
 """
 from __future__ import annotations
 
-import contextlib
 import difflib
-import errno
 import hashlib
 import json
-import logging
 import re
-from collections.abc import Iterator
 from dataclasses import dataclass, field
 from importlib import resources
 from pathlib import Path
@@ -21,6 +17,7 @@ from typing import TYPE_CHECKING, Any
 import duckdb
 import numpy as np
 
+from genesis_sql._db import transaction
 from genesis_sql.errors import (
     CatalogError,
     InvalidModelNameError,
@@ -31,8 +28,6 @@ from genesis_sql.errors import (
 
 if TYPE_CHECKING:
     from genesis_sql.models.base import BaseSynthesizer
-
-log = logging.getLogger(__name__)
 
 MODEL_NAME = re.compile(r"^[a-z_][a-z0-9_]*$")
 MODEL_REF = re.compile(r"^(?P<name>[a-z_][a-z0-9_]*)(?:@(?P<version>[0-9]+))?$")
@@ -165,7 +160,7 @@ class ModelRecord:
         return digest.hexdigest()
 
 
-def _encode_array(array: np.ndarray) -> tuple[str, list[int], bytes]:
+def encode_array(array: np.ndarray) -> tuple[str, list[int], bytes]:
     array = np.ascontiguousarray(array)
     if array.dtype.byteorder == ">":
         array = array.astype(array.dtype.newbyteorder("<"))
@@ -175,7 +170,7 @@ def _encode_array(array: np.ndarray) -> tuple[str, list[int], bytes]:
     return dtype, list(array.shape), array.tobytes()
 
 
-def _decode_array(dtype: str, shape: list[int], data: bytes) -> np.ndarray:
+def decode_array(dtype: str, shape: list[int], data: bytes) -> np.ndarray:
     if dtype not in ARRAY_DTYPES:
         raise CatalogError(f"Stored array has dtype {dtype!r}, which is not an allowed numeric dtype.")
     try:
@@ -196,48 +191,18 @@ def _require_writable(con: duckdb.DuckDBPyConnection, doing: str) -> None:
                            "(duckdb.connect(path) or genesis_sql.connect(path) without read_only=True).")
 
 
-def _disk_full(exc: BaseException) -> bool:
-    """Whether an error says the disk (or quota) is full, from the OS or from DuckDB's own IO."""
-    if isinstance(exc, OSError) and exc.errno in (errno.ENOSPC, errno.EDQUOT):
-        return True
-    text = str(exc).lower()
-    return isinstance(exc, duckdb.Error) and ("no space left on device" in text or "disk quota exceeded" in text)
-
-
-@contextlib.contextmanager
-def _transaction(con: duckdb.DuckDBPyConnection, doing: str) -> Iterator[None]:
-    """One catalog transaction: committed when the block completes, rolled back otherwise.
-
-    When the failure already ended the transaction (a COMMIT that could not write its log), the ROLLBACK's
-    own "no transaction is active" must not replace the news; a full disk is named as such.
-    """
-    con.execute("BEGIN TRANSACTION")
-    try:
-        yield
-        con.execute("COMMIT")
-    except BaseException as exc:
-        try:
-            con.execute("ROLLBACK")
-        except duckdb.Error:
-            log.debug("no transaction left to roll back after: %s", exc)
-        if _disk_full(exc):
-            raise CatalogError(f"No space left on device while genesis tried to {doing}; nothing was stored. "
-                               f"Free some disk space and try again. ({str(exc).splitlines()[0]})") from exc
-        raise
-
-
 def save_model(con: duckdb.DuckDBPyConnection, record: ModelRecord) -> ModelRecord:
     """Store ``record`` as the next version of its name, atomically; returns it with version and hash set.
 
     The next version follows the highest ever given to the name, so a dropped version's number is never
-    given again while the name has versions.
+    given again while the name has versions. Inside a transaction open on ``con`` the rows join it.
 
     Raises:
-        CatalogError: the database is read-only, or the disk filled up (nothing is stored then).
+        CatalogError: the database is read-only.
     """
     _require_writable(con, f"store the model {record.name!r}")
     record.content_hash = record.compute_content_hash()
-    with _transaction(con, f"store the model {record.name!r}"):
+    with transaction(con):
         latest = con.execute(
             "SELECT coalesce(max(version), 0) FROM (SELECT version FROM genesis.models WHERE name = ? "
             "UNION ALL SELECT last_version FROM genesis.model_versions WHERE name = ?)", [record.name, record.name]
@@ -256,7 +221,7 @@ def save_model(con: duckdb.DuckDBPyConnection, record: ModelRecord) -> ModelReco
             ],
         )
         for key, array in record.arrays.items():
-            dtype, shape, data = _encode_array(array)
+            dtype, shape, data = encode_array(array)
             con.execute(
                 "INSERT INTO genesis.model_arrays VALUES (?, ?, ?, ?, ?, ?)",
                 [record.name, record.version, key, dtype, shape, data],
@@ -309,7 +274,7 @@ def load_model(con: duckdb.DuckDBPyConnection, ref: object) -> ModelRecord:
     row = con.execute(f"SELECT {_COLUMNS} FROM genesis.models WHERE name = ? AND version = ?", [name, version]).fetchall()[0]
     try:
         arrays = {
-            key: _decode_array(dtype, shape, data)
+            key: decode_array(dtype, shape, data)
             for key, dtype, shape, data in con.execute(
                 "SELECT key, dtype, shape, data FROM genesis.model_arrays WHERE name = ? AND version = ?",
                 [name, version]).fetchall()
@@ -384,7 +349,7 @@ def drop_model(con: duckdb.DuckDBPyConnection, ref: object) -> int:
         resolve_version(con, ref)
     _require_writable(con, f"drop {ref!r}")
     where, params = ("name = ?", [name]) if version is None else ("name = ? AND version = ?", [name, version])
-    with _transaction(con, f"drop {ref!r}"):
+    with transaction(con):
         count = con.execute(f"SELECT count(*) FROM genesis.models WHERE {where}", params).fetchall()[0][0]
         con.execute(f"DELETE FROM genesis.model_arrays WHERE {where}", params)
         con.execute(f"DELETE FROM genesis.models WHERE {where}", params)

@@ -23,6 +23,7 @@ from genesis_sql.connection import GenesisConnection
 from genesis_sql.errors import InvalidArgumentError
 from genesis_sql.lineage.fingerprint import BatchFingerprint
 from genesis_sql.lineage.record import record_generation
+from genesis_sql.sql.statements import validate_query
 
 # Generations of at least this many rows draw a progress bar on stderr.
 PROGRESS_ROWS = 200_000
@@ -81,7 +82,7 @@ def generate_command(ctx: click.Context, model: str, n: int, seed: int | None, c
     with database(ctx) as con:
         fmt = fmt or (None if out is not None else "table" if stdout_is_terminal() else "csv")
         preview = fmt == "table"
-        plan, batches = generate_stream(con, model, n, seed=seed, conditions=condition,
+        plan, batches = generate_stream(con, model, n, seed=seed, condition=condition,
                                         batch_size=min(MAX_PRINTED_ROWS, max(n, 1)) if preview else 65_536)
         if plan.seed_was_drawn:
             click.echo(f"seed: {plan.seed}", err=True)
@@ -107,8 +108,9 @@ def generate_command(ctx: click.Context, model: str, n: int, seed: int | None, c
 @click.pass_context
 def sql_command(ctx: click.Context, query: str) -> None:
     """Run QUERY with WHERE pushdown into genesis_generate(...) and print the result."""
+    statement = validate_query(query, what="query")
     with database(ctx) as con:
-        print_table(GenesisConnection(con).sql(query).to_arrow_table())
+        print_table(GenesisConnection(con).sql(statement).to_arrow_table())
 
 
 @cli.command("models")

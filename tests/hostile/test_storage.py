@@ -75,7 +75,7 @@ def test_disk_full_while_writing_the_arrays_is_reported(models_db: Path, monkeyp
     def full(array):
         raise OSError(errno.ENOSPC, "No space left on device")
 
-    monkeypatch.setattr(catalog, "_encode_array", full)
+    monkeypatch.setattr(catalog, "encode_array", full)
     with duckdb.connect(str(models_db)) as con:
         genesis_sql.install(con)
         before = snapshot(con)
