@@ -29,6 +29,8 @@ from genesis_sql.errors import (
 if TYPE_CHECKING:
     from genesis_sql.models.base import BaseSynthesizer
 
+# Longer names are refused (they end up in messages, lineage blocks and file names).
+MAX_NAME_LENGTH = 128
 MODEL_NAME = re.compile(r"^[a-z_][a-z0-9_]*$")
 MODEL_REF = re.compile(r"^(?P<name>[a-z_][a-z0-9_]*)(?:@(?P<version>[0-9]+))?$")
 ARRAY_DTYPES = frozenset({"<f8", "<f4", "<i8", "<i4", "<i2", "|i1", "<u8", "<u4", "|u1", "|b1"})
@@ -106,6 +108,9 @@ def parse_model_ref(ref: object) -> tuple[str, int | None]:
     """
     if not isinstance(ref, str):
         raise InvalidModelNameError(f"A model name must be text such as 'customers' or 'customers@2'. Got {ref!r}.")
+    if len(ref) > MAX_NAME_LENGTH:
+        raise InvalidModelNameError(f"A model name has at most {MAX_NAME_LENGTH} characters; got one of {len(ref):,} "
+                                    f"starting {ref[:20]!r}.")
     match = MODEL_REF.match(ref.strip().lower())
     if not match:
         raise InvalidModelNameError(
