@@ -15,7 +15,7 @@ from dataclasses import dataclass
 import duckdb
 from sqlglot import exp
 
-from genesis_sql._plan import GenerationPlan, last_seed, plan_generation
+from genesis_sql.generation.plan import GenerationPlan, last_seed, plan_generation
 from genesis_sql.lineage.fingerprint import RowsFingerprint, rows_fingerprint
 from genesis_sql.sql.pushdown import Rewrite
 from genesis_sql.sql.pushdown._state import GENERATOR

@@ -3,6 +3,7 @@ from __future__ import annotations
 
 import json
 import logging
+import random
 import time
 import warnings
 from collections.abc import Callable, Iterator
@@ -12,26 +13,33 @@ from typing import Any
 import duckdb
 import pyarrow as pa
 
-from genesis_sql.catalog import ModelRecord, drop_model, save_model, validate_model_name
+from genesis_sql._db import in_transaction, transaction
+from genesis_sql.catalog import ModelRecord, save_model, validate_model_name
 from genesis_sql.conditions import ConditionSet
 from genesis_sql.errors import FitError, InvalidArgumentError
-from genesis_sql.lineage.fingerprint import rows_fingerprint
-from genesis_sql.lineage.record import record_fit, record_generation
-from genesis_sql.models import SELECTION_ROWS, SMALL_TABLE_ROWS, candidate_methods, synthesizer_class
-from genesis_sql.models._selection import choose_best
-from genesis_sql._plan import (
+from genesis_sql.generation import (
+    RUNTIME,
     GenerationPlan,
     generate_batches,
-    generate_table,
     plan_generation,
-    remember_synthesizer,
+    record,
+    to_table,
     validate_seed,
 )
+from genesis_sql.generation.row_function import register_model
+from genesis_sql.lineage.fingerprint import RowsFingerprint, rows_fingerprint
+from genesis_sql.lineage.record import record_fit
+from genesis_sql.models import SELECTION_ROWS, SMALL_TABLE_ROWS, candidate_methods, synthesizer_class
+from genesis_sql.models._selection import choose_best
+from genesis_sql.nl.labels import FitNotes, gather_fit_notes
+from genesis_sql.rules import RuleSet, check_detection, entity_columns, fit_rules
 from genesis_sql.schema import ColumnSpec, base_type, detect_schema, output_type
 from genesis_sql.sql.statements import validate_query
 
 log = logging.getLogger(__name__)
 
+# Concurrent fits collide on the lineage tip when they commit; the loser stores again on the new tip.
+STORE_ATTEMPTS = 50
 _CASTS = {"DECIMAL": "DOUBLE", "HUGEINT": "DOUBLE", "UHUGEINT": "DOUBLE", "UUID": "VARCHAR",
           "TIMESTAMP_S": "TIMESTAMP", "TIMESTAMP_MS": "TIMESTAMP", "TIMESTAMP_NS": "TIMESTAMP"}
 
@@ -115,6 +123,9 @@ def fit(
     sequence_index: str | None = None,
     context_columns: list[str] | None = None,
     skip_unchanged: bool = False,
+    labels: dict[str, str] | None = None,
+    constraints: str | None = None,
+    rules: str = "auto",
     progress: Callable[[str], None] | None = None,
 ) -> FitSummary:
     """Fit a synthesizer on the rows of ``source_sql`` and store it as the next version of ``name``.
@@ -131,6 +142,11 @@ def fit(
         skip_unchanged: when the latest version of ``name`` was trained on exactly these rows (the
             lineage fingerprint of the training rows) with this method (any, for ``"auto"``), return it
             instead of adding a version; scheduled jobs (a ``dbt run``) then refit only on new data.
+        labels: column -> a SELECT of (value, label) rows, e.g. ``{"state": "SELECT code, name FROM states"}``.
+        constraints: rules every generated row keeps, in the condition grammar
+            (``"death >= diag AND total = a + b"``); training rows that break one are a FitError.
+        rules: ``"auto"`` detects the relations that hold in every training row (orders, equalities,
+            offsets, sums, functions, bounds) and entity keys, and keeps them; ``"off"`` detects none.
         progress: called with a short stage name as fitting advances (the CLI draws a bar from it).
 
     Returns:
@@ -142,8 +158,11 @@ def fit(
     if fit_seed is None:
         raise InvalidArgumentError("seed for fit must be a whole number (0 by default), not NULL.")
     fraction = _check_options(holdout, column_types)
-    if not isinstance(skip_unchanged, bool):
-        raise InvalidArgumentError(f"skip_unchanged must be true or false. Got {skip_unchanged!r}.")
+    detection = check_detection(rules)
+    sequence = sequence_key is not None or sequence_index is not None or context_columns is not None
+    if sequence and constraints is not None:
+        raise InvalidArgumentError("constraints are not kept by sequence models yet; fit without sequence options "
+                                   "or without constraints.")
     report("reading")
     query, sql_types = _source_relation(con, source_sql)
     train_query, holdout_query = _split(query, list(sql_types), fraction, fit_seed)
@@ -163,14 +182,20 @@ def fit(
         raise FitError("The training query returned no columns.")
     report("detecting")
     columns = detect_schema(table, sql_types, column_types)
-    candidates = candidate_methods(
-        method, table.num_rows, [c.kind for c in columns],
-        sequence=sequence_key is not None or sequence_index is not None or context_columns is not None)
+    notes = gather_fit_notes(con, source_sql, columns, labels)
+    ruleset = RuleSet(detection=detection)
+    if not sequence:
+        overrides = {k.lower() for k in column_types or {}}
+        columns, entities = entity_columns(table, columns, detection, overrides)
+        ruleset = fit_rules(table, columns, detection=detection, constraints=constraints, entities=entities)
+    candidates = candidate_methods(method, table.num_rows, [c.kind for c in columns], sequence=sequence)
     report("fitting")
     started = time.perf_counter()
     options = {k: v for k, v in {"sequence_key": sequence_key, "sequence_index": sequence_index,
                                  "context_columns": context_columns}.items() if v is not None}
     fitted = [synthesizer_class(m)(random_state=fit_seed, **options).fit(table, columns) for m in candidates]
+    for model in fitted:
+        model.rules_ = ruleset
     synthesizer, similarities = choose_best(fitted, table, columns) if len(fitted) > 1 else (fitted[0], [])
     chosen = synthesizer.method
     fit_seconds = time.perf_counter() - started
@@ -194,15 +219,8 @@ def fit(
         source_sql=source_sql, source_fingerprint=training_rows.rows_hash,
         fit_seconds=fit_seconds, holdout=holdout_info,
     )
-    save_model(con, record)
-    try:
-        record_fit(con, record, source_rows)
-    except BaseException:
-        drop_model(con, record.ref)  # a fit is stored with its lineage or not at all
-        raise
-    remember_synthesizer(record.content_hash, synthesizer)
-    from genesis_sql.sql.functions import register_model
-
+    _store(con, record, source_rows, notes)
+    RUNTIME.remember_synthesizer(record.content_hash, synthesizer)
     register_model(con, record.content_hash, columns)
     return FitSummary(model_name, record.version, chosen, tuple((c.name, c.kind) for c in columns),
                       table.num_rows, fit_seconds, holdout_rows, reason)
@@ -248,6 +266,33 @@ def _condition_argument(condition: str | ConditionSet | None, conditions: str | 
     return conditions
 
 
+def _store(con: duckdb.DuckDBPyConnection, record: ModelRecord, source_rows: RowsFingerprint,
+           notes: FitNotes) -> None:
+    """Store the model, its source and fit blocks and its column notes in one transaction: a crash in
+    between leaves none of them.
+
+    Inside the caller's open transaction they join it (and commit or roll back with it); otherwise a
+    transaction of their own is retried when a concurrent writer took the lineage tip first.
+    """
+    if in_transaction(con):
+        save_model(con, record)
+        record_fit(con, record, source_rows)
+        notes.store(con, record.name)
+        return
+    for attempt in range(STORE_ATTEMPTS):
+        try:
+            with transaction(con):
+                save_model(con, record)
+                record_fit(con, record, source_rows)
+                notes.store(con, record.name)
+            return
+        except (duckdb.TransactionException, duckdb.ConstraintException) as exc:
+            if attempt == STORE_ATTEMPTS - 1:
+                raise FitError(f"Could not store {record.name}: {exc}") from exc
+            log.debug("storing %s collided with another writer (attempt %d): %s", record.name, attempt + 1, exc)
+            time.sleep(random.uniform(0, 0.002 * (attempt + 1)))
+
+
 def plan(con: duckdb.DuckDBPyConnection, model: str, n: int, *, seed: int | None = None,
          condition: str | ConditionSet | None = None, conditions: str | ConditionSet | None = None
          ) -> GenerationPlan:
@@ -261,12 +306,13 @@ def generate(con: duckdb.DuckDBPyConnection, model: str, n: int, *, seed: int | 
     """``n`` synthetic rows of ``model`` as an Arrow table: the same rows as ``genesis_generate`` in SQL.
 
     ``condition`` is condition SQL (``"age > 50 AND state = 'CA'"``) or a ConditionSet; every row
-    satisfies it (``conditions`` is its deprecated old name).
+    satisfies it (``conditions`` is its deprecated old name). The lineage block joins ``con``'s open
+    transaction when there is one.
     """
     generation, synthesizer = plan_generation(con, model, n, seed=seed,
                                               condition=_condition_argument(condition, conditions))
-    table = generate_table(generation, synthesizer)
-    record_generation(con, generation, table, destination="python")
+    table = to_table(generate_batches(generation, synthesizer), synthesizer.output_schema)
+    record(con, generation, table, destination="python")
     return table
 
 
@@ -292,7 +338,8 @@ def parse_options(options: object) -> dict[str, Any]:
         parsed = json.loads(options) if isinstance(options, str) else options
     except json.JSONDecodeError as exc:
         raise InvalidArgumentError(f"options must be JSON text such as '{{\"holdout\": 0.2}}': {exc}") from exc
-    allowed = {"column_types", "sequence_key", "sequence_index", "context_columns", "holdout", "skip_unchanged"}
+    allowed = {"column_types", "sequence_key", "sequence_index", "context_columns", "holdout", "skip_unchanged",
+               "labels", "constraints", "rules"}
     if not isinstance(parsed, dict) or set(parsed) - allowed:
         extra = sorted(set(parsed) - allowed) if isinstance(parsed, dict) else parsed
         raise InvalidArgumentError(f"Unknown fit options {extra}; allowed: {', '.join(sorted(allowed))}.")

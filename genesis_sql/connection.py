@@ -1,8 +1,6 @@
 """GenesisConnection: a DuckDB connection that pushes WHERE clauses into ``genesis_generate``."""
 from __future__ import annotations
 
-import json
-import logging
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -12,13 +10,9 @@ from sqlglot import exp
 from genesis_sql._db import connect_with_retry
 from genesis_sql._install import install
 from genesis_sql._materialise import Materialised, materialised_generations, record_generations, table_exists
-from genesis_sql.catalog import parse_model_ref
-from genesis_sql.errors import GenesisError
-from genesis_sql.schema import ColumnSpec
-from genesis_sql.sql.pushdown import Rewrite, rewrite, view_body
+from genesis_sql.sql.pushdown import Rewrite, rewrite
+from genesis_sql.sql.pushdown.catalog import generator_views, model_columns
 from genesis_sql.sql.pushdown.parameters import Parameters
-
-log = logging.getLogger(__name__)
 
 _BEGIN, _COMMIT, _ROLLBACK = ("begin", "start"), ("commit", "end"), ("rollback", "abort")
 
@@ -54,33 +48,10 @@ class GenesisConnection:
         """The underlying DuckDB connection (queries on it are not rewritten)."""
         return self._con
 
-    def _columns_of(self, ref: str) -> list[ColumnSpec] | None:
-        try:
-            name, version = parse_model_ref(ref)
-        except GenesisError:
-            return None
-        where, params = ("name = ? AND version = ?", [name, version]) if version else (
-            "name = ? ORDER BY version DESC LIMIT 1", [name])
-        try:
-            rows = self._con.execute(f"SELECT columns FROM genesis.models WHERE {where}", params).fetchall()
-        except duckdb.Error:  # an aborted transaction, no catalog: DuckDB reports it on the statement itself
-            return None
-        return [ColumnSpec.from_dict(c) for c in json.loads(rows[0][0])] if rows else None
-
-    def _views(self) -> dict[tuple[str, str], str]:
-        """The views this connection sees whose definition reads a generator: (schema, name) -> SELECT."""
-        try:
-            rows = self._con.execute(
-                "SELECT schema_name, view_name, sql FROM duckdb_views() "
-                "WHERE NOT internal AND contains(lower(sql), 'genesis_generate')").fetchall()
-        except duckdb.Error:
-            return {}
-        bodies = {(schema.lower(), name.lower()): view_body(sql) for schema, name, sql in rows}
-        return {key: body for key, body in bodies.items() if body}
-
     def rewrite(self, query: str, parameters: Parameters | None = None) -> Rewrite:
         """The pushdown rewrite of ``query`` with its bound ``parameters`` (nothing is run)."""
-        return rewrite(query, self._columns_of, parameters=parameters, views_of=self._views)
+        return rewrite(query, lambda ref: model_columns(self._con, ref), parameters=parameters,
+                       views_of=lambda: generator_views(self._con))
 
     def explain(self, query: str, parameters: Parameters | None = None) -> str:
         """The rewritten SQL, the ConditionSet pushed into each generator, and what was not pushed and why."""

@@ -7,7 +7,7 @@ from typing import Any
 import duckdb
 import pyarrow as pa
 
-from genesis_sql._plan import generate_table, plan_generation
+from genesis_sql.generation import generate_batches, plan_generation, to_table
 from genesis_sql.catalog import load_model
 from genesis_sql.errors import EvaluationError, InvalidArgumentError
 from genesis_sql.lineage.record import record_quality
@@ -123,7 +123,7 @@ def evaluate(con: duckdb.DuckDBPyConnection, model: str, real_sql: str, *, n: in
     # Rows generated for an evaluation are not handed out, so they leave no generation lineage; the
     # run row records model version, n and seed, which re-create them.
     plan, synthesizer = plan_generation(con, record.ref, _check_n(n, real.num_rows), seed=seed)
-    synthetic = generate_table(plan, synthesizer)
+    synthetic = to_table(generate_batches(plan, synthesizer), synthesizer.output_schema)
     report = QualityEvaluator(columns, target=target, seed=seed).evaluate(
         real, synthetic.select(names), holdout=holdout, train=train)
     report = dataclasses.replace(report, model=record.name, model_version=record.version, real_sql=real_sql,

@@ -15,7 +15,7 @@ from hypothesis import strategies as st
 from scipy.stats import ks_2samp
 
 import genesis_sql
-from genesis_sql._plan import plan_generation
+from genesis_sql.generation.plan import plan_generation
 from genesis_sql.conditions.sampling import GuidedConditionalSampler
 from genesis_sql.errors import InfeasibleConditionError, RareConditionError
 
