@@ -34,7 +34,7 @@ from genesis_sql.server.pgwire.gate import check_read_only
 from genesis_sql.server.pgwire.pgcompat import rewrite_catalog_query, session_sql
 from genesis_sql.server.pgwire.served import generator_calls, hash_sum, record_served, with_row_hash
 from genesis_sql.server.pgwire.sqlstate import ServedError
-from genesis_sql.server.pgwire.synthetic import SCHEMA, expand_synthetic_views, sync_synthetic_views
+from genesis_sql.server.pgwire.synthetic import sync_synthetic_views
 from genesis_sql.server.pgwire.types import TEXT, UNKNOWN, PgType, cells, parse_binary_value, parse_text_value, pg_type
 
 if TYPE_CHECKING:
@@ -113,7 +113,6 @@ class Session:
         self.out_size = 0
         self.cursor: duckdb.DuckDBPyConnection | None = None
         self.gcon: GenesisConnection | None = None
-        self.models: set[str] = set()
         self.skip_until_sync = False
         self.cancel_reason: str | None = None
         self.running = False  # whether a query runs, so that a late CancelRequest cannot hit the next one
@@ -378,7 +377,7 @@ class Session:
     # -- the query pipeline -------------------------------------------------------------------------
     def refresh_models(self) -> None:
         """Keep ``synthetic.<model>`` views in step with the catalog (cheap when nothing changed)."""
-        self.models = set(sync_synthetic_views(self.cursor))
+        sync_synthetic_views(self.cursor)
 
     def plan(self, sql: str, values: list[object], *, pushdown: bool = True) -> str:
         """The SQL to run for ``sql`` bound to ``values``: rewritten, pushed down and checked read-only."""
@@ -388,12 +387,7 @@ class Session:
                 sql = bind_text(sql, values)
             except ValueError as exc:
                 raise ServedError(sqlstate.PROTOCOL_VIOLATION, str(exc)) from exc
-        if f"{SCHEMA}." in sql.lower() and self.models:
-            try:
-                sql = expand_synthetic_views(sqlglot.parse_one(sql, read="duckdb"), self.models).sql(dialect="duckdb")
-            except SqlglotError:
-                pass  # DuckDB reads the stored view (rows without pushdown) or reports its own syntax error
-        if pushdown:
+        if pushdown:  # inlines synthetic.<model> (a view over genesis_generate) so its WHERE is pushed too
             sql = self.gcon.rewrite(sql).sql
         check_read_only(self.cursor, sql, allow_fit=self.server.allow_fit)
         return sql
