@@ -22,6 +22,7 @@ REGISTRARS: tuple[str, ...] = (
     "genesis_sql.lineage.sql",
     "genesis_sql.sql.quality",
     "genesis_sql.sql.query",
+    "genesis_sql.sql.describe",
 )
 # In udfs/*.sql, {python:NAME} stands for the Python function behind the macro NAME.
 PYTHON_FUNCTION = re.compile(r"\{python:([a-z_]+)\}")

@@ -31,6 +31,8 @@ from genesis_sql.lineage.fingerprint import RowsFingerprint, rows_fingerprint
 from genesis_sql.lineage.record import record_fit
 from genesis_sql.models import SELECTION_ROWS, SMALL_TABLE_ROWS, candidate_methods, synthesizer_class
 from genesis_sql.models._selection import choose_best
+from genesis_sql.nl.labels import FitNotes, gather_fit_notes
+from genesis_sql.rules import RuleSet, check_detection, entity_columns, fit_rules
 from genesis_sql.schema import ColumnSpec, base_type, detect_schema, output_type
 from genesis_sql.sql.statements import validate_query
 
@@ -121,6 +123,9 @@ def fit(
     sequence_index: str | None = None,
     context_columns: list[str] | None = None,
     skip_unchanged: bool = False,
+    labels: dict[str, str] | None = None,
+    constraints: str | None = None,
+    rules: str = "auto",
     progress: Callable[[str], None] | None = None,
 ) -> FitSummary:
     """Fit a synthesizer on the rows of ``source_sql`` and store it as the next version of ``name``.
@@ -137,6 +142,11 @@ def fit(
         skip_unchanged: when the latest version of ``name`` was trained on exactly these rows (the
             lineage fingerprint of the training rows) with this method (any, for ``"auto"``), return it
             instead of adding a version; scheduled jobs (a ``dbt run``) then refit only on new data.
+        labels: column -> a SELECT of (value, label) rows, e.g. ``{"state": "SELECT code, name FROM states"}``.
+        constraints: rules every generated row keeps, in the condition grammar
+            (``"death >= diag AND total = a + b"``); training rows that break one are a FitError.
+        rules: ``"auto"`` detects the relations that hold in every training row (orders, equalities,
+            offsets, sums, functions, bounds) and entity keys, and keeps them; ``"off"`` detects none.
         progress: called with a short stage name as fitting advances (the CLI draws a bar from it).
 
     Returns:
@@ -148,8 +158,11 @@ def fit(
     if fit_seed is None:
         raise InvalidArgumentError("seed for fit must be a whole number (0 by default), not NULL.")
     fraction = _check_options(holdout, column_types)
-    if not isinstance(skip_unchanged, bool):
-        raise InvalidArgumentError(f"skip_unchanged must be true or false. Got {skip_unchanged!r}.")
+    detection = check_detection(rules)
+    sequence = sequence_key is not None or sequence_index is not None or context_columns is not None
+    if sequence and constraints is not None:
+        raise InvalidArgumentError("constraints are not kept by sequence models yet; fit without sequence options "
+                                   "or without constraints.")
     report("reading")
     query, sql_types = _source_relation(con, source_sql)
     train_query, holdout_query = _split(query, list(sql_types), fraction, fit_seed)
@@ -169,14 +182,20 @@ def fit(
         raise FitError("The training query returned no columns.")
     report("detecting")
     columns = detect_schema(table, sql_types, column_types)
-    candidates = candidate_methods(
-        method, table.num_rows, [c.kind for c in columns],
-        sequence=sequence_key is not None or sequence_index is not None or context_columns is not None)
+    notes = gather_fit_notes(con, source_sql, columns, labels)
+    ruleset = RuleSet(detection=detection)
+    if not sequence:
+        overrides = {k.lower() for k in column_types or {}}
+        columns, entities = entity_columns(table, columns, detection, overrides)
+        ruleset = fit_rules(table, columns, detection=detection, constraints=constraints, entities=entities)
+    candidates = candidate_methods(method, table.num_rows, [c.kind for c in columns], sequence=sequence)
     report("fitting")
     started = time.perf_counter()
     options = {k: v for k, v in {"sequence_key": sequence_key, "sequence_index": sequence_index,
                                  "context_columns": context_columns}.items() if v is not None}
     fitted = [synthesizer_class(m)(random_state=fit_seed, **options).fit(table, columns) for m in candidates]
+    for model in fitted:
+        model.rules_ = ruleset
     synthesizer, similarities = choose_best(fitted, table, columns) if len(fitted) > 1 else (fitted[0], [])
     chosen = synthesizer.method
     fit_seconds = time.perf_counter() - started
@@ -200,7 +219,7 @@ def fit(
         source_sql=source_sql, source_fingerprint=training_rows.rows_hash,
         fit_seconds=fit_seconds, holdout=holdout_info,
     )
-    _store(con, record, source_rows)
+    _store(con, record, source_rows, notes)
     RUNTIME.remember_synthesizer(record.content_hash, synthesizer)
     register_model(con, record.content_hash, columns)
     return FitSummary(model_name, record.version, chosen, tuple((c.name, c.kind) for c in columns),
@@ -247,8 +266,10 @@ def _condition_argument(condition: str | ConditionSet | None, conditions: str | 
     return conditions
 
 
-def _store(con: duckdb.DuckDBPyConnection, record: ModelRecord, source_rows: RowsFingerprint) -> None:
-    """Store the model and its source and fit blocks in one transaction: a crash in between leaves neither.
+def _store(con: duckdb.DuckDBPyConnection, record: ModelRecord, source_rows: RowsFingerprint,
+           notes: FitNotes) -> None:
+    """Store the model, its source and fit blocks and its column notes in one transaction: a crash in
+    between leaves none of them.
 
     Inside the caller's open transaction they join it (and commit or roll back with it); otherwise a
     transaction of their own is retried when a concurrent writer took the lineage tip first.
@@ -256,12 +277,14 @@ def _store(con: duckdb.DuckDBPyConnection, record: ModelRecord, source_rows: Row
     if in_transaction(con):
         save_model(con, record)
         record_fit(con, record, source_rows)
+        notes.store(con, record.name)
         return
     for attempt in range(STORE_ATTEMPTS):
         try:
             with transaction(con):
                 save_model(con, record)
                 record_fit(con, record, source_rows)
+                notes.store(con, record.name)
             return
         except (duckdb.TransactionException, duckdb.ConstraintException) as exc:
             if attempt == STORE_ATTEMPTS - 1:
@@ -315,7 +338,8 @@ def parse_options(options: object) -> dict[str, Any]:
         parsed = json.loads(options) if isinstance(options, str) else options
     except json.JSONDecodeError as exc:
         raise InvalidArgumentError(f"options must be JSON text such as '{{\"holdout\": 0.2}}': {exc}") from exc
-    allowed = {"column_types", "sequence_key", "sequence_index", "context_columns", "holdout", "skip_unchanged"}
+    allowed = {"column_types", "sequence_key", "sequence_index", "context_columns", "holdout", "skip_unchanged",
+               "labels", "constraints", "rules"}
     if not isinstance(parsed, dict) or set(parsed) - allowed:
         extra = sorted(set(parsed) - allowed) if isinstance(parsed, dict) else parsed
         raise InvalidArgumentError(f"Unknown fit options {extra}; allowed: {', '.join(sorted(allowed))}.")

@@ -160,7 +160,7 @@ class ModelRecord:
         return digest.hexdigest()
 
 
-def _encode_array(array: np.ndarray) -> tuple[str, list[int], bytes]:
+def encode_array(array: np.ndarray) -> tuple[str, list[int], bytes]:
     array = np.ascontiguousarray(array)
     if array.dtype.byteorder == ">":
         array = array.astype(array.dtype.newbyteorder("<"))
@@ -170,7 +170,7 @@ def _encode_array(array: np.ndarray) -> tuple[str, list[int], bytes]:
     return dtype, list(array.shape), array.tobytes()
 
 
-def _decode_array(dtype: str, shape: list[int], data: bytes) -> np.ndarray:
+def decode_array(dtype: str, shape: list[int], data: bytes) -> np.ndarray:
     if dtype not in ARRAY_DTYPES:
         raise CatalogError(f"Stored array has dtype {dtype!r}, which is not an allowed numeric dtype.")
     try:
@@ -205,7 +205,7 @@ def save_model(con: duckdb.DuckDBPyConnection, record: ModelRecord) -> ModelReco
             ],
         )
         for key, array in record.arrays.items():
-            dtype, shape, data = _encode_array(array)
+            dtype, shape, data = encode_array(array)
             con.execute(
                 "INSERT INTO genesis.model_arrays VALUES (?, ?, ?, ?, ?, ?)",
                 [record.name, record.version, key, dtype, shape, data],
@@ -258,7 +258,7 @@ def load_model(con: duckdb.DuckDBPyConnection, ref: object) -> ModelRecord:
     row = con.execute(f"SELECT {_COLUMNS} FROM genesis.models WHERE name = ? AND version = ?", [name, version]).fetchall()[0]
     try:
         arrays = {
-            key: _decode_array(dtype, shape, data)
+            key: decode_array(dtype, shape, data)
             for key, dtype, shape, data in con.execute(
                 "SELECT key, dtype, shape, data FROM genesis.model_arrays WHERE name = ? AND version = ?",
                 [name, version]).fetchall()

@@ -12,6 +12,7 @@ COMMAND_MODULES: tuple[str, ...] = (
     "genesis_sql.cli.quality",
     "genesis_sql.cli.serve",
     "genesis_sql.cli.stream",
+    "genesis_sql.cli.nl",
 )
 
 for _module in COMMAND_MODULES:

@@ -17,7 +17,7 @@ from sqlglot import exp
 from sqlglot.errors import SqlglotError
 
 from genesis_sql._materialise import _call_arguments
-from genesis_sql.generation.plan import last_seed, plan_generation
+from genesis_sql.generation import last_seed, plan_generation
 from genesis_sql.errors import GenesisError
 from genesis_sql.lineage.fingerprint import fingerprint_from_sums
 from genesis_sql.lineage.record import record_generation

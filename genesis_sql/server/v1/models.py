@@ -6,7 +6,7 @@ from typing import Any
 
 from flask import Blueprint, Response, current_app, jsonify, request
 
-from genesis_sql._plan import generate_batches, plain_columns, plan_generation
+from genesis_sql.generation import generate_batches, plain_columns, plan_generation
 from genesis_sql.catalog import resolve_version
 from genesis_sql.errors import InvalidArgumentError
 from genesis_sql.lineage.fingerprint import BatchFingerprint

@@ -21,7 +21,7 @@ from flask import Blueprint, Response, current_app, request
 from sqlglot import exp
 
 from genesis_sql._materialise import _call_arguments
-from genesis_sql._plan import last_seed, plan_generation
+from genesis_sql.generation import last_seed, plan_generation
 from genesis_sql.connection import GenesisConnection
 from genesis_sql.errors import GenesisError, InvalidArgumentError
 from genesis_sql.lineage.fingerprint import BatchFingerprint, RowsFingerprint
