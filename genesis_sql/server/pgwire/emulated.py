@@ -58,7 +58,7 @@ class Emulated:
     deallocate: str | None = None
 
 
-_SET = re.compile(r"^SET\s+(?:SESSION\s+|LOCAL\s+)?(?!SESSION\s+CHARACTERISTICS)(\w+(?:\.\w+)?|TIME\s+ZONE)\s*(?:=|\bTO\b)?\s*(.*?)$",
+_SET = re.compile(r"^SET\s+(?:SESSION\s+|LOCAL\s+)?(?!SESSION\s+CHARACTERISTICS)(TIME\s+ZONE|\w+(?:\.\w+)?)\s*(?:=|\bTO\b)?\s*(.*?)$",
                   re.IGNORECASE | re.DOTALL)
 _SHOW = re.compile(r"^SHOW\s+(\w+(?:\s+\w+)*)$", re.IGNORECASE)
 
