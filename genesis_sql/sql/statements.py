@@ -31,10 +31,10 @@ from sqlglot.tokens import TokenType
 
 from genesis_sql.errors import GenesisError, InvalidArgumentError
 
-# Genesis functions that change the catalog, the lineage or the privacy ledger.
+# Genesis functions that change the catalog, the lineage or the privacy ledger (the Python functions behind
+# their macros carry these names too: see genesis_sql._functions.python_name).
 WRITING_FUNCTIONS = frozenset({
-    "genesis_fit", "genesis_fit_impl", "genesis_drop", "genesis_evaluate", "genesis_evaluate_impl",
-    "genesis_label", "genesis_label_impl", "genesis_privacy_budget_limit", "genesis_privacy_budget_limit_impl",
+    "genesis_fit", "genesis_drop", "genesis_evaluate", "genesis_label", "genesis_privacy_budget_limit",
 })
 # Table and scalar functions that read files or remote data, besides every ``read_*`` and ``*_scan``.
 FILE_FUNCTIONS = frozenset({
