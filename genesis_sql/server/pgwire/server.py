@@ -10,6 +10,7 @@ import threading
 import duckdb
 
 from genesis_sql.errors import InvalidArgumentError
+from genesis_sql.server.pgwire.served import LineageWriter
 from genesis_sql.server.pgwire.session import Session
 from genesis_sql.server.pgwire.synthetic import sync_synthetic_views
 
@@ -75,6 +76,7 @@ class PgServer:
         self.timeout_s = timeout_s
         self.stopping = False
         self.ssl_context: ssl.SSLContext | None = None
+        self.lineage: LineageWriter | None = None
         self._listener: socket.socket | None = None
         self._thread: threading.Thread | None = None
         self._sessions: dict[int, Session] = {}
@@ -122,6 +124,7 @@ class PgServer:
             raise InvalidArgumentError(f"Cannot listen on {self.host}:{self.port}: {exc}") from exc
         listener.listen(128)
         self._listener = listener
+        self.lineage = LineageWriter(self.con)
         self.stopping = False
         self._thread = threading.Thread(target=self._accept, name="pgwire-accept", daemon=True)
         self._thread.start()
@@ -181,6 +184,9 @@ class PgServer:
                 pass
         if self._thread is not None:
             self._thread.join(timeout=5)
+        if self.lineage is not None:
+            self.lineage.close()
+            self.lineage = None
 
     def __enter__(self) -> PgServer:
         return self.start()

@@ -32,7 +32,7 @@ from genesis_sql.server.pgwire.binding import bind_text, parameter_count
 from genesis_sql.server.pgwire.emulated import DEFAULTS, REPORTED, Emulated, emulate
 from genesis_sql.server.pgwire.gate import check_read_only
 from genesis_sql.server.pgwire.pgcompat import rewrite_catalog_query, session_sql
-from genesis_sql.server.pgwire.served import generator_calls, hash_sum, record_served, with_row_hash
+from genesis_sql.server.pgwire.served import ServedRows, generator_calls, hash_sum, with_row_hash
 from genesis_sql.server.pgwire.sqlstate import ServedError
 from genesis_sql.server.pgwire.synthetic import sync_synthetic_views
 from genesis_sql.server.pgwire.types import TEXT, UNKNOWN, PgType, cells, parse_binary_value, parse_text_value, pg_type
@@ -516,8 +516,9 @@ class Session:
             return
         self.send(msg.command_complete(f"SELECT {execution.sent}"))
         if execution.calls:
-            record_served(self.cursor, execution.calls, [name for name, _ in execution.fields], execution.sent,
-                          execution.hash_total, destination=f"pgwire://{self.user}@{self.address[0]}")
+            self.server.lineage.submit(ServedRows(execution.calls, [name for name, _ in execution.fields],
+                                                  execution.sent, execution.hash_total,
+                                                  f"pgwire://{self.user}@{self.address[0]}"))
         if "genesis_fit" in execution.plan_sql.lower():
             self.refresh_models()
 
