@@ -2,8 +2,9 @@
 
 Prints errors (target 0), rows/s over the wire against the same queries run in process with the same
 concurrency on the same database (target ratio >= 0.3), and the p95 latency of a 100-row query on an
-otherwise idle server beside the same in process. The server runs as its own process (``python -m genesis_sql.server.pgwire``), as
-users run it. Run: ``python bench/serve.py [--clients 50 --queries 20 --rows 10000]``.
+otherwise idle server beside the same in process. The server runs as its own process
+(``python -m genesis_sql.server.pgwire``), as users run it.
+Run: ``python bench/serve.py [--clients 50 --queries 20 --rows 10000]``.
 """
 from __future__ import annotations
 
@@ -154,8 +155,9 @@ def main() -> None:
         (wire_s, wire_rows, wire_errors), p95 = over_the_wire(db, plans, args.rows)
     local_rate, wire_rate = local_rows / local_s, wire_rows / wire_s
     print(f"{args.clients} clients x {args.queries} conditioned queries x {args.rows} rows")
-    print(f"in process : {local_rows:>10} rows in {local_s:6.1f} s = {local_rate:>10,.0f} rows/s, errors {len(local_errors)}")
-    print(f"over wire  : {wire_rows:>10} rows in {wire_s:6.1f} s = {wire_rate:>10,.0f} rows/s, errors {len(wire_errors)}")
+    for label, rows, seconds, rate, errors in (("in process", local_rows, local_s, local_rate, local_errors),
+                                               ("over wire ", wire_rows, wire_s, wire_rate, wire_errors)):
+        print(f"{label} : {rows:>10} rows in {seconds:6.1f} s = {rate:>10,.0f} rows/s, errors {len(errors)}")
     print(f"ratio wire / in process: {wire_rate / local_rate:.2f}x (target >= 0.3x)")
     print(f"p95 latency of a 100-row query: {p95 * 1000:.1f} ms over the wire (idle server), "
           f"{local_p95 * 1000:.1f} ms in process")

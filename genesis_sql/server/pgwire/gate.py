@@ -92,7 +92,8 @@ def _check_select(con: duckdb.DuckDBPyConnection, sql: str, *, allow_fit: bool) 
         if name == "genesis_query":
             inner = arguments[0] if arguments else None
             value = inner.get("value", {}) if isinstance(inner, dict) else {}
-            if not (isinstance(inner, dict) and inner.get("class") == "CONSTANT" and isinstance(value.get("value"), str)):
+            literal = isinstance(inner, dict) and inner.get("class") == "CONSTANT"
+            if not (literal and isinstance(value.get("value"), str)):
                 raise _refuse("genesis_query() takes one SELECT as a text literal here.")
             check_read_only(con, value["value"], allow_fit=allow_fit)
 

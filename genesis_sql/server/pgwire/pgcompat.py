@@ -55,18 +55,22 @@ SESSION_VIEWS: dict[str, str] = {
     "pg_inherits": _EMPTY.format(values="0::BIGINT, 0::BIGINT, 0, false",
                                  columns="inhrelid, inhparent, inhseqno, inhdetachpending"),
     "pg_policy": _EMPTY.format(values="0::BIGINT, '', 0::BIGINT, '', true, NULL::BIGINT[], '', ''",
-                               columns="oid, polname, polrelid, polcmd, polpermissive, polroles, polqual, polwithcheck"),
+                               columns="oid, polname, polrelid, polcmd, polpermissive, polroles, polqual, "
+                                       "polwithcheck"),
     "pg_rewrite": _EMPTY.format(values="0::BIGINT, '', 0::BIGINT, '', '', false, '', ''",
                                 columns="oid, rulename, ev_class, ev_type, ev_enabled, is_instead, ev_qual, ev_action"),
     "pg_trigger": _EMPTY.format(values="0::BIGINT, 0::BIGINT, 0::BIGINT, '', 0::BIGINT, 0, '', false, 0::BIGINT",
                                 columns="oid, tgrelid, tgparentid, tgname, tgfoid, tgtype, tgenabled, tgisinternal, "
                                         "tgconstraint"),
-    "pg_statistic_ext": _EMPTY.format(values="0::BIGINT, 0::BIGINT, '', 0::BIGINT, 0::BIGINT, 0, NULL::INTEGER[], NULL::VARCHAR[]",
-                                      columns="oid, stxrelid, stxname, stxnamespace, stxowner, stxstattarget, stxkeys, stxkind"),
-    "pg_publication": _EMPTY.format(values="0::BIGINT, '', false, false, false, false, false, false",
-                                    columns="oid, pubname, puballtables, pubinsert, pubupdate, pubdelete, pubtruncate, pubviaroot"),
+    "pg_statistic_ext": _EMPTY.format(
+        values="0::BIGINT, 0::BIGINT, '', 0::BIGINT, 0::BIGINT, 0, NULL::INTEGER[], NULL::VARCHAR[]",
+        columns="oid, stxrelid, stxname, stxnamespace, stxowner, stxstattarget, stxkeys, stxkind"),
+    "pg_publication": _EMPTY.format(
+        values="0::BIGINT, '', false, false, false, false, false, false",
+        columns="oid, pubname, puballtables, pubinsert, pubupdate, pubdelete, pubtruncate, pubviaroot"),
     "pg_publication_rel": _EMPTY.format(values="0::BIGINT, 0::BIGINT, 0::BIGINT", columns="oid, prpubid, prrelid"),
-    "pg_publication_namespace": _EMPTY.format(values="0::BIGINT, 0::BIGINT, 0::BIGINT", columns="oid, pnpubid, pnnspid"),
+    "pg_publication_namespace": _EMPTY.format(values="0::BIGINT, 0::BIGINT, 0::BIGINT",
+                                              columns="oid, pnpubid, pnnspid"),
     "pg_roles": "SELECT 10::BIGINT AS oid, 'genesis' AS rolname, false AS rolsuper, false AS rolinherit, "
                 "false AS rolcreaterole, false AS rolcreatedb, true AS rolcanlogin, false AS rolreplication, "
                 "-1 AS rolconnlimit, NULL::TIMESTAMP AS rolvaliduntil, false AS rolbypassrls",

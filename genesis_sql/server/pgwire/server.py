@@ -34,9 +34,18 @@ def lock_down(con: duckdb.DuckDBPyConnection) -> None:
     """No file or network access from SQL and no configuration changes, for every connection to the database.
 
     Both settings belong to the DuckDB database instance, not one connection: set on the served
-    connection, they hold for every cursor, so served clients cannot turn them back on.
+    connection, they hold for every cursor, so served clients cannot turn them back on. A connection
+    that the caller has locked already is left as it is (a locked configuration cannot be set again).
     """
-    con.execute("SET enable_external_access = false")
+    external, locked = con.execute("SELECT current_setting('enable_external_access'), "
+                                   "current_setting('lock_configuration')").fetchall()[0]
+    if locked:
+        if external:
+            raise InvalidArgumentError("The connection's configuration is locked with enable_external_access "
+                                       "on; serve a connection with external access off (or not locked yet).")
+        return
+    if external:
+        con.execute("SET enable_external_access = false")
     con.execute("SET lock_configuration = true")
 
 

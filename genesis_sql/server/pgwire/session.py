@@ -29,13 +29,13 @@ from genesis_sql.server.pgwire import sqlstate
 from genesis_sql.server.pgwire._rows import data_rows
 from genesis_sql.server.pgwire.auth import MECHANISM, ScramExchange, parse_secret
 from genesis_sql.server.pgwire.binding import bind_text, parameter_count
-from genesis_sql.server.pgwire.emulated import DEFAULTS, REPORTED, Emulated, emulate
+from genesis_sql.server.pgwire.emulated import REPORTED, Emulated, emulate
 from genesis_sql.server.pgwire.gate import check_read_only
 from genesis_sql.server.pgwire.pgcompat import rewrite_catalog_query, session_sql
 from genesis_sql.server.pgwire.served import ServedRows, generator_calls, hash_sum, with_row_hash
 from genesis_sql.server.pgwire.sqlstate import ServedError
 from genesis_sql.server.pgwire.synthetic import sync_synthetic_views
-from genesis_sql.server.pgwire.types import TEXT, UNKNOWN, PgType, cells, parse_binary_value, parse_text_value, pg_type
+from genesis_sql.server.pgwire.types import TEXT, PgType, cells, parse_binary_value, parse_text_value, pg_type
 
 if TYPE_CHECKING:
     from genesis_sql.server.pgwire.server import PgServer
@@ -395,7 +395,8 @@ class Session:
     def bind_portal(self, sql: str, values: list[object], result_formats: list[int]) -> Portal:
         emulated = emulate(sql, self.settings) if not values else None
         if self.status == b"E" and not (emulated and emulated.transaction in ("rollback", "commit")):
-            raise ServedError("25P02", "current transaction is aborted, commands ignored until end of transaction block")
+            raise ServedError("25P02",
+                              "current transaction is aborted, commands ignored until end of transaction block")
         if emulated is not None or not sql.strip():
             return Portal(sql, result_formats, emulated=emulated)
         return Portal(self.plan(sql, values), result_formats)
@@ -408,7 +409,8 @@ class Session:
             return None
         sql = self.plan(prepared.sql, [None] * len(prepared.param_oids), pushdown=False)
         try:
-            schema = self.cursor.sql(f"SELECT * FROM ({sql.strip().rstrip(';')}) AS genesis_described LIMIT 0").to_arrow_table().schema
+            empty = f"SELECT * FROM ({sql.strip().rstrip(';')}\n) AS genesis_described LIMIT 0"
+            schema = self.cursor.sql(empty).to_arrow_table().schema
         except duckdb.Error:
             schema = self.cursor.sql(sql).to_arrow_table().schema
         return [(f.name, pg_type(f.type)) for f in schema]
@@ -550,4 +552,4 @@ class Session:
         self.send(msg.command_complete(emulated.tag))
 
 
-__all__ = ["DEFAULTS", "Session", "split_statements"]
+__all__ = ["Session", "split_statements"]

@@ -25,8 +25,8 @@ def view_sql(model: str) -> str:
 
 
 def _existing_views(con: duckdb.DuckDBPyConnection) -> set[str]:
-    rows = con.execute("SELECT view_name FROM duckdb_views() WHERE schema_name = ? AND database_name = current_database()",
-                       [SCHEMA]).fetchall()
+    rows = con.execute("SELECT view_name FROM duckdb_views() "
+                       "WHERE schema_name = ? AND database_name = current_database()", [SCHEMA]).fetchall()
     return {r[0] for r in rows}
 
 

@@ -43,7 +43,8 @@ def test_string_parameters_are_literals_not_sql(served: Endpoint) -> None:
 
 
 def test_pandas_read_sql_through_sqlalchemy(served: Endpoint) -> None:
-    engine = sa.create_engine(f"postgresql+psycopg://{USER}:{PASSWORD.replace(chr(39), '%27')}@{served.host}:{served.port}/genesis")
+    url = sa.URL.create("postgresql+psycopg", USER, PASSWORD, served.host, served.port, "genesis")
+    engine = sa.create_engine(url)
     try:
         frame = pd.read_sql(sa.text(f"SELECT * FROM synthetic.{MODEL} WHERE age > :age AND sex = :sex"), engine,
                             params={"age": 55, "sex": "female"})
