@@ -87,3 +87,10 @@ def test_unknown_column_and_unknown_model_have_their_sqlstates(served: Endpoint)
     assert "ERROR:  42P01: ModelNotFoundError" in result.stderr
     result = psql(served, "SELEC 1")
     assert "ERROR:  42601" in result.stderr
+
+
+def test_schema_browsing_commands(served: Endpoint) -> None:
+    result = psql(served, "\\dt", "\\dn", "\\l", "\\d benefits")
+    assert result.returncode == 0, result.stderr
+    assert "| benefits" in result.stdout and "synthetic" in result.stdout
+    assert 'Table "main.benefits"' in result.stdout
