@@ -25,7 +25,7 @@ import numpy as np
 import pyarrow as pa
 
 from genesis_sql.conditions.condition import ConditionSet
-from genesis_sql.conditions.feasibility import refuse_impossible, suggest_alternative, with_rule_atoms
+from genesis_sql.models.feasibility import refuse_impossible, suggest_alternative, with_rule_atoms
 from genesis_sql.errors import InfeasibleConditionError, InvalidArgumentError, RareConditionError
 
 if TYPE_CHECKING:

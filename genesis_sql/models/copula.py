@@ -112,6 +112,21 @@ class GaussianCopula(BaseSynthesizer):
         self.cholesky_ = np.linalg.cholesky(self.correlation_) if latent else np.zeros((0, 0))
         return self
 
+    @classmethod
+    def assemble(cls, columns: list[ColumnSpec], codecs: list[Codec], correlation: np.ndarray, *,
+                 random_state: int | None = 0) -> GaussianCopula:
+        """A fitted copula from its parts: fitted codecs and the latent correlation of their latent columns.
+
+        Federated training (genesis_sql.federated) builds these from statistics aggregated across sites.
+        """
+        model = cls(random_state=random_state)
+        model.columns_ = columns
+        model.codecs_ = codecs
+        model.latent_ = [i for i, c in enumerate(codecs) if c.latent]
+        model.correlation_ = _nearest_correlation(np.atleast_2d(correlation)) if model.latent_ else np.zeros((0, 0))
+        model.cholesky_ = np.linalg.cholesky(model.correlation_) if model.latent_ else np.zeros((0, 0))
+        return model
+
     @staticmethod
     def _order_categories(data: pa.Table, columns: list[ColumnSpec], codecs: list[Codec], latent: list[int],
                           normal: np.ndarray) -> np.ndarray:
