@@ -45,7 +45,7 @@ def test_planted_relations_hold_in_every_generated_row(case):
     con.register("planted_rows", table)
     con.execute("CREATE TABLE planted AS SELECT * FROM planted_rows")
     genesis_sql.fit(con, "p", "SELECT * FROM planted", method=method, seed=0)
-    df = genesis_sql.generate(con, "p", 600, seed=1, conditions=condition).to_pandas()
+    df = genesis_sql.generate(con, "p", 600, seed=1, condition=condition).to_pandas()
     con.close()
     assert len(df) == 600
     assert (df.x_same == df.x).all()
