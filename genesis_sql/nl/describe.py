@@ -148,7 +148,10 @@ def _categorical(codec: CategoricalCodec) -> dict[str, Any]:
 
 def rules_of(parameters: dict[str, Any], state: dict[str, Any]) -> tuple[str, ...]:
     """The rules every generated row keeps: fit's ``constraints`` and the rules found at fit."""
-    found = [parameters.get("constraints"), *(state.get("rules") or [])]
+    stored = state.get("rules") or []
+    if isinstance(stored, dict):  # genesis_sql.rules.RuleSet.to_dict: one line per rule and entity key
+        return tuple(stored.get("described", []))
+    found = [parameters.get("constraints"), *stored]
     return tuple(str(rule.get("sql", rule)) if isinstance(rule, dict) else str(rule) for rule in found if rule)
 
 
