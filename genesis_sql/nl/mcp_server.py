@@ -61,12 +61,13 @@ class GenesisTools:
         """Close the connection."""
         self.con.close()
 
-    def list_models(self) -> list[dict[str, Any]]:
+    def list_models(self) -> dict[str, Any]:
         """Every model's latest version: name, version, method, column count, training rows."""
         with self._lock:
             rows = self.con.execute("SELECT name, version, method, columns, training_rows FROM genesis_models() "
                                     "WHERE is_latest ORDER BY name").fetchall()
-        return [{"name": r[0], "version": r[1], "method": r[2], "columns": r[3], "training_rows": r[4]} for r in rows]
+        return {"models": [{"name": r[0], "version": r[1], "method": r[2], "columns": r[3], "training_rows": r[4]}
+                           for r in rows]}
 
     def describe_model(self, model: str) -> dict[str, Any]:
         """Columns with kinds, ranges, values with shares, labels, descriptions and rules; SQL examples."""
