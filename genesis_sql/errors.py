@@ -24,7 +24,10 @@ text, so the class name is visible from any client.
     ├── DatabaseLockedError         another process holds the DuckDB file longer than the retry window
     ├── LineageError                lineage input, key files, checkpoints or proofs that cannot be used
     │   └── LineageVerificationError  the chain, an export, a checkpoint or a proof failed verification
-    └── IntegrationError            an external system (Kafka, WebSocket, browser ...) failed or is unreachable
+    ├── IntegrationError            an external system (Kafka, WebSocket, browser ...) failed or is unreachable
+    │   └── DistributedError        a Dask cluster cannot be reached, has no workers, or a part failed
+    └── FederatedError              federated training cannot go on: too few sites, more dropouts than the
+                                    threshold, a refused (unsigned or tampered) update, a spent budget
 """
 from __future__ import annotations
 
@@ -33,7 +36,9 @@ __all__ = [
     "ConditionError",
     "ConditionSyntaxError",
     "DatabaseLockedError",
+    "DistributedError",
     "EvaluationError",
+    "FederatedError",
     "FitError",
     "GenesisError",
     "InfeasibleConditionError",
@@ -130,3 +135,11 @@ class LineageVerificationError(LineageError):
 
 class IntegrationError(GenesisError):
     """An external system (Kafka broker, WebSocket peer, browser ...) failed or cannot be reached."""
+
+
+class DistributedError(IntegrationError):
+    """A Dask cluster cannot be reached, has no workers, or a part of a distributed job failed."""
+
+
+class FederatedError(GenesisError):
+    """Federated training cannot go on: too few sites, too many dropouts, a refused update, a spent budget."""

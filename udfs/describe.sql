@@ -2,10 +2,10 @@
 -- null_share, min, max, values (top 50 with shares), other_values, labels, description, unit, rules.
 CREATE OR REPLACE MACRO genesis_describe(model) AS TABLE
     SELECT unnest(genesis_column) FROM (
-        SELECT unnest(genesis_describe_rows(CAST(model AS VARCHAR))) AS genesis_column);
+        SELECT unnest({python:genesis_describe}(CAST(model AS VARCHAR))) AS genesis_column);
 
 -- genesis_label(model, column_name, value, label): a human label for a stored value (93 -> 'California'),
 -- kept across refits of the model name; read by genesis_describe and ask.
 CREATE OR REPLACE MACRO genesis_label(model, column_name, value, label) AS
-    genesis_label_impl(CAST(model AS VARCHAR), CAST(column_name AS VARCHAR), CAST(value AS VARCHAR),
-                       CAST(label AS VARCHAR));
+    {python:genesis_label}(CAST(model AS VARCHAR), CAST(column_name AS VARCHAR), CAST(value AS VARCHAR),
+                           CAST(label AS VARCHAR));

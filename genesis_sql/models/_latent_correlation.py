@@ -60,6 +60,16 @@ def latent_correlation(scores: np.ndarray) -> np.ndarray:
     with np.errstate(invalid="ignore", divide="ignore"):
         observed = np.nan_to_num(np.atleast_2d(np.corrcoef(scores, rowvar=False)))
     coefficients = np.stack([hermite_coefficients(scores[:, j]) for j in range(columns)])
+    return invert_correlation(observed, coefficients)
+
+
+def invert_correlation(observed: np.ndarray, coefficients: np.ndarray) -> np.ndarray:
+    """The latent correlation matrix behind an ``observed`` Pearson correlation matrix of normal scores,
+    given each column's Hermite coefficients (one row per column, :func:`hermite_coefficients`).
+
+    Federated training (genesis_sql.federated) has the correlation from summed cross-products and the
+    coefficients from the agreed marginals, never the rows themselves.
+    """
     products = coefficients[:, None, :] * coefficients[None, :, :]
     powers = np.arange(1, TERMS + 1)
     low, high = np.full(observed.shape, -1.0), np.full(observed.shape, 1.0)

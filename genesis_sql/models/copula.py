@@ -112,6 +112,21 @@ class GaussianCopula(BaseSynthesizer):
         self.cholesky_ = np.linalg.cholesky(self.correlation_) if latent else np.zeros((0, 0))
         return self
 
+    @classmethod
+    def assemble(cls, columns: list[ColumnSpec], codecs: list[Codec], correlation: np.ndarray, *,
+                 random_state: int | None = 0) -> GaussianCopula:
+        """A fitted copula from its parts: fitted codecs and the latent correlation of their latent columns.
+
+        Federated training (genesis_sql.federated) builds these from statistics aggregated across sites.
+        """
+        model = cls(random_state=random_state)
+        model.columns_ = columns
+        model.codecs_ = codecs
+        model.latent_ = [i for i, c in enumerate(codecs) if c.latent]
+        model.correlation_ = _nearest_correlation(np.atleast_2d(correlation)) if model.latent_ else np.zeros((0, 0))
+        model.cholesky_ = np.linalg.cholesky(model.correlation_) if model.latent_ else np.zeros((0, 0))
+        return model
+
     @staticmethod
     def _order_categories(data: pa.Table, columns: list[ColumnSpec], codecs: list[Codec], latent: list[int],
                           normal: np.ndarray) -> np.ndarray:
@@ -178,7 +193,7 @@ class GaussianCopula(BaseSynthesizer):
             meta, codec_arrays = codec.to_state()
             metas.append(meta)
             arrays.update({f"{i}.{key}": value for key, value in codec_arrays.items()})
-        return {"codecs": metas, "latent": self.latent_}, arrays
+        return {"codecs": metas, "latent": self.latent_, "rules": self.rules_.to_dict()}, arrays
 
     @classmethod
     def from_state(cls, params: dict[str, Any], columns: list[ColumnSpec], state: dict[str, Any],
@@ -193,4 +208,4 @@ class GaussianCopula(BaseSynthesizer):
         model.latent_ = state["latent"]
         model.correlation_ = arrays["correlation"]
         model.cholesky_ = np.linalg.cholesky(model.correlation_) if model.latent_ else np.zeros((0, 0))
-        return model
+        return model.restore_rules(state)

@@ -19,7 +19,7 @@ from typing import Any
 import duckdb
 import numpy as np
 
-from genesis_sql._plan import cached_synthesizer
+from genesis_sql.generation.plan import cached_synthesizer
 from genesis_sql.catalog import resolve_version
 from genesis_sql.models._columns import CategoricalCodec, NumericCodec
 from genesis_sql.nl.labels import labels_of, notes_of

@@ -15,7 +15,7 @@ import sqlglot
 from sqlglot import exp
 from sqlglot.errors import SqlglotError
 
-from genesis_sql._plan import plan_generation
+from genesis_sql.generation import plan_generation
 from genesis_sql.catalog import resolve_version
 from genesis_sql.errors import ConditionSyntaxError, InvalidArgumentError, UnknownColumnError
 from genesis_sql.nl.labels import model_columns

@@ -1,9 +1,9 @@
 """SQL registration of model descriptions: ``genesis_describe(model)`` and ``genesis_label(...)``.
 
 DuckDB's Python API has no table functions, so ``udfs/describe.sql`` wraps the scalar UDF
-``genesis_describe_rows(model)`` (a LIST of one STRUCT per column) in a table macro that unnests it, and
-``genesis_label`` in a macro that casts the value to text (the label store types it by the column).
-Both run their statements on a cursor: a UDF cannot use the connection executing its query.
+behind it (a LIST of one STRUCT per column) in a table macro that unnests it, and ``genesis_label`` in a
+macro that casts the value to text (the label store types it by the column). Both run their statements
+on a cursor of their database: a UDF cannot use the connection executing its query.
 """
 from __future__ import annotations
 
@@ -11,8 +11,7 @@ from collections.abc import Callable
 
 import duckdb
 
-from genesis_sql._db import cursor as open_cursor
-from genesis_sql.sql.functions import replace_function
+from genesis_sql._functions import Database, python_name, register_function
 
 ROW = duckdb.struct_type({
     "name": "VARCHAR", "sql_type": "VARCHAR", "kind": "VARCHAR", "null_share": "DOUBLE",
@@ -31,15 +30,11 @@ def _text(value: object) -> str | None:
     return None if value is None else str(value)
 
 
-def _describe_rows(con: duckdb.DuckDBPyConnection) -> Callable[[str], list[dict]]:
-    def genesis_describe_rows(model: str) -> list[dict]:
+def _describe_rows(database: Database) -> Callable[[str], list[dict]]:
+    def genesis_describe(model: str) -> list[dict]:
         from genesis_sql.nl.describe import describe_model
 
-        cursor = open_cursor(con)
-        try:
-            description = describe_model(cursor, model)
-        finally:
-            cursor.close()
+        description = database.run(lambda cursor: describe_model(cursor, model))
         return [{
             "name": c.name, "sql_type": c.sql_type, "kind": c.kind, "null_share": c.null_share,
             "min": _text(c.min), "max": _text(c.max),
@@ -49,23 +44,21 @@ def _describe_rows(con: duckdb.DuckDBPyConnection) -> Callable[[str], list[dict]
             "description": c.description, "unit": c.unit, "rules": list(c.rules),
         } for c in description.columns]
 
-    return genesis_describe_rows
+    return genesis_describe
 
 
-def _label(con: duckdb.DuckDBPyConnection) -> Callable[[str, str, str, str], str]:
-    def genesis_label_impl(model: str, column: str, value: str, label: str) -> str:
+def _label(database: Database) -> Callable[[str, str, str, str], str]:
+    def genesis_label(model: str, column: str, value: str, label: str) -> str:
         from genesis_sql.nl.labels import set_label
 
-        cursor = open_cursor(con)
-        try:
+        with database.connection() as cursor:
             return set_label(cursor, model, column, value, label)
-        finally:
-            cursor.close()
 
-    return genesis_label_impl
+    return genesis_label
 
 
 def register(con: duckdb.DuckDBPyConnection) -> None:
-    """Register ``genesis_describe_rows`` and ``genesis_label_impl`` on ``con`` (idempotent)."""
-    replace_function(con, "genesis_describe_rows", _describe_rows(con), ["VARCHAR"], duckdb.list_type(ROW))
-    replace_function(con, "genesis_label_impl", _label(con), ["VARCHAR"] * 4, "VARCHAR")
+    """Register the functions behind ``genesis_describe`` and ``genesis_label`` in ``con``'s database (once
+    per process)."""
+    register_function(con, python_name("genesis_describe"), _describe_rows, ["VARCHAR"], duckdb.list_type(ROW))
+    register_function(con, python_name("genesis_label"), _label, ["VARCHAR"] * 4, "VARCHAR")
