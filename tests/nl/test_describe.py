@@ -94,8 +94,8 @@ def test_bad_label_and_describe_calls_are_genesis_errors(con: duckdb.DuckDBPyCon
 
 
 @pytest.mark.parametrize("labels, message", [
-    ({"state": "DROP TABLE state_names"}, "must be one SELECT"),
-    ({"state": "SELECT 1; DROP TABLE state_names"}, "must be one SELECT"),
+    ({"state": "DROP TABLE state_names"}, "exactly one read-only SELECT"),
+    ({"state": "SELECT 1; DROP TABLE state_names"}, "exactly one read-only SELECT"),
     ({"state": "SELECT code FROM state_names"}, "two columns"),
     ({"state": "SELECT * FROM missing_table"}, "failed"),
     ({"nope": "SELECT code, name FROM state_names"}, "no column 'nope'"),
