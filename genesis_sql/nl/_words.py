@@ -30,6 +30,8 @@ COMPARATORS: dict[str, str] = {
     "at most": "<=", "no more than": "<=", "not more than": "<=", "up to": "<=", "maximum of": "<=",
     "maximum": "<=", "no greater than": "<=", "not over": "<=", "not above": "<=",
     "not under": ">=", "not below": ">=", "no higher than": "<=", "no lower than": ">=",
+    "greater than or equal to": ">=", "more than or equal to": ">=", "higher than or equal to": ">=",
+    "less than or equal to": "<=", "lower than or equal to": "<=", "at or above": ">=", "at or below": "<=",
     "exactly": "=", "equal to": "=", "equals": "=", "equalling": "=", "of exactly": "=",
     ">": ">", ">=": ">=", "<": "<", "<=": "<=", "=": "=", "==": "=", "!=": "!=", "<>": "!=", "=>": ">=",
     "=<": "<=", "≥": ">=", "≤": "<=",

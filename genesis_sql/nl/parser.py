@@ -112,7 +112,7 @@ def _norm(token: Token) -> str:
 def lex(tokens: Sequence[Token], vocabulary: Vocabulary) -> list[Item]:
     """Longest-match the tokens against the model's phrases and the generic ones."""
     generic = _generic()
-    longest = max(vocabulary.longest, 4)
+    longest = max(vocabulary.longest, max(len(p) for p in generic))
     tokens = [t for t in tokens if not (t.kind == "punct" and t.text in _IGNORED)]
     items: list[Item] = []
     i = 0
@@ -422,6 +422,13 @@ class Reader:
         previous = self.at(i - 1)
         if previous is not None and previous.kind in ("num", "range") and not previous.used:
             return None  # "over 1 carat under $5000": carat belongs to the number before it
+        back = i - 1
+        while (b := self.at(back)) is not None and b.kind == "filler" and b.tokens[0].norm in LINKS:
+            back -= 1
+        leading = self.at(back)
+        if leading is not None and back < i - 1 and leading.kind in ("cmp", "between", "directed") \
+                and not leading.used:
+            return None  # "under the age of 30": the comparison before it owns the column
         j = self.skip_links(i + 1)
         target = self.at(j)
         if target is not None and target.kind == "neg" and not target.used:
@@ -500,10 +507,17 @@ class Reader:
         if item.kind not in ("cmp", "directed", "temporal"):
             return None
         j = self.skip_links(i + 1)
+        named = self.named_column(j)  # "under the age of 30"
+        if named is not None:
+            named, j = named
         value = self.at(j)
         if value is None or value.used or value.kind not in ("num", "date"):
             return None
         column, end, concept = self.trailing_column(j + 1)
+        if named is not None:
+            if column is not None:
+                return None
+            column = named
         if item.kind == "directed":
             op, concept = item.payload
             column = column or self.concept_column(concept, f"{item.text} {value.text}")
@@ -531,11 +545,24 @@ class Reader:
             self.assumptions.append(f"{what!r} read as a condition on {column}")
         return column
 
+    def named_column(self, i: int) -> tuple[str, int] | None:
+        """'the age of' at ``i``: (column, index after it and its linking words), else None."""
+        item = self.at(i)
+        if item is None or item.kind != "col" or not item.payload or item.used:
+            return None
+        return item.payload, self.skip_links(i + 1)
+
     def bare_between(self, i: int, negate: bool = False) -> int | None:
-        span = self.value_span(self.skip_links(i + 1))
+        start = self.skip_links(i + 1)
+        named = self.named_column(start)  # "between the ages of 30 and 40"
+        span = self.value_span(named[1] if named else start)
         if span is None or span[2] is None and span[1].kind != "range":
             return None
         column, end, concept = self.trailing_column(span[0])
+        if named is not None:
+            if column is not None:
+                return None
+            column = named[0]
         text = " ".join(x.text for x in self.items[i:span[0]])
         if column is None:
             money = span[1].tokens[0].kind == "money"
