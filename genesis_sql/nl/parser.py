@@ -375,7 +375,8 @@ class Reader:
         target = self.at(j)
         if target is None or target.used:
             return None
-        if target.kind == "filler" and target.tokens[0].norm in ("in", "from", "living", "located"):
+        if target.kind == "filler" and target.tokens[0].norm in ("in", "from", "living", "located") or (
+                target.kind == "between" and target.payload == "from"):
             j = self.skip_links(j + 1)
             target = self.at(j)
             if target is None:
@@ -436,6 +437,9 @@ class Reader:
             target = self.at(j)
         if target is None or target.used:
             return None
+        if (target.kind == "filler" and target.tokens[0].norm in ("in", "during") and self.is_time(column)
+                and (year := self.at(j + 1)) is not None and year.kind == "num" and _years(year)):
+            j, target = j + 1, year  # "signup_date in 2021"
         clause: Clause | None = None
         end = j + 1
         if target.kind in ("cmp", "temporal"):
@@ -537,6 +541,10 @@ class Reader:
         self.add(clause.negated() if negate else clause)
         self.take(*range(i, end))
         return end
+
+    def is_time(self, column: str) -> bool:
+        """Whether ``column`` is a date/time column or the model's year column."""
+        return self.kind_of(column) == "datetime" or self.vocabulary.concept_column("year") == column
 
     def time_column(self, what: str) -> str | None:
         dates = self.vocabulary.date_columns
