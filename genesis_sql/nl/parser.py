@@ -508,7 +508,9 @@ class Reader:
         item = self.items[i]
         if item.kind == "between":
             return self.bare_between(i, negate)
-        if item.kind not in ("cmp", "directed", "temporal"):
+        joined = item.kind == "post" and item.tokens[0].norm == "and" and (item.tokens[-1].norm,) in _generic() \
+            and _generic()[(item.tokens[-1].norm,)][0] == "cmp"  # "above 1000 and below 2000"
+        if item.kind not in ("cmp", "directed", "temporal") and not joined:
             return None
         j = self.skip_links(i + 1)
         named = self.named_column(j)  # "under the age of 30"
@@ -529,9 +531,11 @@ class Reader:
             op = item.payload
             column = column or self.time_column(f"{item.text} {value.text}")
         else:
-            op = item.payload
+            op = _generic()[(item.tokens[-1].norm,)][1] if joined else item.payload
             if column is None and value.tokens[0].kind == "money":
                 concept = "money"
+            if column is None and concept is None:
+                column = self.continued_column(i + 1 if joined else i)
             column = column or self.concept_column(concept, f"{item.text} {value.text}", bare=concept is None)
         if column is None:
             return None
@@ -545,6 +549,20 @@ class Reader:
     def is_time(self, column: str) -> bool:
         """Whether ``column`` is a date/time column or the model's year column."""
         return self.kind_of(column) == "datetime" or self.vocabulary.concept_column("year") == column
+
+    def continued_column(self, i: int) -> str | None:
+        """The column of the comparison just before 'and'/'but' at ``i - 1`` ('price above 1000 and below 2000')."""
+        joiner = self.at(i - 1)
+        if joiner is None or joiner.kind not in ("and", "comma", "post"):
+            return None
+        before = [c for c in self.clauses if self.positions[c] < i - 1 and c.op in ("<", "<=", ">", ">=")]
+        if not before:
+            return None
+        last = max(before, key=lambda c: self.positions[c])
+        between = self.items[self.positions[last]:i - 1]
+        if any(not item.used for item in between):
+            return None
+        return last.column
 
     def time_column(self, what: str) -> str | None:
         dates = self.vocabulary.date_columns
