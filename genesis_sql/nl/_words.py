@@ -109,7 +109,8 @@ TRUE_WORDS = ("yes", "y", "true", "t", "1")
 FALSE_WORDS = ("no", "n", "false", "f", "0")
 
 NEGATIONS = ("not", "non", "no", "without", "excluding", "except", "other than", "isn't", "aren't", "never",
-             "neither", "nor", "exclude", "don't", "doesn't", "didn't", "but not", "apart from", "outside", "outside of",
+             "neither", "nor", "exclude", "don't", "doesn't", "didn't", "but not", "apart from", "outside",
+             "outside of",
              "haven't", "hasn't", "wasn't", "weren't", "havent", "hasnt", "isnt", "arent", "dont", "doesnt",
              "didnt", "wasnt", "werent", "won't", "cannot", "can't")
 BETWEEN_WORDS = ("between", "from", "within", "in the range", "ranging from", "range")

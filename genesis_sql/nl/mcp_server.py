@@ -118,7 +118,8 @@ class GenesisTools:
             query = validate_sql(self.con, text, max_rows=self.max_rows)
             run = query.sql
             if seed is not None and query.seed is None:
-                run = run.replace(f"'{query.model}', {query.n})", f"'{query.model}', {query.n}, seed := {int(seed)})", 1)
+                call = f"'{query.model}', {query.n}"
+                run = run.replace(f"{call})", f"{call}, seed := {int(seed)})", 1)
             table = GenesisConnection(self.con).sql(run).to_arrow_table()
         rows: Any = _json_rows(table) if format == "json" else _csv(table)
         return {"sql": run, "model": f"{query.model}@{query.version}", "row_count": table.num_rows, "rows": rows}

@@ -298,8 +298,8 @@ class Reader:
             return None
         joiner = self.at(i + 1)
         second = self.at(i + 2)
-        if joiner is not None and joiner.kind in ("to", "and") and second is not None and second.kind in ("num", "date") \
-                and not second.used:
+        if joiner is not None and joiner.kind in ("to", "and") and second is not None \
+                and second.kind in ("num", "date") and not second.used:
             return i + 3, first, second
         return i + 1, first, None
 
@@ -341,7 +341,8 @@ class Reader:
     def find_count(self) -> None:
         """The row count: a number right after a verb, at the start, or just before the model's noun."""
         for i, item in enumerate(self.items):
-            if item.kind != "num" or item.used or item.tokens[0].kind != "number" or not float(item.payload).is_integer():
+            if item.kind != "num" or item.used or item.tokens[0].kind != "number" \
+                    or not float(item.payload).is_integer():
                 continue
             before = self.at(i - 1)
             after = self.at(self.skip_adjectives(i + 1))
@@ -687,7 +688,8 @@ class Reader:
         after = self.at(self.skip_links(j))
         trailing = after is not None and after.kind == "col" and after.payload in columns and not after.used
         back = i - 1
-        while (b := self.at(back)) is not None and (b.kind == "neg" or b.kind == "filler" and b.tokens[0].norm in LINKS):
+        while (b := self.at(back)) is not None and (
+                b.kind == "neg" or b.kind == "filler" and b.tokens[0].norm in LINKS):
             back -= 1
         before = self.at(back)
         leading = column is not None or before is not None and before.kind == "col" and before.payload in columns \

@@ -109,7 +109,8 @@ def _unqualify(tree: exp.Expression, alias: str | None, columns: list[ColumnSpec
     """Column references without their table alias, checked against the model's columns."""
     known = {c.name.lower(): c.name for c in columns}
     for column in tree.find_all(exp.Column):
-        if column.table and (alias is None or column.table.lower() != alias.lower()) and column.table.lower() != GENERATOR:
+        own = alias is not None and column.table.lower() == alias.lower() or column.table.lower() == GENERATOR
+        if column.table and not own:
             raise _reject(f"Column {column.sql(dialect='duckdb')} names a table other than the generator.")
         if column.name.lower() not in known:
             import difflib

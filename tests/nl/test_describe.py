@@ -26,7 +26,8 @@ def con() -> duckdb.DuckDBPyConnection:
 
 
 def test_migration_005_adds_the_label_and_note_tables(con: duckdb.DuckDBPyConnection):
-    tables = {r[0] for r in con.execute("SELECT table_name FROM duckdb_tables() WHERE schema_name = 'genesis'").fetchall()}
+    tables = {r[0] for r in con.execute(
+        "SELECT table_name FROM duckdb_tables() WHERE schema_name = 'genesis'").fetchall()}
     assert {"labels", "column_notes"} <= tables
     assert con.execute("SELECT name FROM genesis.schema_migrations WHERE version = 5").fetchall() == [("labels",)]
 

@@ -73,7 +73,8 @@ def test_genesis_mcp_serves_tools_and_resources_over_stdio(nl_db: Path):
     csv = _payload(seen["structured"])["rows"]
     assert csv.splitlines()[0].startswith('"carat","cut"') and len(csv.splitlines()) == 21
     assert all(line.split(",")[1].strip('"') in ("Ideal", "Premium") for line in csv.splitlines()[1:])
-    assert _payload(seen["ask"])["sql"] == "SELECT * FROM genesis_generate('workers', 300) WHERE age > 50 AND state = 93"
+    asked = _payload(seen["ask"])["sql"]
+    assert asked == "SELECT * FROM genesis_generate('workers', 300) WHERE age > 50 AND state = 93"
     assert "pushed into generators" in seen["explain"].content[0].text
     assert _payload(seen["quality"])["evaluated"] is False
     assert len(_payload(seen["describe"])["examples"]) == 3
