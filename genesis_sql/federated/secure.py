@@ -95,6 +95,21 @@ class SecureSumClient:
         """The public half of the identity key (hex), registered with the aggregator."""
         return self.signing_key.verify_key.encode().hex()
 
+    def export_rounds(self) -> dict[str, Any]:
+        """The open rounds' secrets as JSON, for a site that runs one process per message (Flower keeps
+        them in the site's node state, never sends them)."""
+        return {rid: {"mask_key": r.mask_key.encode().hex(), "box_key": r.box_key.encode().hex(),
+                      "seed": r.seed.hex(), "directory": r.directory, "participants": r.participants,
+                      "own_shares": {k: [hex(a), hex(b)] for k, (a, b) in r.own_shares.items()},
+                      "revealed": r.revealed} for rid, r in self._rounds.items()}
+
+    def restore_rounds(self, rounds: dict[str, Any]) -> None:
+        """Inverse of :meth:`export_rounds`."""
+        self._rounds = {rid: _ClientRound(PrivateKey(bytes.fromhex(r["mask_key"])), PrivateKey(bytes.fromhex(r["box_key"])),
+                                          bytes.fromhex(r["seed"]), r["directory"],
+                                          {k: (int(a, 16), int(b, 16)) for k, (a, b) in r["own_shares"].items()},
+                                          r["participants"], r["revealed"]) for rid, r in rounds.items()}
+
     def advertise(self, round_id: str) -> dict[str, Any]:
         """Fresh keys for a round: the signed public halves."""
         state = _ClientRound(PrivateKey.generate(), PrivateKey.generate(), secrets.token_bytes(32))
