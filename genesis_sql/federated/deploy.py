@@ -139,26 +139,35 @@ def write_app(workdir: Path) -> Path:
     return app
 
 
-def run_aggregation(workdir: Path, superlink: str, *, db: str, model: str, sites: int, seed: int = 0,
-                    epsilon: float | None = None, min_sites: int = 2, max_dropouts: int | None = None,
-                    timeout: float = 600.0) -> dict[str, Any]:
-    """Submit the run to the SuperLink, wait for it, and return its report (model, version, rounds, traffic)."""
+def submit(workdir: Path, superlink: str, app: Path, config: dict[str, Any], timeout: float) -> None:
+    """Run a Flower app folder on the SuperLink with run-config overrides, waiting for it to end."""
     home = workdir / "flwr-home"
     home.mkdir(parents=True, exist_ok=True)
     (home / "config.toml").write_text(f'[superlink]\ndefault = "genesis"\n\n[superlink.genesis]\n'
                                       f'address = "{superlink}"\ninsecure = true\n')
+    overrides = " ".join(f"{k}={json.dumps(v)}" for k, v in config.items())
+    log = workdir / "run.log"
+    with log.open("w") as out:
+        result = subprocess.run([flower_program("flwr"), "run", str(app), "genesis", "--run-config", overrides,
+                                 "--stream"], stdout=out, stderr=subprocess.STDOUT, env=_environment(workdir),
+                                timeout=timeout + 120)
+    text = log.read_text(errors="replace")
+    if result.returncode != 0:
+        raise FederatedError(f"The Flower run failed: {text[-1500:]}")
+
+
+def run_aggregation(workdir: Path, superlink: str, *, db: str, model: str, sites: int, seed: int = 0,
+                    epsilon: float | None = None, min_sites: int = 2, max_dropouts: int | None = None,
+                    timeout: float = 600.0) -> dict[str, Any]:
+    """Submit the federated fit to the SuperLink, wait for it, and return its report (model, version,
+    rounds, seconds, traffic per site)."""
     report = workdir / "report.json"
     report.unlink(missing_ok=True)
     config = {"db": str(Path(db).resolve()), "model": model, "sites": int(sites), "seed": int(seed),
               "epsilon": float(epsilon or 0.0), "min-sites": int(min_sites),
               "max-dropouts": -1 if max_dropouts is None else int(max_dropouts), "timeout": float(timeout),
               "report": str(report)}
-    overrides = " ".join(f"{k}={json.dumps(v)}" for k, v in config.items())
-    log = workdir / "run.log"
-    with log.open("w") as out:
-        result = subprocess.run([flower_program("flwr"), "run", str(write_app(workdir)), "genesis", "--run-config",
-                                 overrides, "--stream"], stdout=out, stderr=subprocess.STDOUT,
-                                env=_environment(workdir), timeout=timeout + 120)
-    if result.returncode != 0 or not report.exists():
-        raise FederatedError(f"The federated run failed: {log.read_text(errors='replace')[-1500:]}")
+    submit(workdir, superlink, write_app(workdir), config, timeout)
+    if not report.exists():
+        raise FederatedError(f"The federated run ended without registering a model; see {workdir / 'run.log'}.")
     return json.loads(report.read_text())
