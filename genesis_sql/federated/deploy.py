@@ -89,7 +89,7 @@ def _launcher(program: str) -> list[str]:
     return [str(python), "-m", "genesis_sql.federated._flower_launch", program]
 
 
-def _wait_for_port(host: str, port: int, process: subprocess.Popen, log: Path, seconds: float = 60.0) -> None:
+def _wait_for_port(host: str, port: int, process: subprocess.Popen, log: Path, seconds: float = 300.0) -> None:
     deadline = time.monotonic() + seconds
     while time.monotonic() < deadline:
         if process.poll() is not None:

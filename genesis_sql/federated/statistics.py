@@ -136,7 +136,8 @@ def chunks_of(text: str, chunks: int) -> np.ndarray:
     """A value's UTF-8 bytes as ``chunks`` integers of 3 bytes each (zero padded)."""
     data = text.encode()
     if len(data) > chunks * CHUNK_BYTES:
-        raise FederatedError(f"A categorical value of {len(data)} bytes is longer than the agreed {chunks * CHUNK_BYTES}.")
+        raise FederatedError(f"A categorical value of {len(data)} bytes is longer than the agreed "
+                             f"{chunks * CHUNK_BYTES}.")
     data = data.ljust(chunks * CHUNK_BYTES, b"\0")
     return np.array([int.from_bytes(data[k:k + CHUNK_BYTES], "big") for k in range(0, len(data), CHUNK_BYTES)],
                     dtype=np.float64)

@@ -19,7 +19,8 @@ SITES = 3
 
 
 def _flower_bin() -> str | None:
-    for candidate in (os.environ.get(FLOWER_BIN_ENV), str(REPO / ".venv-flower" / "bin"), str(Path(sys.executable).parent)):
+    candidates = (os.environ.get(FLOWER_BIN_ENV), str(REPO / ".venv-flower" / "bin"), str(Path(sys.executable).parent))
+    for candidate in candidates:
         if candidate and (Path(candidate) / "flwr").exists():
             return candidate
     return None
@@ -31,11 +32,12 @@ def test_three_site_processes_train_a_registered_model(tmp_path):
     if flower is None:
         pytest.skip('Flower is not installed: pip install ".[federated]" in .venv-flower (see .ci/run)')
     source = duckdb.connect()
-    source.execute(f"CREATE TABLE benefits AS SELECT *, row_number() OVER () AS genesis_row FROM ({read_csv_sql('Benefits')})")
+    source.execute(f"CREATE TABLE benefits AS SELECT *, row_number() OVER () AS genesis_row "
+                   f"FROM ({read_csv_sql('Benefits')})")
     for k in range(SITES):
         con = duckdb.connect(str(tmp_path / f"site{k}.duckdb"))
-        con.register("part", source.sql(f"SELECT * EXCLUDE (genesis_row) FROM benefits WHERE genesis_row % {SITES} = {k}")
-                     .to_arrow_table())
+        part = f"SELECT * EXCLUDE (genesis_row) FROM benefits WHERE genesis_row % {SITES} = {k}"
+        con.register("part", source.sql(part).to_arrow_table())
         con.execute("CREATE TABLE workers AS SELECT * FROM part")
         con.close()
     env = {**os.environ, FLOWER_BIN_ENV: flower, "PYTHONPATH": str(REPO)}
