@@ -11,8 +11,9 @@ $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
 	$(BIN)/pip install --quiet --upgrade pip
 
+# The demo recommends the dashboard and the PDF report, so it installs their extra too.
 $(VENV)/.stamp-install: pyproject.toml | $(BIN)/python
-	$(BIN)/pip install --quiet -e .
+	$(BIN)/pip install --quiet -e ".[dashboard]"
 	touch $@
 
 $(VENV)/.stamp-test: pyproject.toml | $(BIN)/python

@@ -15,12 +15,23 @@ child also reports its RSS once ready to COPY and, after resetting the kernel's 
   to Parquet (what DuckDB's COPY itself needs);
 - ``genesis``: the same, then ``COPY (SELECT * FROM genesis_generate('diamonds', 20000000)) TO 'x.parquet'``.
 
-Target (issue 2, "Memory"): the genesis child's peak RSS under 1 GiB. Exit code 0 when it holds.
+Target (issue 2, "Memory"): the genesis child's peak RSS under 1 GiB.
+
+Then ``genesis generate diamonds 30000000`` with no ``--out`` (issue 11, item 8: it used to peak at 3.3 GB to
+print 20 rows), run as the CLI itself with stdout a pipe (this process reads and counts every line), a file
+(counted afterwards) and a terminal (a pseudo-terminal: a bounded preview). Target: each peaks under 1 GiB,
+and the pipe and the file get all 30,000,000 rows plus the CSV header.
+
+    .venv/bin/python bench/memory.py --part stdout                 # only the stdout measurement
+    .venv/bin/python bench/memory.py --part stdout --stdout-rows 5000000
+
+Exit code 0 when every target holds.
 """
 from __future__ import annotations
 
 import argparse
 import os
+import pty
 import subprocess
 import sys
 import tempfile
@@ -105,6 +116,62 @@ def run_child(mode: str, db: Path, out: Path, rows: int) -> tuple[int, int, floa
     return usage.ru_maxrss * 1024, peak[0], float(seconds), int(ready), int(copy_peak)
 
 
+def run_stdout(db: Path, rows: int, where: str, tmp: Path) -> tuple[int, int, float]:
+    """``genesis generate diamonds ROWS`` with stdout a ``pipe``, ``file`` or ``terminal``: (peak RSS of the CLI
+    process from the kernel, lines it wrote to stdout, seconds)."""
+    command = [sys.executable, "-c", "from genesis_sql.cli import main; main()", "--db", str(db), "generate",
+               "diamonds", str(rows), "--seed", "1"]
+    env = {**os.environ, "PYTHONPATH": str(ROOT)}
+    started = time.perf_counter()
+    lines = 0
+    if where == "pipe":
+        proc = subprocess.Popen(command, stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, env=env)
+        while chunk := proc.stdout.read(1 << 20):
+            lines += chunk.count(b"\n")
+    elif where == "file":
+        out = tmp / "stdout.csv"
+        with open(out, "wb") as sink:
+            proc = subprocess.Popen(command, stdout=sink, stderr=subprocess.DEVNULL, env=env)
+            _, status, usage = os.wait4(proc.pid, 0)
+        with open(out, "rb") as written:
+            while chunk := written.read(1 << 20):
+                lines += chunk.count(b"\n")
+        out.unlink()
+        return usage.ru_maxrss * 1024, lines, time.perf_counter() - started
+    else:
+        leader, follower = pty.openpty()
+        proc = subprocess.Popen(command, stdout=follower, stderr=subprocess.DEVNULL, env=env)
+        os.close(follower)
+        while True:
+            try:
+                chunk = os.read(leader, 1 << 16)
+            except OSError:
+                break
+            if not chunk:
+                break
+            lines += chunk.count(b"\n")
+        os.close(leader)
+    _, status, usage = os.wait4(proc.pid, 0)
+    if os.waitstatus_to_exitcode(status) != 0:
+        raise SystemExit(f"genesis generate to a {where} failed ({os.waitstatus_to_exitcode(status)})")
+    return usage.ru_maxrss * 1024, lines, time.perf_counter() - started
+
+
+def stdout_part(db: Path, rows: int, tmp: Path) -> bool:
+    """Measure the CLI writing ``rows`` rows to stdout as a pipe, a file and a terminal; print and judge."""
+    ok = True
+    for where in ("pipe", "file", "terminal"):
+        peak, lines, seconds = run_stdout(db, rows, where, tmp)
+        complete = lines == rows + 1 if where != "terminal" else lines < 100
+        holds = peak < LIMIT_BYTES and complete
+        ok &= holds
+        what = (f"{lines - 1:,} rows + header, {rows / seconds:,.0f} rows/s" if where != "terminal"
+                else f"a preview of {lines} lines in {seconds:.1f} s")
+        print(f"{'ok  ' if holds else 'FAIL'} generate {rows:,} rows to stdout as a {where:<8}: peak "
+              f"{mib(peak).strip()} (target < 1024 MiB), {what}", flush=True)
+    return ok
+
+
 def mib(n: int) -> str:
     return f"{n / (1 << 20):7.0f} MiB"
 
@@ -114,6 +181,9 @@ def main() -> int:
     parser.add_argument("--rows", type=int, default=20_000_000)
     parser.add_argument("--repeat", type=int, default=2, help="children per mode; the lowest peak counts")
     parser.add_argument("--method", default="auto", help="the genesis method fitted on diamonds (auto, copula ...)")
+    parser.add_argument("--part", choices=("all", "copy", "stdout"), default="all",
+                        help="copy: the COPY children; stdout: genesis generate to a pipe, a file and a terminal")
+    parser.add_argument("--stdout-rows", type=int, default=30_000_000)
     args = parser.parse_args()
 
     import genesis_sql
@@ -124,6 +194,9 @@ def main() -> int:
             genesis_sql.install(con)
             con.execute(f"CREATE TABLE diamonds AS SELECT * FROM read_csv('{DATA / 'diamonds.csv'}', header = true)")
             method = genesis_sql.fit(con, "diamonds", "SELECT * FROM diamonds", method=args.method).method
+        stdout_ok = stdout_part(db, args.stdout_rows, Path(tmp)) if args.part in ("all", "stdout") else True
+        if args.part == "stdout":
+            return 0 if stdout_ok else 1
         print(f"{args.rows:,} rows to Parquet per child; diamonds model: {args.method} ({method}); "
               f"{os.cpu_count()} CPUs; lowest of {args.repeat} children", flush=True)
         figures = {}
@@ -142,7 +215,7 @@ def main() -> int:
     ok = genesis < LIMIT_BYTES
     print(f"{'ok  ' if ok else 'FAIL'} the genesis child (import, install, COPY of {args.rows:,} rows) peaks at "
           f"{mib(genesis).strip()} (target < 1024 MiB)")
-    return 0 if ok else 1
+    return 0 if ok and stdout_ok else 1
 
 
 if __name__ == "__main__":

@@ -27,6 +27,7 @@ __all__ = [
     "FitSummary",
     "GenesisConnection",
     "GenesisError",
+    "ask",
     "connect",
     "evaluate",
     "fit",
@@ -34,14 +35,24 @@ __all__ = [
     "generate_stream",
     "install",
     "plan",
+    "prompt_context",
 ]
 
 
 def __getattr__(name: str) -> Any:
     """``evaluate`` is imported on first use: the quality metrics pull in scikit-learn and SciPy's
-    statistics, a second or more that fitting and generating do not need."""
+    statistics, a second or more that fitting and generating do not need. ``ask`` and ``prompt_context``
+    likewise (the natural-language parser is not needed to fit or generate)."""
     if name == "evaluate":
         from genesis_sql.quality import evaluate
 
         return evaluate
+    if name == "ask":
+        from genesis_sql.nl.ask import ask
+
+        return ask
+    if name == "prompt_context":
+        from genesis_sql.nl.prompt import prompt_context
+
+        return prompt_context
     raise AttributeError(f"module 'genesis_sql' has no attribute {name!r}")

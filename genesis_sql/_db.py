@@ -42,6 +42,33 @@ def cursor(con: duckdb.DuckDBPyConnection) -> duckdb.DuckDBPyConnection:
     return cur
 
 
+def in_transaction(con: duckdb.DuckDBPyConnection) -> bool:
+    """Whether ``con`` is inside an explicit transaction (BEGIN without COMMIT or ROLLBACK yet).
+
+    In auto-commit every statement is a transaction of its own, so two statements see different ids.
+    """
+    first = con.execute("SELECT txid_current()").fetchall()[0][0]
+    return con.execute("SELECT txid_current()").fetchall()[0][0] == first
+
+
+@contextlib.contextmanager
+def transaction(con: duckdb.DuckDBPyConnection) -> Iterator[bool]:
+    """One transaction around the block: the caller's open one (yields False; it commits or rolls back
+    later with everything else), or a new one on ``con`` (yields True) committed at the end of the block
+    and rolled back when it raises."""
+    if in_transaction(con):
+        yield False
+        return
+    con.execute("BEGIN TRANSACTION")
+    try:
+        yield True
+    except BaseException:
+        with contextlib.suppress(duckdb.Error):
+            con.execute("ROLLBACK")
+        raise
+    # A failed COMMIT rolls the transaction back by itself.
+    con.execute("COMMIT")
+
 
 def _open(path: str, read_only: bool, config: dict | None) -> duckdb.DuckDBPyConnection:
     if path == ":memory:" or Path(path).stem.lower() != "genesis":

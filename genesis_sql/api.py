@@ -3,7 +3,9 @@ from __future__ import annotations
 
 import json
 import logging
+import random
 import time
+import warnings
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from typing import Any
@@ -11,25 +13,33 @@ from typing import Any
 import duckdb
 import pyarrow as pa
 
-from genesis_sql.catalog import ModelRecord, drop_model, save_model, validate_model_name
+from genesis_sql._db import in_transaction, transaction
+from genesis_sql.catalog import ModelRecord, save_model, validate_model_name
 from genesis_sql.conditions import ConditionSet
 from genesis_sql.errors import FitError, InvalidArgumentError
-from genesis_sql.lineage.fingerprint import rows_fingerprint
-from genesis_sql.lineage.record import record_fit, record_generation
-from genesis_sql.models import candidate_methods, synthesizer_class
-from genesis_sql.models._selection import choose_best
-from genesis_sql._plan import (
+from genesis_sql.generation import (
+    RUNTIME,
     GenerationPlan,
     generate_batches,
-    generate_table,
     plan_generation,
-    remember_synthesizer,
+    record,
+    to_table,
     validate_seed,
 )
+from genesis_sql.generation.row_function import register_model
+from genesis_sql.lineage.fingerprint import RowsFingerprint, rows_fingerprint
+from genesis_sql.lineage.record import record_fit
+from genesis_sql.models import SELECTION_ROWS, SMALL_TABLE_ROWS, candidate_methods, synthesizer_class
+from genesis_sql.models._selection import choose_best
+from genesis_sql.nl.labels import FitNotes, gather_fit_notes
+from genesis_sql.rules import RuleSet, check_detection, entity_columns, fit_rules
 from genesis_sql.schema import ColumnSpec, base_type, detect_schema, output_type
+from genesis_sql.sql.statements import validate_query
 
 log = logging.getLogger(__name__)
 
+# Concurrent fits collide on the lineage tip when they commit; the loser stores again on the new tip.
+STORE_ATTEMPTS = 50
 _CASTS = {"DECIMAL": "DOUBLE", "HUGEINT": "DOUBLE", "UHUGEINT": "DOUBLE", "UUID": "VARCHAR",
           "TIMESTAMP_S": "TIMESTAMP", "TIMESTAMP_MS": "TIMESTAMP", "TIMESTAMP_NS": "TIMESTAMP"}
 
@@ -45,11 +55,13 @@ class FitSummary:
     training_rows: int
     fit_seconds: float
     holdout_rows: int = 0
+    reason: str = ""
 
     def __str__(self) -> str:
         kinds = ", ".join(f"{n}:{k}" for n, k in self.columns)
+        why = f"\n{self.reason}" if self.reason else ""
         return (f"{self.name}@{self.version}: {self.method} on {self.training_rows:,} rows "
-                f"in {self.fit_seconds:.2f}s ({kinds})")
+                f"in {self.fit_seconds:.2f}s ({kinds}){why}")
 
 
 def _quote(name: str) -> str:
@@ -58,10 +70,9 @@ def _quote(name: str) -> str:
 
 def _source_relation(con: duckdb.DuckDBPyConnection, source_sql: str) -> tuple[str, dict[str, str]]:
     """The training query wrapped as one subquery, with columns cast to modelable types, and their types."""
-    if not isinstance(source_sql, str) or not source_sql.strip():
-        raise FitError(f"The training query must be SQL text such as 'SELECT * FROM customers'. Got {source_sql!r}.")
+    statement = validate_query(source_sql, what="training query", error=FitError)
     # The newline ends a trailing "-- comment" in the user's query before the closing parenthesis.
-    wrapped = f"SELECT * FROM ({source_sql.strip().rstrip(';')}\n) AS genesis_source"
+    wrapped = f"SELECT * FROM ({statement}\n) AS genesis_source"
     try:
         rel = con.sql(wrapped)
         names, types = rel.columns, [str(t) for t in rel.types]
@@ -111,6 +122,10 @@ def fit(
     sequence_key: str | None = None,
     sequence_index: str | None = None,
     context_columns: list[str] | None = None,
+    skip_unchanged: bool = False,
+    labels: dict[str, str] | None = None,
+    constraints: str | None = None,
+    rules: str = "auto",
     progress: Callable[[str], None] | None = None,
 ) -> FitSummary:
     """Fit a synthesizer on the rows of ``source_sql`` and store it as the next version of ``name``.
@@ -124,6 +139,14 @@ def fit(
         column_types: per-column kind overrides, e.g. ``{"zip": "categorical"}``.
         holdout: fraction of rows kept out of training by a seeded hash split, for privacy metrics.
         sequence_key, sequence_index, context_columns: for sequence models.
+        skip_unchanged: when the latest version of ``name`` was trained on exactly these rows (the
+            lineage fingerprint of the training rows) with this method (any, for ``"auto"``), return it
+            instead of adding a version; scheduled jobs (a ``dbt run``) then refit only on new data.
+        labels: column -> a SELECT of (value, label) rows, e.g. ``{"state": "SELECT code, name FROM states"}``.
+        constraints: rules every generated row keeps, in the condition grammar
+            (``"death >= diag AND total = a + b"``); training rows that break one are a FitError.
+        rules: ``"auto"`` detects the relations that hold in every training row (orders, equalities,
+            offsets, sums, functions, bounds) and entity keys, and keeps them; ``"off"`` detects none.
         progress: called with a short stage name as fitting advances (the CLI draws a bar from it).
 
     Returns:
@@ -135,9 +158,19 @@ def fit(
     if fit_seed is None:
         raise InvalidArgumentError("seed for fit must be a whole number (0 by default), not NULL.")
     fraction = _check_options(holdout, column_types)
+    detection = check_detection(rules)
+    sequence = sequence_key is not None or sequence_index is not None or context_columns is not None
+    if sequence and constraints is not None:
+        raise InvalidArgumentError("constraints are not kept by sequence models yet; fit without sequence options "
+                                   "or without constraints.")
     report("reading")
     query, sql_types = _source_relation(con, source_sql)
     train_query, holdout_query = _split(query, list(sql_types), fraction, fit_seed)
+    if skip_unchanged:
+        kept = _unchanged_version(con, model_name, train_query, method)
+        if kept is not None:
+            log.info("%s@%d was trained on the same rows; kept (skip_unchanged)", kept.name, kept.version)
+            return kept
     try:
         table = con.sql(train_query).to_arrow_table()
     except duckdb.Error as exc:
@@ -149,21 +182,26 @@ def fit(
         raise FitError("The training query returned no columns.")
     report("detecting")
     columns = detect_schema(table, sql_types, column_types)
-    candidates = candidate_methods(
-        method, table.num_rows, [c.kind for c in columns],
-        sequence=sequence_key is not None or sequence_index is not None or context_columns is not None)
+    notes = gather_fit_notes(con, source_sql, columns, labels)
+    ruleset = RuleSet(detection=detection)
+    if not sequence:
+        overrides = {k.lower() for k in column_types or {}}
+        columns, entities = entity_columns(table, columns, detection, overrides)
+        ruleset = fit_rules(table, columns, detection=detection, constraints=constraints, entities=entities)
+    candidates = candidate_methods(method, table.num_rows, [c.kind for c in columns], sequence=sequence)
     report("fitting")
     started = time.perf_counter()
     options = {k: v for k, v in {"sequence_key": sequence_key, "sequence_index": sequence_index,
                                  "context_columns": context_columns}.items() if v is not None}
     fitted = [synthesizer_class(m)(random_state=fit_seed, **options).fit(table, columns) for m in candidates]
+    for model in fitted:
+        model.rules_ = ruleset
     synthesizer, similarities = choose_best(fitted, table, columns) if len(fitted) > 1 else (fitted[0], [])
     chosen = synthesizer.method
     fit_seconds = time.perf_counter() - started
-    if chosen != method:
-        compared = ", ".join(f"{m} {s:.4f}" for m, s in zip(candidates, similarities))
-        log.info("method='auto' chose %r for %s (%d rows%s)", chosen, model_name, table.num_rows,
-                 f"; sample similarity {compared}" if compared else "")
+    reason = _why_auto_chose(chosen, candidates, similarities, table.num_rows) if method == "auto" else ""
+    if reason:
+        log.info("%s: %s", model_name, reason)
     report("storing")
     # Fingerprinted on this connection, which sees its TEMP tables and registered DataFrames.
     source_rows = rows_fingerprint(con, source_sql)
@@ -181,44 +219,109 @@ def fit(
         source_sql=source_sql, source_fingerprint=training_rows.rows_hash,
         fit_seconds=fit_seconds, holdout=holdout_info,
     )
-    save_model(con, record)
-    try:
-        record_fit(con, record, source_rows)
-    except BaseException:
-        drop_model(con, record.ref)  # a fit is stored with its lineage or not at all
-        raise
-    remember_synthesizer(record.content_hash, synthesizer)
-    from genesis_sql.sql.functions import register_model
-
+    _store(con, record, source_rows, notes)
+    RUNTIME.remember_synthesizer(record.content_hash, synthesizer)
     register_model(con, record.content_hash, columns)
     return FitSummary(model_name, record.version, chosen, tuple((c.name, c.kind) for c in columns),
-                      table.num_rows, fit_seconds, holdout_rows)
+                      table.num_rows, fit_seconds, holdout_rows, reason)
+
+
+def _why_auto_chose(chosen: str, candidates: tuple[str, ...], similarities: list[float], rows: int) -> str:
+    """One line saying which method ``auto`` chose and why (the CLI prints it; the log records it)."""
+    if len(candidates) > 1:
+        compared = ", ".join(f"{m} {s:.4f}" for m, s in zip(candidates, similarities))
+        return f"auto chose {chosen}: its sample is closest to the training rows (similarity {compared})"
+    if chosen == "sequence":
+        return "auto chose sequence: sequence options (sequence_key, sequence_index or context_columns) were given"
+    if chosen == "copula":
+        return (f"auto chose copula: under {SMALL_TABLE_ROWS} rows ({rows:,}) or fewer than two modelled "
+                "columns is too little for the forest")
+    return f"auto chose {chosen}: {rows:,} rows is above {SELECTION_ROWS:,}, where the forest is the most faithful"
+
+
+def _unchanged_version(con: duckdb.DuckDBPyConnection, name: str, train_query: str, method: str) -> FitSummary | None:
+    """The latest version of ``name`` when it was fitted on the rows of ``train_query`` by ``method``."""
+    rows = con.execute(
+        "SELECT version, method, columns, training_rows, fit_seconds, holdout, source_fingerprint "
+        "FROM genesis.models WHERE name = ? ORDER BY version DESC LIMIT 1", [name]).fetchall()
+    if not rows:
+        return None
+    version, stored_method, columns, training_rows, fit_seconds, holdout, fingerprint = rows[0]
+    if method not in ("auto", stored_method) or rows_fingerprint(con, train_query).rows_hash != fingerprint:
+        return None
+    kinds = tuple((c["name"], c["kind"]) for c in json.loads(columns))
+    held_out = json.loads(holdout)["rows"] if holdout else 0
+    return FitSummary(name, int(version), stored_method, kinds, int(training_rows), float(fit_seconds), int(held_out))
+
+
+def _condition_argument(condition: str | ConditionSet | None, conditions: str | ConditionSet | None
+                        ) -> str | ConditionSet | None:
+    """``condition``, or the old keyword ``conditions`` (SQL and Python now share the name ``condition``)."""
+    if conditions is None:
+        return condition
+    if condition is not None:
+        raise InvalidArgumentError("Pass the condition once, as condition=...; conditions= is its old name.")
+    warnings.warn("conditions= is deprecated; pass condition= (the name genesis_generate uses in SQL)",
+                  DeprecationWarning, stacklevel=3)
+    return conditions
+
+
+def _store(con: duckdb.DuckDBPyConnection, record: ModelRecord, source_rows: RowsFingerprint,
+           notes: FitNotes) -> None:
+    """Store the model, its source and fit blocks and its column notes in one transaction: a crash in
+    between leaves none of them.
+
+    Inside the caller's open transaction they join it (and commit or roll back with it); otherwise a
+    transaction of their own is retried when a concurrent writer took the lineage tip first.
+    """
+    if in_transaction(con):
+        save_model(con, record)
+        record_fit(con, record, source_rows)
+        notes.store(con, record.name)
+        return
+    for attempt in range(STORE_ATTEMPTS):
+        try:
+            with transaction(con):
+                save_model(con, record)
+                record_fit(con, record, source_rows)
+                notes.store(con, record.name)
+            return
+        except (duckdb.TransactionException, duckdb.ConstraintException) as exc:
+            if attempt == STORE_ATTEMPTS - 1:
+                raise FitError(f"Could not store {record.name}: {exc}") from exc
+            log.debug("storing %s collided with another writer (attempt %d): %s", record.name, attempt + 1, exc)
+            time.sleep(random.uniform(0, 0.002 * (attempt + 1)))
 
 
 def plan(con: duckdb.DuckDBPyConnection, model: str, n: int, *, seed: int | None = None,
-         conditions: str | ConditionSet | None = None) -> GenerationPlan:
+         condition: str | ConditionSet | None = None, conditions: str | ConditionSet | None = None
+         ) -> GenerationPlan:
     """Validate a request and return its plan (model version, seed, canonical condition)."""
-    return plan_generation(con, model, n, seed=seed, condition=conditions)[0]
+    return plan_generation(con, model, n, seed=seed, condition=_condition_argument(condition, conditions))[0]
 
 
 def generate(con: duckdb.DuckDBPyConnection, model: str, n: int, *, seed: int | None = None,
-             conditions: str | ConditionSet | None = None) -> pa.Table:
+             condition: str | ConditionSet | None = None, conditions: str | ConditionSet | None = None
+             ) -> pa.Table:
     """``n`` synthetic rows of ``model`` as an Arrow table: the same rows as ``genesis_generate`` in SQL.
 
-    ``conditions`` is condition SQL (``"age > 50 AND state = 'CA'"``) or a ConditionSet; every row
-    satisfies it.
+    ``condition`` is condition SQL (``"age > 50 AND state = 'CA'"``) or a ConditionSet; every row
+    satisfies it (``conditions`` is its deprecated old name). The lineage block joins ``con``'s open
+    transaction when there is one.
     """
-    generation, synthesizer = plan_generation(con, model, n, seed=seed, condition=conditions)
-    table = generate_table(generation, synthesizer)
-    record_generation(con, generation, table, destination="python")
+    generation, synthesizer = plan_generation(con, model, n, seed=seed,
+                                              condition=_condition_argument(condition, conditions))
+    table = to_table(generate_batches(generation, synthesizer), synthesizer.output_schema)
+    record(con, generation, table, destination="python")
     return table
 
 
 def generate_stream(con: duckdb.DuckDBPyConnection, model: str, n: int, *, seed: int | None = None,
-                    conditions: str | ConditionSet | None = None, batch_size: int = 65_536
-                    ) -> tuple[GenerationPlan, Iterator[pa.Table]]:
+                    condition: str | ConditionSet | None = None, batch_size: int = 65_536,
+                    conditions: str | ConditionSet | None = None) -> tuple[GenerationPlan, Iterator[pa.Table]]:
     """The plan and an iterator of Arrow batches, for output too large to hold at once."""
-    generation, synthesizer = plan_generation(con, model, n, seed=seed, condition=conditions)
+    generation, synthesizer = plan_generation(con, model, n, seed=seed,
+                                              condition=_condition_argument(condition, conditions))
     return generation, generate_batches(generation, synthesizer, batch_size=batch_size)
 
 
@@ -235,7 +338,8 @@ def parse_options(options: object) -> dict[str, Any]:
         parsed = json.loads(options) if isinstance(options, str) else options
     except json.JSONDecodeError as exc:
         raise InvalidArgumentError(f"options must be JSON text such as '{{\"holdout\": 0.2}}': {exc}") from exc
-    allowed = {"column_types", "sequence_key", "sequence_index", "context_columns", "holdout"}
+    allowed = {"column_types", "sequence_key", "sequence_index", "context_columns", "holdout", "skip_unchanged",
+               "labels", "constraints", "rules"}
     if not isinstance(parsed, dict) or set(parsed) - allowed:
         extra = sorted(set(parsed) - allowed) if isinstance(parsed, dict) else parsed
         raise InvalidArgumentError(f"Unknown fit options {extra}; allowed: {', '.join(sorted(allowed))}.")

@@ -12,17 +12,22 @@ import re
 from dataclasses import dataclass, field
 from importlib import resources
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import duckdb
 import numpy as np
 
+from genesis_sql._db import transaction
 from genesis_sql.errors import (
     CatalogError,
     InvalidModelNameError,
     MigrationError,
+    MissingDependencyError,
     ModelNotFoundError,
 )
+
+if TYPE_CHECKING:
+    from genesis_sql.models.base import BaseSynthesizer
 
 MODEL_NAME = re.compile(r"^[a-z_][a-z0-9_]*$")
 MODEL_REF = re.compile(r"^(?P<name>[a-z_][a-z0-9_]*)(?:@(?P<version>[0-9]+))?$")
@@ -155,7 +160,7 @@ class ModelRecord:
         return digest.hexdigest()
 
 
-def _encode_array(array: np.ndarray) -> tuple[str, list[int], bytes]:
+def encode_array(array: np.ndarray) -> tuple[str, list[int], bytes]:
     array = np.ascontiguousarray(array)
     if array.dtype.byteorder == ">":
         array = array.astype(array.dtype.newbyteorder("<"))
@@ -165,7 +170,7 @@ def _encode_array(array: np.ndarray) -> tuple[str, list[int], bytes]:
     return dtype, list(array.shape), array.tobytes()
 
 
-def _decode_array(dtype: str, shape: list[int], data: bytes) -> np.ndarray:
+def decode_array(dtype: str, shape: list[int], data: bytes) -> np.ndarray:
     if dtype not in ARRAY_DTYPES:
         raise CatalogError(f"Stored array has dtype {dtype!r}, which is not an allowed numeric dtype.")
     try:
@@ -178,11 +183,10 @@ def save_model(con: duckdb.DuckDBPyConnection, record: ModelRecord) -> ModelReco
     """Store ``record`` as the next version of its name, atomically; returns it with version and hash set.
 
     The next version follows the highest ever given to the name, so a dropped version's number is never
-    given again while the name has versions.
+    given again while the name has versions. Inside a transaction open on ``con`` the rows join it.
     """
     record.content_hash = record.compute_content_hash()
-    con.execute("BEGIN TRANSACTION")
-    try:
+    with transaction(con):
         latest = con.execute(
             "SELECT coalesce(max(version), 0) FROM (SELECT version FROM genesis.models WHERE name = ? "
             "UNION ALL SELECT last_version FROM genesis.model_versions WHERE name = ?)", [record.name, record.name]
@@ -201,15 +205,11 @@ def save_model(con: duckdb.DuckDBPyConnection, record: ModelRecord) -> ModelReco
             ],
         )
         for key, array in record.arrays.items():
-            dtype, shape, data = _encode_array(array)
+            dtype, shape, data = encode_array(array)
             con.execute(
                 "INSERT INTO genesis.model_arrays VALUES (?, ?, ?, ?, ?, ?)",
                 [record.name, record.version, key, dtype, shape, data],
             )
-        con.execute("COMMIT")
-    except BaseException:
-        con.execute("ROLLBACK")
-        raise
     return record
 
 
@@ -258,26 +258,59 @@ def load_model(con: duckdb.DuckDBPyConnection, ref: object) -> ModelRecord:
     row = con.execute(f"SELECT {_COLUMNS} FROM genesis.models WHERE name = ? AND version = ?", [name, version]).fetchall()[0]
     try:
         arrays = {
-            key: _decode_array(dtype, shape, data)
+            key: decode_array(dtype, shape, data)
             for key, dtype, shape, data in con.execute(
                 "SELECT key, dtype, shape, data FROM genesis.model_arrays WHERE name = ? AND version = ?",
                 [name, version]).fetchall()
         }
-    except CatalogError as exc:
-        raise CatalogError(f"Model {name}@{version} is corrupt: {exc} Refit it, or drop this version with "
-                           f"genesis_drop('{name}@{version}').") from exc
-    record = ModelRecord(
-        name=row[0], version=row[1], method=row[2], columns=json.loads(row[3]), parameters=json.loads(row[4]),
-        state=json.loads(row[5]), arrays=arrays, training_rows=row[6], source_sql=row[7],
-        source_fingerprint=row[8], fit_seconds=row[9], holdout=json.loads(row[10]) if row[10] else None,
-        content_hash=row[11], created_at=row[12],
-    )
-    if record.compute_content_hash() != record.content_hash:
-        raise CatalogError(
-            f"Model {record.ref} is corrupt: its stored content does not match its content hash. "
-            f"Refit it, or drop this version with genesis_drop('{record.ref}')."
+        record = ModelRecord(
+            name=row[0], version=row[1], method=row[2], columns=json.loads(row[3]), parameters=json.loads(row[4]),
+            state=json.loads(row[5]), arrays=arrays, training_rows=row[6], source_sql=row[7],
+            source_fingerprint=row[8], fit_seconds=row[9], holdout=json.loads(row[10]) if row[10] else None,
+            content_hash=row[11], created_at=row[12],
         )
+    except (CatalogError, ValueError, TypeError) as exc:
+        raise _corrupt(f"{name}@{version}", exc) from exc
+    if record.compute_content_hash() != record.content_hash:
+        raise _corrupt(record.ref, "its stored content does not match its content hash.")
     return record
+
+
+def _corrupt(ref: str, cause: object) -> CatalogError:
+    """The error for a stored model version that cannot be used, naming it and the way out."""
+    reason = cause if isinstance(cause, str) else (
+        str(cause) if isinstance(cause, CatalogError) else f"its stored state cannot be read ({type(cause).__name__}: "
+                                                            f"{str(cause)[:200]}).")
+    return CatalogError(f"Model {ref} is corrupt: {reason} Refit it, or drop this version with "
+                        f"genesis_drop('{ref}').")
+
+
+def restore_synthesizer(record: ModelRecord) -> BaseSynthesizer:
+    """The fitted synthesizer of a stored version, rebuilt from its state and tried on one row.
+
+    Stored state is data that someone may have edited (and re-hashed): whatever in it does not rebuild
+    a working model is reported as a CatalogError naming the version, so that one bad row never breaks
+    ``install``, the listing, dropping or the other models.
+
+    Raises:
+        CatalogError: the state does not rebuild a model that generates.
+        MissingDependencyError: the model needs an optional package that is not installed.
+    """
+    from genesis_sql.models import synthesizer_class
+    from genesis_sql.schema import ColumnSpec
+
+    try:
+        columns = [ColumnSpec.from_dict(c) for c in record.columns]
+        model = synthesizer_class(record.method).from_state(record.parameters, columns, record.state, record.arrays)
+        made = model.sample_rows(np.zeros(1, dtype=np.int64), key=0).column_names
+        if made != [c.name for c in columns]:
+            raise CatalogError(f"it generates the columns {made}, not its stored columns "
+                               f"{[c.name for c in columns]}.")
+    except MissingDependencyError:
+        raise
+    except Exception as exc:  # noqa: BLE001 - any failure to rebuild is the stored row's corruption
+        raise _corrupt(record.ref, exc) from exc
+    return model
 
 
 def list_versions(con: duckdb.DuckDBPyConnection) -> list[tuple[str, int, str]]:
@@ -299,15 +332,10 @@ def drop_model(con: duckdb.DuckDBPyConnection, ref: object) -> int:
     else:
         resolve_version(con, ref)
     where, params = ("name = ?", [name]) if version is None else ("name = ? AND version = ?", [name, version])
-    con.execute("BEGIN TRANSACTION")
-    try:
+    with transaction(con):
         count = con.execute(f"SELECT count(*) FROM genesis.models WHERE {where}", params).fetchall()[0][0]
         con.execute(f"DELETE FROM genesis.model_arrays WHERE {where}", params)
         con.execute(f"DELETE FROM genesis.models WHERE {where}", params)
         if not con.execute("SELECT count(*) FROM genesis.models WHERE name = ?", [name]).fetchall()[0][0]:
             con.execute("DELETE FROM genesis.model_versions WHERE name = ?", [name])
-        con.execute("COMMIT")
-    except BaseException:
-        con.execute("ROLLBACK")
-        raise
     return int(count)

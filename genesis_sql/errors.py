@@ -25,6 +25,7 @@ text, so the class name is visible from any client.
     ├── LineageError                lineage input, key files, checkpoints or proofs that cannot be used
     │   └── LineageVerificationError  the chain, an export, a checkpoint or a proof failed verification
     ├── IntegrationError            an external system (Kafka, WebSocket, browser ...) failed or is unreachable
+    │   └── DistributedError        a Dask cluster cannot be reached, has no workers, or a part failed
     └── FederatedError              federated training cannot go on: too few sites, more dropouts than the
                                     threshold, a refused (unsigned or tampered) update, a spent budget
 """
@@ -35,6 +36,7 @@ __all__ = [
     "ConditionError",
     "ConditionSyntaxError",
     "DatabaseLockedError",
+    "DistributedError",
     "EvaluationError",
     "FederatedError",
     "FitError",
@@ -133,6 +135,10 @@ class LineageVerificationError(LineageError):
 
 class IntegrationError(GenesisError):
     """An external system (Kafka broker, WebSocket peer, browser ...) failed or cannot be reached."""
+
+
+class DistributedError(IntegrationError):
+    """A Dask cluster cannot be reached, has no workers, or a part of a distributed job failed."""
 
 
 class FederatedError(GenesisError):

@@ -87,9 +87,9 @@ def test_generate_returns_an_arrow_table_of_n_rows(benefits_con):
     table = genesis_sql.generate(benefits_con, "benefits", 1500, seed=2)
     assert isinstance(table, pa.Table) and table.num_rows == 1500
     assert table.equals(benefits_con.sql("SELECT * FROM genesis_generate('benefits', 1500, seed := 2)").to_arrow_table())
-    plan = genesis_sql.plan(benefits_con, "benefits", 1500, seed=2, conditions="age > 50")
+    plan = genesis_sql.plan(benefits_con, "benefits", 1500, seed=2, condition="age > 50")
     assert (plan.ref, plan.n, plan.seed, plan.condition_sql) == ("benefits@1", 1500, 2, '"age" > 50')
-    over_50 = genesis_sql.generate(benefits_con, "benefits", 300, seed=2, conditions="age > 50")
+    over_50 = genesis_sql.generate(benefits_con, "benefits", 300, seed=2, condition="age > 50")
     assert over_50.num_rows == 300 and min(over_50.column("age").to_pylist()) > 50
     assert over_50.equals(benefits_con.sql(
         "SELECT * FROM genesis_generate('benefits', 300, seed := 2, condition := 'age > 50')").to_arrow_table())
@@ -133,3 +133,36 @@ print(sorted(m for m in ("sklearn", "genesis_sql.quality") if m in sys.modules))
     loaded = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, check=True).stdout
     assert loaded.strip() == "[]"
     assert callable(genesis_sql.evaluate)
+
+
+def test_old_conditions_keyword_still_works_with_a_deprecation_warning(benefits_con) -> None:
+    genesis_sql.fit(benefits_con, "benefits", "SELECT age, state, sex FROM benefits", method="copula")
+    with pytest.warns(DeprecationWarning, match="condition="):
+        old = genesis_sql.generate(benefits_con, "benefits", 50, seed=3, conditions="age > 50")
+    assert old.equals(genesis_sql.generate(benefits_con, "benefits", 50, seed=3, condition="age > 50"))
+    with pytest.raises(genesis_sql.GenesisError, match="once"):
+        genesis_sql.generate(benefits_con, "benefits", 5, condition="age > 50", conditions="age > 50")
+
+
+def test_skip_unchanged_keeps_the_version_fitted_on_the_same_rows(benefits_con) -> None:
+    source = "SELECT age, state, sex FROM benefits"
+    first = genesis_sql.fit(benefits_con, "b", source, method="copula", skip_unchanged=True)
+    again = genesis_sql.fit(benefits_con, "b", source, skip_unchanged=True)
+    assert (again.version, again.method, again.columns) == (1, "copula", first.columns)
+    assert genesis_sql.fit(benefits_con, "b", source, method="arf", skip_unchanged=True).version == 2
+    benefits_con.execute("UPDATE benefits SET age = age + 1 WHERE state = 93")
+    assert genesis_sql.fit(benefits_con, "b", source, skip_unchanged=True).version == 3
+    assert genesis_sql.fit(benefits_con, "b", source).version == 4
+    with pytest.raises(InvalidArgumentError, match="skip_unchanged"):
+        genesis_sql.fit(benefits_con, "b", source, skip_unchanged="yes")
+
+
+def test_auto_says_which_method_it_chose_and_why(benefits_con) -> None:
+    summary = genesis_sql.fit(benefits_con, "few", "SELECT age, state, sex FROM benefits LIMIT 150")
+    assert summary.reason == ("auto chose copula: under 200 rows (150) or fewer than two modelled columns is too "
+                              "little for the forest")
+    assert str(summary).endswith(summary.reason)
+    compared = genesis_sql.fit(benefits_con, "more", "SELECT age, state, sex FROM benefits")
+    assert re.fullmatch(r"auto chose (arf|copula): its sample is closest to the training rows "
+                        r"\(similarity arf 0\.\d{4}, copula 0\.\d{4}\)", compared.reason)
+    assert genesis_sql.fit(benefits_con, "named", "SELECT age, state FROM benefits", method="copula").reason == ""

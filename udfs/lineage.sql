@@ -2,4 +2,4 @@
 -- (ok, blocks, first_bad_block, reason). Optional: checkpoint := 'cp.json' (a checkpoint file kept
 -- elsewhere) and trusted_key := 'key.pub' (else GENESIS_LINEAGE_PUBKEY is used when set).
 CREATE OR REPLACE MACRO genesis_lineage_verify(checkpoint := NULL, trusted_key := NULL) AS TABLE
-    SELECT unnest(genesis_lineage_verify_row(checkpoint, trusted_key));
+    SELECT unnest({python:genesis_lineage_verify}(checkpoint, trusted_key));

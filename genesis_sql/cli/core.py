@@ -10,11 +10,20 @@ import pyarrow as pa
 from genesis_sql.api import fit, generate_stream
 from genesis_sql.catalog import drop_model
 from genesis_sql.cli._base import cli, database
-from genesis_sql.cli._output import print_table, write_batches
+from genesis_sql.cli._output import (
+    MAX_PRINTED_ROWS,
+    STDOUT_FORMATS,
+    first_rows,
+    print_table,
+    stdout_is_terminal,
+    write_batches,
+    write_stdout,
+)
 from genesis_sql.connection import GenesisConnection
 from genesis_sql.errors import InvalidArgumentError
 from genesis_sql.lineage.fingerprint import BatchFingerprint
 from genesis_sql.lineage.record import record_generation
+from genesis_sql.sql.statements import validate_query
 
 # Generations of at least this many rows draw a progress bar on stderr.
 PROGRESS_ROWS = 200_000
@@ -59,17 +68,32 @@ def fit_command(ctx: click.Context, model: str, source_sql: str, method: str, se
 @click.option("--where", "condition", default=None, help="A SQL condition every row satisfies, e.g. \"age > 50\".")
 @click.option("--out", "out", default=None, type=click.Path(dir_okay=False),
               help="Write to FILE.parquet, FILE.csv or FILE.jsonl instead of printing.")
+@click.option("--format", "fmt", type=click.Choice(STDOUT_FORMATS), default=None,
+              help="How rows go to stdout without --out: csv (the default for a pipe or a file: every row), jsonl, "
+                   f"or table (the default on a terminal: the first {MAX_PRINTED_ROWS:,} rows).")
 @click.pass_context
 def generate_command(ctx: click.Context, model: str, n: int, seed: int | None, condition: str | None,
-                     out: str | None) -> None:
-    """Generate N rows of MODEL: print them, or write them to --out."""
+                     out: str | None, fmt: str | None) -> None:
+    """Generate N rows of MODEL: to stdout in batches (every row as CSV for a pipe or a file, a preview on a
+    terminal), or to --out."""
+    if out is not None and fmt is not None:
+        raise InvalidArgumentError(f"--format {fmt} is for stdout; --out takes its format from the file name "
+                                   "(.parquet, .csv or .jsonl).")
     with database(ctx) as con:
-        plan, batches = generate_stream(con, model, n, seed=seed, conditions=condition)
+        fmt = fmt or (None if out is not None else "table" if stdout_is_terminal() else "csv")
+        preview = fmt == "table"
+        plan, batches = generate_stream(con, model, n, seed=seed, condition=condition,
+                                        batch_size=min(MAX_PRINTED_ROWS, max(n, 1)) if preview else 65_536)
         if plan.seed_was_drawn:
             click.echo(f"seed: {plan.seed}", err=True)
+        if preview:
+            shown = first_rows(batches, MAX_PRINTED_ROWS)
+            print_table(shown if shown is not None else pa.table({}), total=plan.n,
+                        how_to_write_all=f"write them all with --out FILE.parquet|.csv|.jsonl, or redirect: "
+                                         f"genesis generate {model} {n} ... > rows.csv")
+            return
         if out is None:
-            tables = list(batches)
-            print_table(pa.concat_tables(tables) if tables else pa.table({}))
+            write_stdout(batches, fmt)
             return
         show = n >= PROGRESS_ROWS
         with click.progressbar(length=n, label=f"generate {model}", file=sys.stderr, hidden=not show) as bar:
@@ -84,8 +108,9 @@ def generate_command(ctx: click.Context, model: str, n: int, seed: int | None, c
 @click.pass_context
 def sql_command(ctx: click.Context, query: str) -> None:
     """Run QUERY with WHERE pushdown into genesis_generate(...) and print the result."""
+    statement = validate_query(query, what="query")
     with database(ctx) as con:
-        print_table(GenesisConnection(con).sql(query).to_arrow_table())
+        print_table(GenesisConnection(con).sql(statement).to_arrow_table())
 
 
 @cli.command("models")

@@ -52,8 +52,11 @@ def evaluate(ctx: click.Context, model: str, real_sql: str, target: str | None, 
               help="Interface to listen on; other than loopback only with a token.")
 @click.option("--port", default=8050, show_default=True, type=int, help="Port to listen on (0: any free port).")
 @click.option("--token", envvar="GENESIS_DASHBOARD_TOKEN", help="Require this token (?token=... or a Bearer header).")
+@click.option("--allowed-host", "allowed_hosts", multiple=True, metavar="NAME",
+              help="Also answer requests for this host name (besides the address and localhost), e.g. the "
+                   "machine's name when binding 0.0.0.0.")
 @click.pass_context
-def dashboard(ctx: click.Context, host: str, port: int, token: str | None) -> None:
+def dashboard(ctx: click.Context, host: str, port: int, token: str | None, allowed_hosts: tuple[str, ...]) -> None:
     """Serve the quality dashboard over the database (opens no browser; Ctrl-C or SIGTERM stops it).
 
     The database is opened per request, so other genesis commands can use it while the dashboard runs.
@@ -61,14 +64,13 @@ def dashboard(ctx: click.Context, host: str, port: int, token: str | None) -> No
     from genesis_sql.quality.report import require
 
     require("flask")  # the dashboard extra: a one-line error naming it rather than a traceback
-    from werkzeug.serving import make_server
-
     from genesis_sql.server import check_bind, create_app
+    from genesis_sql.server.serving import HttpServer
 
     check_bind(host, token)
-    app = create_app({"DATABASE": ctx.obj["db"], "TOKEN": token})
-    server = make_server(host, port, app)
-    click.echo(f"genesis dashboard on http://{host}:{server.server_port}/ (database {ctx.obj['db']})", err=True)
+    app = create_app({"DATABASE": ctx.obj["db"], "TOKEN": token, "BIND_HOST": host, "ALLOWED_HOSTS": allowed_hosts})
+    server = HttpServer(app, host, port)
+    click.echo(f"genesis dashboard on {server.url}/ (database {ctx.obj['db']})", err=True)
     stop_on_sigterm()
     server.serve_forever()  # returns on Ctrl-C or SIGTERM: werkzeug takes the KeyboardInterrupt and closes
     click.echo("stopped", err=True)

@@ -20,6 +20,8 @@ import pyarrow as pa
 import pyarrow.compute as pc
 from sqlglot import exp
 
+from genesis_sql.errors import ConditionError
+
 OPERATORS = ("=", "!=", "<", "<=", ">", ">=", "between", "in", "not_in", "is_null", "is_not_null",
              "like", "not_like", "ilike", "not_ilike")
 _COMPARISONS = {"=": exp.EQ, "!=": exp.NEQ, "<": exp.LT, "<=": exp.LTE, ">": exp.GT, ">=": exp.GTE}
@@ -31,6 +33,9 @@ def literal(value: Any) -> exp.Expression:
         return exp.null()
     if isinstance(value, bool):
         return exp.true() if value else exp.false()
+    if isinstance(value, (float, np.floating)) and not np.isfinite(value):
+        # DuckDB reads 1e400 as infinity; written this way it reads back as the same float.
+        return exp.cast(exp.Literal.string(str(float(value))), exp.DataType.build("DOUBLE"))
     if isinstance(value, (int, float, Decimal, np.integer, np.floating)):
         number = Decimal(str(value))
         text = str(int(number)) if number == number.to_integral_value() else format(number.normalize(), "f")
@@ -112,7 +117,7 @@ class Condition:
 _LOCAL = threading.local()
 
 
-def _evaluator() -> duckdb.DuckDBPyConnection:
+def evaluator() -> duckdb.DuckDBPyConnection:
     """A private in-memory DuckDB per thread, so conditions are evaluated with DuckDB's own semantics."""
     con = getattr(_LOCAL, "con", None)
     if con is None:
@@ -153,11 +158,14 @@ def _arrow_mask(atom: Condition, table: pa.Table) -> np.ndarray | None:
 
 
 def _duckdb_mask(conjuncts: list[str], table: pa.Table) -> np.ndarray:
-    con = _evaluator()
+    con = evaluator()
     con.register("genesis_condition_rows", table)
+    where = " AND ".join(f"({c})" for c in conjuncts)
     try:
-        where = " AND ".join(f"({c})" for c in conjuncts)
         result = con.sql(f"SELECT coalesce(({where}), false) FROM genesis_condition_rows").to_arrow_table()
+    except duckdb.Error as exc:  # e.g. a division by zero on some generated row, as in a plain WHERE
+        raise ConditionError(f"The condition {where[:200]!r} cannot be evaluated on generated rows: "
+                             f"{str(exc).splitlines()[0]}") from exc
     finally:
         con.unregister("genesis_condition_rows")
     return np.asarray(result.column(0).to_numpy(zero_copy_only=False), dtype=bool)

@@ -9,16 +9,18 @@ from __future__ import annotations
 
 import datetime as dt
 import difflib
+import math
 from collections.abc import Sequence
 from typing import Any
 
 import sqlglot
 from sqlglot import exp
+import duckdb
 from sqlglot.errors import SqlglotError
 
-from genesis_sql.conditions.condition import Condition, ConditionSet
+from genesis_sql.conditions.condition import Condition, ConditionSet, evaluator
 from genesis_sql.errors import ConditionError, ConditionSyntaxError, UnknownColumnError
-from genesis_sql.schema import ColumnSpec
+from genesis_sql.schema import ColumnSpec, output_type
 
 ALLOWED_FUNCTIONS = frozenset({
     "Abs", "Round", "Floor", "Ceil", "Sqrt", "Ln", "Log", "Exp", "Pow", "Sign", "Least", "Greatest",
@@ -30,31 +32,63 @@ _STRUCTURE = (
     exp.In, exp.Is, exp.Like, exp.ILike, exp.Add, exp.Sub, exp.Mul, exp.Div, exp.Mod, exp.Neg, exp.Column,
     exp.Identifier, exp.Literal, exp.Boolean, exp.Null, exp.DataType, exp.DPipe, exp.IntDiv,
 )
+# Bounds on what one condition may be: longer text or deeper nesting is refused before any work. The
+# condition travels with every 2,048-row chunk DuckDB asks for (a 0.9 MB literal overflowed Arrow's
+# 2 GiB string buffers after half a minute), and parsing and rendering recurse once per nesting level.
+MAX_CONDITION_CHARS = 16_384
+MAX_CONDITION_DEPTH = 100
+_FLOAT_TYPES = (exp.DataType.Type.DOUBLE, exp.DataType.Type.FLOAT)
 _FLIP = {exp.GT: "<", exp.GTE: "<=", exp.LT: ">", exp.LTE: ">=", exp.EQ: "=", exp.NEQ: "!="}
 _OPS = {exp.GT: ">", exp.GTE: ">=", exp.LT: "<", exp.LTE: "<=", exp.EQ: "=", exp.NEQ: "!="}
+
+
+def _shown(text: str) -> str:
+    """The condition as quoted in messages, shortened when long."""
+    return repr(text) if len(text) <= 200 else f"{text[:100]!r}...({len(text):,} characters)"
 
 
 def _parse(text: str) -> exp.Expression:
     if not isinstance(text, str) or not text.strip():
         raise ConditionSyntaxError(f"A condition must be non-empty SQL text such as 'age > 50'. Got {text!r}.")
+    if len(text) > MAX_CONDITION_CHARS:
+        raise ConditionSyntaxError(
+            f"Condition {_shown(text)} is longer than {MAX_CONDITION_CHARS:,} characters; a condition compares "
+            "columns with short values (long lists of values belong in a table joined to the output).")
     try:
         statements = sqlglot.parse(text, read="duckdb")
     except SqlglotError as exc:
         first = str(exc).splitlines()[0]
-        raise ConditionSyntaxError(f"Cannot parse condition {text!r}: {first}. Write a SQL boolean expression "
+        raise ConditionSyntaxError(f"Cannot parse condition {_shown(text)}: {first}. Write a SQL boolean expression "
                                    "such as \"age > 50 AND state = 'CA'\".") from exc
+    except RecursionError:
+        raise ConditionSyntaxError(f"Condition {_shown(text)} is nested too deeply to parse; at most "
+                                   f"{MAX_CONDITION_DEPTH} levels of parentheses and operators.") from None
     statements = [s for s in statements if s is not None]
     if len(statements) != 1:
-        raise ConditionSyntaxError(f"A condition is one boolean expression; {text!r} has {len(statements)} statements.")
+        raise ConditionSyntaxError(f"A condition is one boolean expression; {_shown(text)} has {len(statements)} "
+                                   "statements.")
     return statements[0]
 
 
+def _depth(tree: exp.Expression) -> int:
+    """The nesting depth of a parse tree, counted without recursion."""
+    deepest, todo = 0, [(tree, 1)]
+    while todo:
+        node, depth = todo.pop()
+        deepest = max(deepest, depth)
+        todo.extend((child, depth + 1) for child in node.iter_expressions())
+    return deepest
+
+
 def _check_nodes(tree: exp.Expression, text: str) -> None:
+    if _depth(tree) > MAX_CONDITION_DEPTH:
+        raise ConditionSyntaxError(f"Condition {_shown(text)} is nested more than {MAX_CONDITION_DEPTH} levels deep "
+                                   "(parentheses, NOTs or chained operators); write it flatter.")
     for node in tree.walk():
         if isinstance(node, (exp.Placeholder, exp.Parameter)):
-            raise ConditionSyntaxError(f"Condition {text!r} uses a parameter ({node.sql()}); write the value itself.")
+            raise ConditionSyntaxError(f"Condition {_shown(text)} uses a parameter ({node.sql()}); write the value itself.")
         if isinstance(node, (exp.Subquery, exp.Select, exp.Query, exp.Table, exp.Exists)):
-            raise ConditionSyntaxError(f"Condition {text!r} uses a subquery or another table; only the model's "
+            raise ConditionSyntaxError(f"Condition {_shown(text)} uses a subquery or another table; only the model's "
                                        "own columns may appear.")
         if isinstance(node, _STRUCTURE):
             continue
@@ -64,7 +98,7 @@ def _check_nodes(tree: exp.Expression, text: str) -> None:
                 f"Function {name.lower()}() is not allowed in a condition (volatile or unknown). Allowed: "
                 f"{', '.join(sorted(f.lower() for f in ALLOWED_FUNCTIONS))}.")
         if not isinstance(node, exp.Func):
-            raise ConditionSyntaxError(f"Condition {text!r} uses {node.sql(dialect='duckdb')!r}, which is outside the "
+            raise ConditionSyntaxError(f"Condition {_shown(text)} uses {node.sql(dialect='duckdb')!r}, which is outside the "
                                        "condition grammar (comparisons, BETWEEN, IN, IS NULL, LIKE, AND/OR/NOT, "
                                        "arithmetic, allow-listed functions).")
 
@@ -110,6 +144,12 @@ def _literal_value(node: exp.Expression) -> tuple[bool, Any]:
             return True, float(text)
     if isinstance(node, exp.Cast) and isinstance(node.this, exp.Literal) and node.this.is_string:
         kind = node.to.this
+        if kind in _FLOAT_TYPES:  # how literal() writes infinite numbers
+            try:
+                number = float(node.this.this)
+            except ValueError:
+                return False, None
+            return (not math.isnan(number)), (number if not math.isnan(number) else None)
         if kind == exp.DataType.Type.DATE:
             return True, dt.date.fromisoformat(node.this.this)
         if kind in (exp.DataType.Type.TIMESTAMP, exp.DataType.Type.DATETIME):
@@ -234,7 +274,32 @@ def bind(conditions: ConditionSet, columns: Sequence[ColumnSpec]) -> ConditionSe
         tree = _parse(text)
         _check_nodes(tree, text)
         expressions.append(_qualify_columns(tree, columns).sql(dialect="duckdb"))
-    return ConditionSet(tuple(atoms), tuple(expressions))
+    bound = ConditionSet(tuple(atoms), tuple(expressions))
+    canonical = bound.to_sql()
+    if len(canonical) > MAX_CONDITION_CHARS:
+        raise ConditionSyntaxError(f"The condition {_shown(canonical)} is longer than {MAX_CONDITION_CHARS:,} "
+                                   "characters; a condition compares columns with short values.")
+    _check_types(bound.expressions, columns)
+    return bound
+
+
+def _check_types(expressions: Sequence[str], columns: Sequence[ColumnSpec]) -> None:
+    """Let DuckDB bind each expression over the model's column types, before any row is made: unknown
+    function signatures (``year(<number>)``) and conditions that are not true/false (a bare column, a
+    string) are refused here, with DuckDB's own words, instead of failing in the middle of generation."""
+    if not expressions:
+        return
+    fields = ", ".join(f"CAST(NULL AS {output_type(c.sql_type)}) AS {exp.to_identifier(c.name, quoted=True).sql()}"
+                       for c in columns)
+    for sql in expressions:
+        try:
+            result_type = str(evaluator().sql(f"SELECT ({sql}) FROM (SELECT {fields}) AS genesis_columns").types[0])
+        except duckdb.Error as exc:
+            raise ConditionError(f"Condition {_shown(sql)} does not fit the model's column types: "
+                                 f"{str(exc).splitlines()[0]}") from exc
+        if result_type != "BOOLEAN":
+            raise ConditionSyntaxError(f"Condition {_shown(sql)} gives {result_type} values, not true or false; "
+                                       "compare them, e.g. \"carat > 1\" rather than \"carat\".")
 
 
 def parse_condition(text: str, columns: Sequence[ColumnSpec]) -> ConditionSet:

@@ -14,7 +14,9 @@ far (iterative refinement), and every loop is bounded.
 from __future__ import annotations
 
 import functools
+import logging
 import math
+import time
 from collections.abc import Callable
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
@@ -23,6 +25,7 @@ import numpy as np
 import pyarrow as pa
 
 from genesis_sql.conditions.condition import ConditionSet
+from genesis_sql.models.feasibility import refuse_impossible, suggest_alternative, with_rule_atoms
 from genesis_sql.errors import InfeasibleConditionError, InvalidArgumentError, RareConditionError
 
 if TYPE_CHECKING:
@@ -39,6 +42,13 @@ TRY_BUDGET = 25.0
 # Above this estimated probability, plain rejection is as cheap as anything smarter.
 REJECTION_ENOUGH = 0.2
 _PILOT_KEY = 0x5EED_F00D
+# When the pilot sees no row meet a condition, more rows are drawn, up to these many or this many seconds,
+# before the condition is refused: feasibility is decided in bounded time at any n.
+EXTENDED_PILOT_ROWS = 1_048_576
+EXTENDED_PILOT_SECONDS = 4.0
+# Long generation logs its progress at most this often.
+PROGRESS_SECONDS = 2.0
+log = logging.getLogger(__name__)
 
 # (candidate rows, tries) -> (candidate table, whether the proposal itself accepts each candidate)
 Proposal = Callable[[np.ndarray, np.ndarray], tuple[pa.Table, np.ndarray]]
@@ -51,14 +61,20 @@ class Feasibility:
     probability: float
     upper_bound: float
     acceptance: float
+    seen: int = 1
+    tried: int = PILOT_ROWS
+    alternative: str = ""
 
     def check(self, conditions: ConditionSet) -> None:
-        """Raise :class:`RareConditionError` when even the upper bound is below MIN_PROBABILITY."""
-        if self.upper_bound < MIN_PROBABILITY:
+        """Raise :class:`RareConditionError` when even the upper bound is below MIN_PROBABILITY, or when no
+        draw of the extended pilot met the condition (generation would not end in bounded time)."""
+        if self.upper_bound < MIN_PROBABILITY or self.seen == 0:
             shown = f"{self.probability:.2e}" if self.probability > 0 else f"below {self.upper_bound:.1e}"
+            hint = f" The closest condition this model can meet: {self.alternative}." if self.alternative else ""
             raise RareConditionError(
-                f"Condition {conditions.to_sql()} has estimated probability {shown} under this model, below "
-                f"the {MIN_PROBABILITY:g} floor; relax it or fit a model on data where it is common.")
+                f"Condition {conditions.to_sql()} has estimated probability {shown} under this model (met by "
+                f"{self.seen:,} of {self.tried:,} draws), below the {MIN_PROBABILITY:g} floor; relax it or fit a "
+                f"model on data where it is common.{hint}")
 
 
 def first_accepted(propose: Proposal, rows: np.ndarray, conditions: ConditionSet, *, acceptance: float,
@@ -76,6 +92,7 @@ def first_accepted(propose: Proposal, rows: np.ndarray, conditions: ConditionSet
     pending = np.arange(rows.size)
     next_try = np.zeros(rows.size, dtype=np.int64)
     rate = max(acceptance, 1e-9)
+    started = reported = time.monotonic()
     while pending.size:
         # Few rows left: try generously, since each round has a fixed cost.
         wanted = 1.0 / rate if pending.size > 256 else 5.0 / rate
@@ -94,6 +111,11 @@ def first_accepted(propose: Proposal, rows: np.ndarray, conditions: ConditionSet
         done = np.zeros(rows.size, dtype=bool)
         done[first_owner] = True
         pending = pending[~done[pending]]
+        now = time.monotonic()
+        if pending.size and now - reported >= PROGRESS_SECONDS:
+            reported = now
+            log.info("conditional generation: %d of %d rows met %s after %.0fs (acceptance %.1e)",
+                     rows.size - pending.size, rows.size, conditions.to_sql(), now - started, rate)
         if pending.size and next_try[pending].min() >= max_tries:
             raise RareConditionError(
                 f"Condition {conditions.to_sql()} was met by no row in {max_tries:,} tries (acceptance "
@@ -104,8 +126,23 @@ def first_accepted(propose: Proposal, rows: np.ndarray, conditions: ConditionSet
 
 def _unconditional(model: BaseSynthesizer, key: int) -> Proposal:
     def propose(rows: np.ndarray, attempts: np.ndarray) -> tuple[pa.Table, np.ndarray]:
-        return model.draw(rows, attempts, key), np.ones(rows.size, dtype=bool)
+        return model.draw_kept(rows, attempts, key)
     return propose
+
+
+def _kept_proposal(model: BaseSynthesizer, proposal, key: int) -> Proposal:
+    """A model's proposal with the model's rules applied to its candidates (derived columns computed)."""
+    def propose(rows: np.ndarray, attempts: np.ndarray) -> tuple[pa.Table, np.ndarray]:
+        table, accepted = proposal.propose(rows, attempts, key)
+        table, kept = model.rules_.apply(table)
+        return table, np.asarray(accepted, dtype=bool) & kept
+    return propose
+
+
+def _pilot_hits(model: BaseSynthesizer, conditions: ConditionSet, first: int, count: int) -> np.ndarray:
+    rows = np.arange(first, first + count, dtype=np.int64)
+    table, kept = model.draw_kept(rows, np.zeros(count, dtype=np.int64), _PILOT_KEY)
+    return kept & conditions.mask(table)
 
 
 class ConditionalSampler:
@@ -119,12 +156,20 @@ class ConditionalSampler:
         self.model = model
 
     def estimate_feasibility(self, conditions: ConditionSet) -> Feasibility:
-        """The condition's probability under the model, from a seeded pilot sample of its draws."""
-        rows = np.arange(PILOT_ROWS, dtype=np.int64)
-        hits = conditions.mask(self.model.draw(rows, np.zeros(PILOT_ROWS, dtype=np.int64), _PILOT_KEY))
-        p = float(hits.mean())
-        upper = min(1.0, (hits.sum() + 3.0) / PILOT_ROWS)  # rule of three when nothing was seen
-        return Feasibility(p, upper, p if p > 0 else upper / 3)
+        """The condition's probability under the model, from a seeded pilot sample of its (rule-keeping)
+        draws; when the pilot sees no hit, more rows are drawn for a bounded time before giving up."""
+        hits = int(_pilot_hits(self.model, conditions, 0, PILOT_ROWS).sum())
+        tried = PILOT_ROWS
+        started = time.monotonic()
+        while hits == 0 and tried < EXTENDED_PILOT_ROWS and time.monotonic() - started < EXTENDED_PILOT_SECONDS:
+            count = min(8 * PILOT_ROWS, EXTENDED_PILOT_ROWS - tried)
+            hits += int(_pilot_hits(self.model, conditions, tried, count).sum())
+            tried += count
+        p = hits / tried
+        upper = min(1.0, (hits + 3.0) / tried)  # rule of three when nothing was seen
+        alternative = "" if hits else suggest_alternative(conditions, self.model.draw_kept(
+            np.arange(PILOT_ROWS, dtype=np.int64), np.zeros(PILOT_ROWS, dtype=np.int64), _PILOT_KEY)[0])
+        return Feasibility(p, upper, p if p > 0 else upper / 3, hits, tried, alternative)
 
     def sample(self, rows: np.ndarray, key: int, conditions: ConditionSet, *,
                feasibility: Feasibility | None = None) -> pa.Table:
@@ -165,13 +210,18 @@ class GuidedConditionalSampler:
     def sample(self, rows: np.ndarray, key: int, conditions: ConditionSet) -> pa.Table:
         """Rows ``rows`` of the conditional stream ``key``."""
         feasibility = self.estimate_feasibility(conditions)
-        proposal = self._proposer(conditions)
+        guided = with_rule_atoms(self.model.rules_, conditions)
+        proposal = self._proposer(guided)
         use_rejection = proposal is None or (self.strategy == "auto" and feasibility.probability >= REJECTION_ENOUGH)
         if use_rejection:
             return first_accepted(_unconditional(self.model, key), rows, conditions,
                                   acceptance=feasibility.probability or feasibility.acceptance)
-        return first_accepted(lambda r, a: proposal.propose(r, a, key), rows, conditions,
-                              acceptance=feasibility.acceptance, check=proposal.region.residual)
+        if not self.model.rules_.rules:
+            return first_accepted(lambda r, a: proposal.propose(r, a, key), rows, conditions,
+                                  acceptance=feasibility.acceptance, check=proposal.region.residual)
+        # Derived columns are recomputed after the proposal: the whole condition is checked again.
+        return first_accepted(_kept_proposal(self.model, proposal, key), rows, guided,
+                              acceptance=feasibility.acceptance)
 
 
 def _feasibility(model: BaseSynthesizer, conditions: ConditionSet, strategy: str) -> Feasibility:
@@ -182,20 +232,65 @@ def _feasibility(model: BaseSynthesizer, conditions: ConditionSet, strategy: str
 @functools.lru_cache(maxsize=512)
 def _cached_feasibility(model_id: int, model: BaseSynthesizer, text: str, conditions: ConditionSet,
                         strategy: str) -> Feasibility:
+    refuse_impossible(conditions, model)
+    feasibility = _estimate(model, conditions, strategy)
+    if feasibility.seen == 0:
+        _name_broken_rule(model, conditions)
+    return feasibility
+
+
+def _estimate(model: BaseSynthesizer, conditions: ConditionSet, strategy: str) -> Feasibility:
     factory = getattr(model, "condition_proposal", None)
     if factory is None or strategy == "iterative":
         return ConditionalSampler(model).estimate_feasibility(conditions)
-    proposal = factory(conditions)
+    guided = with_rule_atoms(model.rules_, conditions)
+    proposal = factory(guided)
     if proposal.is_empty:
-        raise InfeasibleConditionError(f"Condition {conditions.to_sql()} cannot be met by this model: "
+        rules = [r.to_sql() for r in model.rules_.derived if guided is not conditions
+                 and set(r.columns) & conditions.columns]
+        because = f" together with the rules {'; '.join(rules)}" if rules else ""
+        raise InfeasibleConditionError(f"Condition {conditions.to_sql()} cannot be met by this model{because}: "
                                        "its allowed values have no probability mass.")
     rows = np.arange(PILOT_ROWS, dtype=np.int64)
     candidates, weights, accepted = proposal.propose_weighted(rows, np.zeros(PILOT_ROWS, dtype=np.int64), _PILOT_KEY)
-    holds = proposal.region.residual.mask(candidates)
+    if model.rules_.rules:
+        candidates, kept = model.rules_.apply(candidates)
+        holds = kept & guided.mask(candidates)
+    else:
+        holds = proposal.region.residual.mask(candidates)
     # P(condition) = P(first constrained set) * E[weight * residual holds] under the proposal.
     p = proposal.first_mass * float(np.mean(weights * holds))
     seen = int(holds.sum())
     upper = p if seen >= 30 else proposal.first_mass * min(1.0, float(np.mean(weights * holds)) + 3.0 / PILOT_ROWS)
     kept = accepted & holds
     acceptance = float(kept.mean()) if kept.any() else min(1.0, 3.0 / PILOT_ROWS)
-    return Feasibility(p, upper, acceptance)
+    if seen == 0:
+        # The proposal met nothing: let the plain draws decide, with their extended pilot.
+        return ConditionalSampler(model).estimate_feasibility(conditions)
+    return Feasibility(p, upper, acceptance, seen, PILOT_ROWS)
+
+
+def _name_broken_rule(model: BaseSynthesizer, conditions: ConditionSet) -> None:
+    """Raise InfeasibleConditionError naming the rule a condition contradicts: rows drawn without the
+    rules meet the condition, but none of them also keeps that rule."""
+    if not model.rules_.rules:
+        return
+    rows = np.arange(PILOT_ROWS, dtype=np.int64)
+    raw = model.draw(rows, np.zeros(PILOT_ROWS, dtype=np.int64), _PILOT_KEY)
+    derived = model.rules_.derive(raw)
+    for table in (raw, derived):
+        meets = conditions.mask(table)
+        if not meets.any():
+            continue
+        met = table.filter(pa.array(meets))
+        for rule in model.rules_.rules:
+            if table is raw and rule in model.rules_.derived:
+                holds = rule.holds(met)
+            elif table is derived and rule not in model.rules_.derived:
+                holds = rule.holds(met)
+            else:
+                continue
+            if not holds.any():
+                raise InfeasibleConditionError(
+                    f"Condition {conditions.to_sql()} contradicts the rule {rule.to_sql()}, which every training "
+                    f"row keeps and every generated row keeps; drop that part of the condition.")

@@ -98,28 +98,48 @@ def read_blocks(con: duckdb.DuckDBPyConnection, *, where: str = "", params: Sequ
     return [LineageBlock.from_row(row) for rows in read_batches(con, where=where, params=params) for row in rows]
 
 
+def _insert(con: duckdb.DuckDBPyConnection, drafts: Sequence[BlockDraft], signer: Signer | None,
+            clock: Callable[[], str]) -> list[LineageBlock]:
+    """Insert ``drafts`` after the tip, in ``con``'s open transaction (a genesis block first on an empty chain)."""
+    tip = con.execute(f"SELECT seq, hash FROM {TABLE} ORDER BY seq DESC LIMIT 1").fetchall()
+    seq, previous = (tip[0][0] + 1, tip[0][1]) if tip else (0, ZERO_HASH)
+    if not tip:
+        drafts = [BlockDraft("genesis", GENESIS_CONTENT), *drafts]
+    blocks = []
+    for draft in drafts:
+        block = LineageBlock.build(draft, seq=seq, previous_hash=previous, timestamp=clock())
+        if signer is not None:
+            block = dataclasses.replace(block, signature=signer.sign_block_hash(block.hash))
+        con.execute(INSERT, list(block.as_row()))
+        blocks.append(block)
+        seq, previous = seq + 1, block.hash
+    return blocks
+
+
 def _append_once(cursor: duckdb.DuckDBPyConnection, drafts: Sequence[BlockDraft], signer: Signer | None,
                  clock: Callable[[], str]) -> list[LineageBlock]:
     cursor.execute("BEGIN TRANSACTION")
     try:
-        tip = cursor.execute(f"SELECT seq, hash FROM {TABLE} ORDER BY seq DESC LIMIT 1").fetchall()
-        seq, previous = (tip[0][0] + 1, tip[0][1]) if tip else (0, ZERO_HASH)
-        if not tip:
-            drafts = [BlockDraft("genesis", GENESIS_CONTENT), *drafts]
-        blocks = []
-        for draft in drafts:
-            block = LineageBlock.build(draft, seq=seq, previous_hash=previous, timestamp=clock())
-            if signer is not None:
-                block = dataclasses.replace(block, signature=signer.sign_block_hash(block.hash))
-            cursor.execute(INSERT, list(block.as_row()))
-            blocks.append(block)
-            seq, previous = seq + 1, block.hash
+        blocks = _insert(cursor, drafts, signer, clock)
     except BaseException:
         cursor.execute("ROLLBACK")
         raise
     # A failed COMMIT rolls the transaction back by itself.
     cursor.execute("COMMIT")
     return blocks
+
+
+def append_in_transaction(con: duckdb.DuckDBPyConnection, drafts: Sequence[BlockDraft], *,
+                          signer: Signer | None = None, clock: Callable[[], str] = utc_timestamp) -> list[LineageBlock]:
+    """Append ``drafts`` inside the transaction open on ``con``: they commit or roll back with the data they
+    describe (the caller retries the whole transaction when a concurrent writer wins the tip)."""
+    if not drafts:
+        raise LineageError("Nothing to append: pass at least one block draft.")
+    drafts = [draft.with_id() for draft in drafts]
+    try:
+        return _insert(con, drafts, signer, clock)[-len(drafts):]
+    except duckdb.CatalogException as exc:
+        raise _missing_table(exc) from exc
 
 
 def append(con: duckdb.DuckDBPyConnection, drafts: Sequence[BlockDraft], *, signer: Signer | None = None,

@@ -18,11 +18,14 @@ import pyarrow as pa
 import pyarrow.compute as pc
 from scipy.special import ndtr, ndtri
 
+from genesis_sql.errors import FitError
 from genesis_sql.models._calibration import sorted_quantiles
 from genesis_sql.models._identity import (
     DEFAULT_LOCALE,
     NAME_STYLES,
+    STYLES,
     IdentityText,
+    check_stored_style,
     detect_locale,
     detect_style,
     email_domains,
@@ -137,13 +140,32 @@ class Codec:
         raise NotImplementedError
 
 
+def _refuse_infinity(x: np.ndarray, spec: ColumnSpec) -> None:
+    """Refuse +-Infinity in training numbers, naming the column and the count.
+
+    A decision (issue 11): infinities are not modelled. A marginal between finite quantiles cannot hold
+    them, and every method would learn a broken range (the copula made 0.0 for every row, the forest stored
+    a model that could not generate). Refusing points at the data; the message says how to keep the rest
+    of the column (map them to NULL, which every method models, or to a bound).
+    """
+    infinite = np.isinf(x)
+    if infinite.any():
+        count, positive = int(infinite.sum()), int(np.count_nonzero(x == np.inf))
+        raise FitError(
+            f"Column {spec.name!r} has {count} infinite value{'s' if count != 1 else ''} ({positive} +inf, "
+            f"{count - positive} -inf); genesis models finite numbers and NULL. Map them in the training query, "
+            f"e.g. SELECT * REPLACE (CASE WHEN isinf({spec.name}) THEN NULL ELSE {spec.name} END AS {spec.name}).")
+
+
 class NumericCodec(Codec):
-    """numeric, integer and datetime columns: empirical marginal, NULL mass at the bottom."""
+    """numeric, integer and datetime columns: empirical marginal, NULL mass at the bottom. Infinite numbers
+    are refused at fit (see :func:`_refuse_infinity`)."""
 
     kind = "numeric"
 
     def fit(self, values: pa.ChunkedArray, rng: np.random.Generator) -> NumericCodec:
         x = _to_float(values, self.spec)
+        _refuse_infinity(x, self.spec)
         finite = np.sort(x[~np.isnan(x)])
         n = x.size
         self.null_fraction_ = float((n - finite.size) / n) if n else 0.0
@@ -414,6 +436,7 @@ class IdCodec(Codec):
         codec = cls(spec)
         codec.integer_, codec.start_ = meta["integer"], meta["start"]
         codec.style_, codec.locale_ = meta.get("style"), meta.get("locale", DEFAULT_LOCALE)
+        check_stored_style(codec.style_, codec.locale_, (None, "email", "phone"))
         codec.domains_, codec.source_ = meta.get("domains", []), meta.get("source")
         codec.salt_ = arrays.get("salt", np.zeros(2, dtype=np.int64))
         codec.guard_ = arrays.get("guard", np.zeros(0, dtype=np.uint64))
@@ -635,6 +658,7 @@ class TextCodec(Codec):
         codec.salt_, codec.guard_ = arrays["salt"], arrays["guard"]
         codec.spans_ = arrays.get("spans", np.zeros(0, dtype=np.uint64))
         codec.style_, codec.locale_ = meta.get("style", "free"), meta.get("locale", DEFAULT_LOCALE)
+        check_stored_style(codec.style_, codec.locale_, ("free", *STYLES))
         codec.domains_, codec.source_ = meta.get("domains", []), meta.get("source")
         lspec = ColumnSpec(spec.name, "integer", "BIGINT", spec.nullable)
         codec.length_ = NumericCodec.from_state(

@@ -20,7 +20,7 @@ from typing import Any
 
 import numpy as np
 
-from genesis_sql.errors import MissingDependencyError
+from genesis_sql.errors import CatalogError, MissingDependencyError
 
 STYLES = ("name", "first_name", "last_name", "email", "phone", "street_address", "city", "company")
 NAME_STYLES = ("name", "first_name", "last_name")
@@ -39,7 +39,11 @@ _COLUMN_STYLES = (
     (re.compile(r"(^|_)(city|town)$", re.I), "city"),
     (re.compile(r"(^|_)(company|employer|organi[sz]ation|firm)(_name)?$", re.I), "company"),
 )
-_FAKER_METHODS = {"phone": "phone_number"}
+# The Faker generator each style calls (names and emails are drawn from the name lists without one).
+# An allow-list, not getattr(faker, style): the style comes back from stored model state, which must not
+# be able to choose which method runs.
+FAKER_METHODS = {"phone": "phone_number", "street_address": "street_address", "city": "city",
+                 "company": "company"}
 LOCALES = ("en_US", "en_GB", "de_DE", "fr_FR", "es_ES", "it_IT", "nl_NL", "pt_BR", "pl_PL", "sv_SE", "tr_TR",
            "ru_RU", "ja_JP", "zh_CN", "ko_KR", "hi_IN")
 DEFAULT_LOCALE = "en_US"
@@ -55,6 +59,20 @@ def _faker(locale: str) -> Any:
             "Generating names, emails, phone numbers and addresses needs Faker. Install the extra: "
             "pip install 'genesis-sql[text]'.") from exc
     return faker.Faker(locale)
+
+
+def check_stored_style(style: object, locale: object, allowed: tuple[str | None, ...]) -> None:
+    """Refuse a style or locale read back from stored state that this module does not generate.
+
+    Raises:
+        CatalogError: the style is not one of ``allowed`` or the locale not one of LOCALES.
+    """
+    if style not in allowed:
+        raise CatalogError(f"its stored state names the text style {style!r}, which is not a Faker generator "
+                           f"genesis uses (allowed: {', '.join(str(a) for a in allowed)}).")
+    if locale not in LOCALES:
+        raise CatalogError(f"its stored state names the Faker locale {locale!r}, which is not one of "
+                           f"{', '.join(LOCALES)}.")
 
 
 def faker_available() -> bool:
@@ -195,7 +213,7 @@ class IdentityText:
                 last = ["" if n else x for n, x in zip(names, last)]
             return self._emails(first, last, u)
         fake = _faker(self.locale)
-        method = getattr(fake, _FAKER_METHODS.get(self.style, self.style))
+        method = getattr(fake, FAKER_METHODS[self.style])
         out = []
         for seed in (u[:, 0] * 2**52).astype(np.int64):
             fake.seed_instance(int(seed))

@@ -19,7 +19,7 @@ import pyarrow as pa
 from scipy.special import ndtr, ndtri
 
 from genesis_sql.conditions.condition import Condition, ConditionSet
-from genesis_sql.conditions.feasibility import _category_matches, _to_number, numeric_interval
+from genesis_sql.models.feasibility import _category_matches, _to_number, numeric_interval
 from genesis_sql.models._columns import CategoricalCodec, Codec, NumericCodec
 from genesis_sql.models._random import DIMS_PER_ATTEMPT, row_states, standard_normals, uniforms
 

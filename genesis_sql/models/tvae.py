@@ -204,7 +204,7 @@ class TVAE(BaseSynthesizer):
         arrays["sigma"] = self.sigma_
         arrays["calibration"] = self.calibration_.knots
         state = {"codecs": metas, "continuous": self.continuous_, "categorical": self.categorical_,
-                 "sizes": self.sizes_, "layers": len(self.decoder_)}
+                 "sizes": self.sizes_, "layers": len(self.decoder_), "rules": self.rules_.to_dict()}
         return state, arrays
 
     @classmethod
@@ -219,7 +219,7 @@ class TVAE(BaseSynthesizer):
         model.decoder_ = [(arrays[f"decoder.{i}.weight"], arrays[f"decoder.{i}.bias"]) for i in range(state["layers"])]
         model.sigma_ = arrays["sigma"]
         model.calibration_ = Calibration(arrays["calibration"])
-        return model
+        return model.restore_rules(state)
 
 
 def _mlp(nn: Any, width: int, hidden: tuple[int, ...]) -> Any:

@@ -7,7 +7,7 @@ from typing import Any
 import duckdb
 import pyarrow as pa
 
-from genesis_sql._plan import generate_table, plan_generation
+from genesis_sql.generation import generate_batches, plan_generation, to_table
 from genesis_sql.catalog import load_model
 from genesis_sql.errors import EvaluationError, InvalidArgumentError
 from genesis_sql.lineage.record import record_quality
@@ -15,6 +15,7 @@ from genesis_sql.quality.evaluator import QualityEvaluator, check_columns, check
 from genesis_sql.quality.results import QualityReport
 from genesis_sql.quality.sampling import SAMPLE_ROWS
 from genesis_sql.quality.store import save_run
+from genesis_sql.sql.statements import validate_query
 
 # The seed of the synthetic rows, samples and metric models of every run: recorded with the run, so
 # re-evaluating the same model version on the same rows gives the same figures.
@@ -31,10 +32,10 @@ def _quote(name: str) -> str:
 
 
 def _query(con: duckdb.DuckDBPyConnection, sql: Any, what: str) -> pa.Table:
-    if not isinstance(sql, str) or not sql.strip():
-        raise EvaluationError(f"The {what} must be SQL text such as 'SELECT * FROM customers'. Got {sql!r}.")
+    # Validated on every run: a stored query re-run by the dashboard is checked again.
+    statement = validate_query(sql, what=what, error=EvaluationError)
     try:
-        return con.sql(f"SELECT * FROM ({sql.strip().rstrip(';')}) AS genesis_rows").to_arrow_table()
+        return con.sql(f"SELECT * FROM ({statement}\n) AS genesis_rows").to_arrow_table()
     except duckdb.Error as exc:
         raise EvaluationError(f"The {what} failed: {str(exc).splitlines()[0]}") from exc
 
@@ -55,8 +56,10 @@ def _training_rows(con: duckdb.DuckDBPyConnection, real_sql: str, holdout_sql: s
                    names: list[str]) -> pa.Table:
     """The real rows that are not holdout rows (as a multiset), the stand-in for the training rows."""
     columns = ", ".join(_quote(n) for n in names)
-    query = (f"SELECT {columns} FROM ({real_sql.strip().rstrip(';')}) AS genesis_real EXCEPT ALL "
-             f"SELECT {columns} FROM ({holdout_sql.strip().rstrip(';')}) AS genesis_holdout")
+    real = validate_query(real_sql, what="real query", error=EvaluationError)
+    holdout = validate_query(holdout_sql, what="holdout query", error=EvaluationError)
+    query = (f"SELECT {columns} FROM ({real}\n) AS genesis_real EXCEPT ALL "
+             f"SELECT {columns} FROM ({holdout}\n) AS genesis_holdout")
     try:
         return con.sql(query).to_arrow_table()
     except duckdb.Error as exc:
@@ -120,7 +123,7 @@ def evaluate(con: duckdb.DuckDBPyConnection, model: str, real_sql: str, *, n: in
     # Rows generated for an evaluation are not handed out, so they leave no generation lineage; the
     # run row records model version, n and seed, which re-create them.
     plan, synthesizer = plan_generation(con, record.ref, _check_n(n, real.num_rows), seed=seed)
-    synthetic = generate_table(plan, synthesizer)
+    synthetic = to_table(generate_batches(plan, synthesizer), synthesizer.output_schema)
     report = QualityEvaluator(columns, target=target, seed=seed).evaluate(
         real, synthetic.select(names), holdout=holdout, train=train)
     report = dataclasses.replace(report, model=record.name, model_version=record.version, real_sql=real_sql,

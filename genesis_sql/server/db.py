@@ -1,22 +1,45 @@
 """One DuckDB connection per request, opened late and closed at teardown (DESIGN.md "Processes").
 
-The dashboard does not hold the database file between requests, so other processes (the CLI, a
-notebook) can use it meanwhile. Reads open it read-only; a held lock is retried briefly and then becomes
+Two ways to get it. Under ``genesis serve`` the process owns the file: the app is given that connection
+(``CONNECTION``) and each request works on a cursor of it. The dashboard alone does not hold the
+database file between requests, so other processes (the CLI, a notebook) can use it meanwhile. Reads open it read-only; a held lock is retried briefly and then becomes
 :class:`DatabaseLockedError`, which the app shows as a 503 page. Requests of one app share a lock, because
 DuckDB refuses read-only and read-write connections to one file from one process at the same time.
 """
 from __future__ import annotations
 
+import contextlib
 import os
 import threading
+from collections.abc import Callable, Iterator
 
 import duckdb
 from flask import Flask, current_app, g
 
-from genesis_sql._db import connect_with_retry
+from genesis_sql._db import connect_with_retry, cursor
 from genesis_sql.errors import CatalogError
 
 _LOCK = "genesis_db_lock"
+_OWNER_LOCK = "genesis_owner_lock"
+
+
+def open_serving_connection(path: str, *, lock_configuration: bool = True) -> duckdb.DuckDBPyConnection:
+    """Open ``path`` for a long-running server that owns it: genesis installed, then DuckDB's file and
+    network access switched off and (unless ``lock_configuration`` is False, for a caller that locks it
+    later) its configuration locked, so that no SQL sent to the server can read files, attach databases,
+    install extensions or switch these settings back."""
+    from genesis_sql._install import install
+
+    con = connect_with_retry(path)
+    try:
+        install(con)
+        con.execute("SET enable_external_access = false")
+        if lock_configuration:
+            con.execute("SET lock_configuration = true")
+    except BaseException:
+        con.close()
+        raise
+    return con
 
 
 def get_db(*, write: bool = False) -> duckdb.DuckDBPyConnection:
@@ -24,6 +47,10 @@ def get_db(*, write: bool = False) -> duckdb.DuckDBPyConnection:
     if "db" in g and (g.db_write or not write):
         return g.db
     close_db()
+    shared = current_app.config.get("CONNECTION")
+    if shared is not None:
+        g.db, g.db_write = cursor(shared), True
+        return g.db
     lock = current_app.extensions[_LOCK]
     lock.acquire()
     g.db_lock = lock
@@ -54,7 +81,41 @@ def close_db(_exc: BaseException | None = None) -> None:
         lock.release()
 
 
+@contextlib.contextmanager
+def owner_db() -> Iterator[duckdb.DuckDBPyConnection]:
+    """The connection that owns the database, for work that registers functions (a fit registers its
+    model's row UDF, which lives only as long as the connection it was registered on, so never on a
+    request's cursor). Under ``genesis serve`` that is the shared connection, one request at a time;
+    otherwise the request's own connection, opened for writing."""
+    shared = current_app.config.get("CONNECTION")
+    if shared is None:
+        yield get_db(write=True)
+        return
+    with current_app.extensions[_OWNER_LOCK]:
+        yield shared
+
+
+def detach_db() -> Callable[[], None]:
+    """Take the request's connection away from teardown, for a streamed response that still reads from it
+    after the view returned; the returned function closes it (once, however often it is called)."""
+    con, lock = g.pop("db", None), g.pop("db_lock", None)
+    g.pop("db_write", None)
+    released = threading.Event()
+
+    def close() -> None:
+        if released.is_set():
+            return
+        released.set()
+        if con is not None:
+            con.close()
+        if lock is not None:
+            lock.release()
+
+    return close
+
+
 def init_app(app: Flask) -> None:
     """Close the connection at the end of every request."""
     app.extensions[_LOCK] = threading.Lock()
+    app.extensions[_OWNER_LOCK] = threading.Lock()
     app.teardown_appcontext(close_db)

@@ -28,7 +28,7 @@ from genesis_sql.streaming.config import StreamingConfig
 from genesis_sql.streaming.sink import SinkStreamingGenerator
 
 if TYPE_CHECKING:
-    from genesis_sql._plan import GenerationPlan
+    from genesis_sql.generation.plan import GenerationPlan
     from genesis_sql.streaming.encoding import EncodedBatch
     from genesis_sql.streaming.generator import Database
 

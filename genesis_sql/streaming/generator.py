@@ -32,11 +32,10 @@ from collections.abc import Iterator
 from typing import Any
 
 import duckdb
-import numpy as np
 import pyarrow as pa
 
 from genesis_sql._db import open_database
-from genesis_sql._plan import GenerationPlan, plain_columns, plan_generation
+from genesis_sql.generation import GenerationPlan, plan_generation, stream_batches
 from genesis_sql.api import fit as fit_model
 from genesis_sql.errors import InvalidArgumentError
 from genesis_sql.models.base import BaseSynthesizer
@@ -115,13 +114,8 @@ class StreamingGenerator:
     def tables(self) -> Iterator[pa.Table]:
         """The stream's rows as Arrow tables of ``batch_size`` rows, with no pacing and no accounting."""
         plan = self.prepare()
-        limit, size = self.config.row_limit, self.config.batch_size
-        start = 0
-        while limit is None or start < limit:
-            stop = start + size if limit is None else min(start + size, limit)
-            rows = np.arange(start, stop, dtype=np.int64)
-            yield plain_columns(self._synthesizer.sample_rows(rows, key=plan.key, conditions=plan.conditions))
-            start = stop
+        yield from stream_batches(plan, self._synthesizer, batch_size=self.config.batch_size,
+                                  limit=self.config.row_limit)
 
     def generate_stream(self) -> Iterator[pa.RecordBatch]:
         """Yield the stream as Arrow record batches, paced to ``config.rate``; lineage is recorded at its end.

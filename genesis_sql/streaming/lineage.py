@@ -17,7 +17,7 @@ from genesis_sql.lineage.fingerprint import RowsFingerprint, fingerprint_from_su
 from genesis_sql.lineage.record import record_generation
 
 if TYPE_CHECKING:
-    from genesis_sql._plan import GenerationPlan
+    from genesis_sql.generation.plan import GenerationPlan
     from genesis_sql.lineage.block import LineageBlock
     from genesis_sql.streaming.encoding import EncodedBatch
 

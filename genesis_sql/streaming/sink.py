@@ -29,7 +29,7 @@ from genesis_sql.streaming.lineage import StreamFingerprint, record_stream
 from genesis_sql.streaming.rate import SLICE_SECONDS, TokenBucket, slice_rows
 
 if TYPE_CHECKING:
-    from genesis_sql._plan import GenerationPlan
+    from genesis_sql.generation.plan import GenerationPlan
     from genesis_sql.streaming.config import StreamingConfig
 
 log = logging.getLogger(__name__)

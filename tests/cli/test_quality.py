@@ -5,6 +5,7 @@ import shutil
 import signal
 import subprocess
 import sys
+import urllib.error
 import urllib.request
 from pathlib import Path
 
@@ -81,3 +82,23 @@ def test_dashboard_serves_on_loopback_and_leaves_the_file_free(db):
         process.send_signal(signal.SIGTERM)
         _, rest = process.communicate(timeout=30)
     assert process.returncode == 0 and "stopped" in rest
+
+
+@pytest.mark.slow
+def test_the_access_log_never_shows_the_token(db):
+    genesis = Path(sys.executable).with_name("genesis")
+    token = "tok-8f3a1c"
+    process = subprocess.Popen([str(genesis), "--db", db, "dashboard", "--port", "0", "--token", token],
+                               stderr=subprocess.PIPE, text=True)
+    try:
+        url = process.stderr.readline().split(" on ", 1)[1].split(" ", 1)[0]
+        for path in (f"?token={token}", f"api/runs?model=diamonds&token={token}", f"?TOKEN={token}#x"):
+            try:
+                urllib.request.urlopen(url + path, timeout=30).close()
+            except urllib.error.HTTPError:
+                pass  # ?TOKEN= is not the parameter the app reads: a 401, still logged
+    finally:
+        process.send_signal(signal.SIGTERM)
+        _, log = process.communicate(timeout=30)
+    assert log.count("token=[redacted]") == 2 and "TOKEN=[redacted]" in log
+    assert token not in log

@@ -91,8 +91,8 @@ def test_mask_has_sql_null_semantics(condition: str, expected: list[bool]) -> No
 
 def test_generate_with_a_builder_equals_generate_with_sql(models_con) -> None:
     cs = ConditionBuilder().where("age").gte(50).where("state").isin([93, 21]).build()
-    built = genesis_sql.generate(models_con, "benefits", 300, seed=5, conditions=cs)
-    written = genesis_sql.generate(models_con, "benefits", 300, seed=5, conditions="state IN (21, 93) AND age >= 50")
+    built = genesis_sql.generate(models_con, "benefits", 300, seed=5, condition=cs)
+    written = genesis_sql.generate(models_con, "benefits", 300, seed=5, condition="state IN (21, 93) AND age >= 50")
     assert built.equals(written)
     assert all(a >= 50 for a in built.column("age").to_pylist())
     assert set(built.column("state").to_pylist()) <= {21, 93}

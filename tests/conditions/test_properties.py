@@ -15,7 +15,7 @@ from hypothesis import strategies as st
 from scipy.stats import ks_2samp
 
 import genesis_sql
-from genesis_sql._plan import plan_generation
+from genesis_sql.generation.plan import plan_generation
 from genesis_sql.conditions.sampling import GuidedConditionalSampler
 from genesis_sql.errors import InfeasibleConditionError, RareConditionError
 
@@ -59,7 +59,7 @@ def _compare(pushed: pa.Table, plain: pa.Table) -> None:
 
 def _check(models_con, model: str, condition: str) -> None:
     try:
-        out = genesis_sql.generate(models_con, model, ROWS, seed=1, conditions=condition)
+        out = genesis_sql.generate(models_con, model, ROWS, seed=1, condition=condition)
     except (InfeasibleConditionError, RareConditionError):
         return  # a random condition may leave no support; those errors are tested on their own
     assert out.num_rows == ROWS

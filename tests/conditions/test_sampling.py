@@ -68,7 +68,7 @@ def test_too_rare_raises_with_the_probability(diamonds) -> None:
 ])
 def test_infeasible_conditions_name_the_support(models_con, condition: str, message: str) -> None:
     with pytest.raises(InfeasibleConditionError, match=re.escape(message)):
-        genesis_sql.generate(models_con, "diamonds", 10, conditions=condition)
+        genesis_sql.generate(models_con, "diamonds", 10, condition=condition)
 
 
 def test_strategies_agree_on_the_distribution(diamonds) -> None:
@@ -89,11 +89,11 @@ def test_strategies_agree_on_the_distribution(diamonds) -> None:
 
 
 def test_conditional_rows_do_not_depend_on_batching(models_con) -> None:
-    whole = genesis_sql.generate(models_con, "diamonds", 3000, seed=9, conditions="price > 10000 AND color = 'E'")
+    whole = genesis_sql.generate(models_con, "diamonds", 3000, seed=9, condition="price > 10000 AND color = 'E'")
     sql = models_con.sql("SELECT * FROM genesis_generate('diamonds', 3000, seed := 9, "
                          "condition := 'color = ''E'' AND price > 10000')").to_arrow_table()
     assert whole.equals(sql.cast(whole.schema))
-    prefix = genesis_sql.generate(models_con, "diamonds", 100, seed=9, conditions="price > 10000 AND color = 'E'")
+    prefix = genesis_sql.generate(models_con, "diamonds", 100, seed=9, condition="price > 10000 AND color = 'E'")
     assert prefix.equals(whole.slice(0, 100))
 
 

@@ -77,7 +77,7 @@ def history(installed_template, tmp_path_factory):
         genesis_sql.fit(con, "customers", "SELECT * FROM customers", seed=0)
         genesis_sql.generate(con, "customers", 20, seed=1)
         genesis_sql.fit(con, "customers", "SELECT * FROM customers WHERE age > 30", seed=0)
-        genesis_sql.generate(con, "customers", 30, seed=2, conditions="state = 'CA'")
+        genesis_sql.generate(con, "customers", 30, seed=2, condition="state = 'CA'")
         record_quality(con, run_id="run-1", model="customers", version=2, metrics={"overall": 0.9}, passed=True)
     yield con
     con.close()

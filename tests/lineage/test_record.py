@@ -33,7 +33,7 @@ def test_fit_records_its_source_and_the_model_version(shop):
 
 def test_python_generate_records_the_request_and_a_hash_of_the_rows(shop):
     genesis_sql.fit(shop, "customers", "SELECT * FROM customers", seed=0)
-    table = genesis_sql.generate(shop, "customers", 50, seed=7, conditions="age > 40")
+    table = genesis_sql.generate(shop, "customers", 50, seed=7, condition="age > 40")
     [generation] = blocks(shop, "generation")
     data = generation.payload
     assert (data["n"], data["seed"], data["version"], data["destination"]) == (50, 7, 1, "python")

@@ -87,7 +87,7 @@ def test_auto_picks_the_forest_which_generates_under_conditions_and_from_storage
         summary = genesis_sql.fit(con, "medexp", "SELECT * FROM medexp")
         assert summary.method == "arf"
         assert con.sql("SELECT method FROM genesis_models() WHERE name = 'medexp'").fetchall() == [("arf",)]
-        rows = genesis_sql.generate(con, "medexp", 300, seed=4, conditions="age > 50 AND health = 'poor'")
+        rows = genesis_sql.generate(con, "medexp", 300, seed=4, condition="age > 50 AND health = 'poor'")
         first = genesis_sql.generate(con, "medexp", 200, seed=4)
     assert rows.num_rows == 300
     assert pc.all(pc.and_(pc.greater(rows["age"], 50), pc.equal(rows["health"], "poor"))).as_py()

@@ -84,7 +84,7 @@ def test_conditions_on_context_columns_hold_for_every_entity(con):
 
 def test_conditions_on_time_varying_columns_are_refused_at_bind_time(con):
     with pytest.raises(ConditionError, match="context"):
-        genesis_sql.generate(con, "males", 10, conditions="wage > 1")
+        genesis_sql.generate(con, "males", 10, condition="wage > 1")
     with pytest.raises(duckdb.Error, match="ConditionError"):
         con.sql("SELECT count(*) FROM genesis_generate('males', 10, condition := 'wage > 1')").fetchall()
 

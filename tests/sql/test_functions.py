@@ -163,7 +163,7 @@ def test_the_row_function_makes_exactly_the_rows_asked_for_in_any_order(models_c
     content_hash = models_con.sql("SELECT content_hash FROM genesis.models WHERE name = 'economics'").fetchall()[0][0]
     function = row_function_name(content_hash)
     reference = generated(models_con, "economics", 10, seed=7).to_pylist()
-    picked = models_con.sql(f"SELECT unnest({function}(7, '', 10, i)) FROM (VALUES (5), (3), (9)) AS t(i)"
+    picked = models_con.sql(f"SELECT unnest({function}(0, 7, '', 10, i)) FROM (VALUES (5), (3), (9)) AS t(i)"
                             ).to_arrow_table().to_pylist()
     assert picked == [reference[5], reference[3], reference[9]]
 
@@ -239,9 +239,9 @@ def test_explain_validates_too(bad_con):
     (dict(model="diamonds", n=-1), InvalidArgumentError, "n must be zero or more rows. Got -1."),
     (dict(model="diamonds", n=1.5), InvalidArgumentError, "n must be a whole number of rows, such as 1000. Got 1.5."),
     (dict(model="diamonds", n=10, seed=-3), InvalidArgumentError, "seed must be a whole number in [0, 2**63 - 1]"),
-    (dict(model="diamonds", n=10, conditions="carat >>> 1"), ConditionSyntaxError, "Cannot parse condition"),
-    (dict(model="diamonds", n=10, conditions="nope = 1"), UnknownColumnError, "Condition names unknown column 'nope'"),
-    (dict(model="diamonds", n=10, conditions="carat > 500"), InfeasibleConditionError, 'Condition "carat" > 500'),
+    (dict(model="diamonds", n=10, condition="carat >>> 1"), ConditionSyntaxError, "Cannot parse condition"),
+    (dict(model="diamonds", n=10, condition="nope = 1"), UnknownColumnError, "Condition names unknown column 'nope'"),
+    (dict(model="diamonds", n=10, condition="carat > 500"), InfeasibleConditionError, 'Condition "carat" > 500'),
     (dict(model="x'); DROP TABLE diamonds; --", n=10), InvalidModelNameError, "Invalid model name"),
 ])
 def test_bad_arguments_from_python_raise_genesis_errors(bad_con, call, error, message):
@@ -268,7 +268,7 @@ BAD_FIT = [
                  "InvalidArgumentError: Unknown method 'magic'; use 'auto' or one of ", id="unknown method"),
     pytest.param("'d', 'SELECT * FROM diamonds', options := '{\"holdout\": 0.2, \"nope\": 1}'",
                  "InvalidArgumentError: Unknown fit options ['nope']; allowed: column_types, context_columns, "
-                 "holdout, sequence_index, sequence_key.", id="unknown option"),
+                 "holdout, sequence_index, sequence_key, skip_unchanged.", id="unknown option"),
     pytest.param("'d', 'SELECT * FROM diamonds', options := 'not json'",
                  "InvalidArgumentError: options must be JSON text such as '{\"holdout\": 0.2}'", id="options not JSON"),
     pytest.param("'d', 'SELECT * FROM diamonds', options := '{\"holdout\": 1.5}'",

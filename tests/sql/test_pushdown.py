@@ -84,7 +84,7 @@ def test_plain_connection_keeps_plain_where_meaning(gcon) -> None:
 def test_explain_lists_pushed_and_not_pushed(gcon) -> None:
     text = gcon.explain("SELECT * FROM genesis_generate('customers', 10) AS g LEFT JOIN people AS p "
                         "ON g.age = p.age WHERE g.age > 20 AND p.name = 'x' AND random() < 0.5")
-    assert "GENESIS_GENERATE('customers', 10, condition := '(\"age\" > 20)')" in text
+    assert "genesis_generate('customers', 10, condition := '(\"age\" > 20)') AS g LEFT JOIN" in text
     assert re.search(r"customers \(as g\): g\.age > 20", text)
     assert "p.name = 'x': does not reference a generator" in text
     assert "RANDOM() < 0.5: references no generator column" in text
@@ -96,10 +96,9 @@ def test_explain_of_a_blocked_query_says_why(gcon) -> None:
     assert "age > 50: LIMIT / OFFSET in between" in text
 
 
-def test_prepared_parameters_run_unpushed(gcon) -> None:
-    rows = gcon.execute("SELECT count(*) FROM genesis_generate('customers', 300, seed := 1) WHERE age > ?",
-                        [60]).fetchall()
-    assert 0 < rows[0][0] < 300
+def test_a_parameter_without_its_value_stays_a_filter(gcon) -> None:
+    text = gcon.explain("SELECT count(*) FROM genesis_generate('customers', 300, seed := 1) WHERE age > ?")
+    assert "age > $1: prepared-statement parameter with no value given" in text  # ? numbered as DuckDB does
 
 
 def test_cursor_and_context_manager_keep_pushdown(tmp_path: Path) -> None:

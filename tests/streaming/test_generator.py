@@ -24,7 +24,7 @@ def test_batches_are_record_batches_with_the_configured_sizes(con):
 def test_stream_is_the_generation_stream_continued(con):
     config = StreamingConfig(batch_size=700, max_rows=2000, seed=42, conditions="carat > 1")
     streamed = pa.Table.from_batches(list(StreamingGenerator(con, "diamonds", config).generate_stream()))
-    expected = genesis_sql.generate(con, "diamonds", 2000, seed=42, conditions="carat > 1")
+    expected = genesis_sql.generate(con, "diamonds", 2000, seed=42, condition="carat > 1")
     assert streamed.num_rows == 2000
     assert streamed.equals(expected)
 

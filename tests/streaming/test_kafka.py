@@ -32,7 +32,7 @@ def test_every_row_arrives_once_with_schema_key_and_condition(con, kafka_bootstr
     assert all(list(row) == DIAMOND_COLUMNS for row in rows)
     assert all(row["price"] > 3000 and row["cut"] == "Ideal" for row in rows)
     assert all(record.key.decode() == row["color"] for record, row in zip(records, rows))
-    expected = genesis_sql.generate(con, "diamonds", 12_000, seed=11, conditions="price > 3000 AND cut = 'Ideal'")
+    expected = genesis_sql.generate(con, "diamonds", 12_000, seed=11, condition="price > 3000 AND cut = 'Ideal'")
     assert sorted(map(str, rows)) == sorted(map(str, expected.to_pylist()))
 
 

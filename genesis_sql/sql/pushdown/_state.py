@@ -1,14 +1,16 @@
 """What the pushdown rules pass along: the parsed query plus what each rule found."""
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
+from typing import Any
 
 from sqlglot import exp
 
 from genesis_sql.schema import ColumnSpec
 
 GENERATOR = "genesis_generate"
+QUERY = "genesis_query"
 
 
 @dataclass
@@ -18,7 +20,9 @@ class Generator:
     call: exp.Anonymous
     model: str
     columns: list[ColumnSpec]
+    index: int  # the call's place among the generator calls of the text, in reading order
     pushed: list[exp.Expression] = field(default_factory=list)
+    condition: str | None = None  # the condition the call gets (given and pushed conjuncts AND-ed)
 
 
 @dataclass
@@ -43,6 +47,7 @@ class Pushed:
     model: str
     source: str
     condition: str
+    bound: str | None = None  # the conjunct with its parameters' values, when it had any
 
 
 @dataclass(frozen=True)
@@ -55,17 +60,28 @@ class Skipped:
 
 @dataclass
 class Rewrite:
-    """A query on its way through the rules, and the result: rewritten SQL plus what was (not) pushed."""
+    """A query on its way through the rules, and the result: rewritten SQL plus what was (not) pushed.
+
+    ``text`` is the user's text with views over generators inlined; the rules work on ``expression``, a
+    parse of it, and the SQL to run is ``text`` with only the generator calls replaced.
+    """
 
     original: str
     expression: exp.Expression | None
     columns_of: Callable[[str], list[ColumnSpec] | None]
+    text: str = ""
+    parameters: Sequence[Any] | Mapping[str, Any] | None = None
+    views: list[str] = field(default_factory=list)  # views over generators inlined into ``text``
+    nested: list[tuple[str, Rewrite]] = field(default_factory=list)  # genesis_query(...) texts, rewritten
     generators: list[Generator] = field(default_factory=list)
     sources: dict[int, list[Source]] = field(default_factory=dict)  # id(Select) -> its generator sources
     other_relations: dict[int, list[str]] = field(default_factory=dict)  # id(Select) -> other aliases
-    pushed_from: list[tuple[Source, str]] = field(default_factory=list)  # (source, conjunct text)
+    pushed_from: list[tuple[Source, str, str | None]] = field(default_factory=list)  # (source, text, bound)
     pushed: list[Pushed] = field(default_factory=list)
     skipped: list[Skipped] = field(default_factory=list)
+
+    def __post_init__(self) -> None:
+        self.text = self.text or self.original
 
     @property
     def changed(self) -> bool:
@@ -74,22 +90,31 @@ class Rewrite:
 
     @property
     def sql(self) -> str:
-        """The SQL to run: the original text, byte for byte, unless something was pushed."""
+        """The SQL to run: the original text, byte for byte, unless something was pushed; then the text
+        with views inlined and only the generator calls that take a condition rewritten."""
         if not self.changed or self.expression is None:
             return self.original
-        return self.expression.sql(dialect="duckdb")
+        from genesis_sql.sql.pushdown.splice import splice_conditions
+
+        return splice_conditions(self.text, {g.index: g.condition for g in self.generators if g.condition})
 
     def explain(self) -> str:
         """A readable account: the SQL to run, the pushed conditions, and what was not pushed and why."""
         lines = ["-- rewritten SQL" if self.changed else "-- SQL (unchanged)", self.sql, ""]
+        if self.views and self.changed:
+            lines.append(f"-- views over genesis_generate inlined: {', '.join(self.views)}")
         if self.pushed:
             lines.append("-- pushed into generators (ConditionSet per call):")
             for item in self.pushed:
-                lines.append(f"--   {item.model} (as {item.source}): {item.condition}")
+                bound = f"  [bound: {item.bound}]" if item.bound else ""
+                lines.append(f"--   {item.model} (as {item.source}): {item.condition}{bound}")
         if self.skipped:
             lines.append("-- not pushed (plain SQL filter on generated rows):")
             for item in self.skipped:
                 lines.append(f"--   {item.conjunct}: {item.reason}")
-        if not self.pushed and not self.skipped:
+        for text, inner in self.nested:
+            lines.append(f"-- genesis_query({text[:60]!r}{'...' if len(text) > 60 else ''}) pushes at bind time:")
+            lines.extend(f"--   {line}" if line else "--" for line in inner.explain().splitlines())
+        if not self.pushed and not self.skipped and not self.nested:
             lines.append("-- nothing to push")
         return "\n".join(lines)

@@ -1,8 +1,9 @@
 """Rule: split each WHERE over generator sources into conjuncts and decide, for each, where it can go.
 
-A conjunct is pushed when it is within the condition grammar, references exactly one generator source
-that is not blocked and not null-supplying, and every column it uses maps onto the generator. Anything
-else stays a plain filter, with the reason recorded for ``explain``.
+A conjunct is pushed when, with its bound parameters' values in place, it is within the condition
+grammar, references exactly one generator source that is not blocked and not null-supplying, and every
+column it uses maps onto the generator. Anything else stays a plain filter, with the reason recorded for
+``explain``.
 """
 from __future__ import annotations
 
@@ -12,6 +13,7 @@ from genesis_sql.conditions import parse_condition
 from genesis_sql.conditions.grammar import split_conjuncts
 from genesis_sql.errors import ConditionError
 from genesis_sql.sql.pushdown._state import Rewrite, Skipped, Source
+from genesis_sql.sql.pushdown.parameters import bind
 
 
 def _owner(column: exp.Column, sources: list[Source], others: list[str]) -> Source | str | None:
@@ -31,8 +33,6 @@ def _owner(column: exp.Column, sources: list[Source], others: list[str]) -> Sour
 
 
 def _classify(conjunct: exp.Expression, sources: list[Source], others: list[str]) -> tuple[Source | None, str]:
-    if conjunct.find(exp.Placeholder, exp.Parameter):
-        return None, "prepared-statement parameter"
     if conjunct.find(exp.Subquery, exp.Select, exp.Exists):
         return None, "subquery"
     owners = {id(o) if isinstance(o, Source) else o: o for o in
@@ -72,20 +72,25 @@ def classify_conjuncts(rewrite: Rewrite) -> Rewrite:
         if not sources:
             continue
         others = rewrite.other_relations.get(id(select), [])
-        for conjunct in split_conjuncts(select.args["where"].this):
-            text = conjunct.sql(dialect="duckdb")
+        for written in split_conjuncts(select.args["where"].this):
+            text = written.sql(dialect="duckdb")
+            conjunct, reason = bind(written, rewrite.parameters)
+            if conjunct is None:
+                rewrite.skipped.append(Skipped(text, reason))
+                continue
+            bound = conjunct.sql(dialect="duckdb") if conjunct is not written else None
             source, reason = _classify(conjunct, sources, others)
             translated = _translate(conjunct, source) if source else None
             if source and translated is None:
                 reason = "column not visible through the subquery"
             if translated is not None:
                 try:
-                    parse_condition(translated.sql(dialect="duckdb"), source.generator.columns)
+                    parse_condition(translated.sql(dialect="duckdb", comments=False), source.generator.columns)
                 except ConditionError as exc:
                     translated, reason = None, f"outside the condition grammar ({str(exc).split('.')[0]})"
             if translated is None:
                 rewrite.skipped.append(Skipped(text, reason))
                 continue
             source.generator.pushed.append(translated)
-            rewrite.pushed_from.append((source, text))
+            rewrite.pushed_from.append((source, text, bound))
     return rewrite

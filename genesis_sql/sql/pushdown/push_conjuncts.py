@@ -3,7 +3,7 @@ from __future__ import annotations
 
 from sqlglot import exp
 
-from genesis_sql.sql.pushdown._state import Pushed, Rewrite
+from genesis_sql.sql.pushdown._state import Pushed, Rewrite, Skipped
 
 
 def _condition_argument(call: exp.Anonymous) -> exp.PropertyEQ | None:
@@ -18,7 +18,7 @@ def push_conjuncts(rewrite: Rewrite) -> Rewrite:
     for generator in rewrite.generators:
         if not generator.pushed:
             continue
-        parts = [p.sql(dialect="duckdb") for p in generator.pushed]
+        parts = [p.sql(dialect="duckdb", comments=False) for p in generator.pushed]
         existing = _condition_argument(generator.call)
         if existing is not None:
             given = existing.expression
@@ -26,11 +26,15 @@ def push_conjuncts(rewrite: Rewrite) -> Rewrite:
                 continue
             parts.insert(0, given.this)
         condition = " AND ".join(f"({p})" for p in dict.fromkeys(parts))
+        generator.condition = condition
         literal = exp.Literal.string(condition)
         if existing is not None:
             existing.set("expression", literal)
         else:
             generator.call.append("expressions", exp.PropertyEQ(this=exp.to_identifier("condition"), expression=literal))
-    for source, text in rewrite.pushed_from:
-        rewrite.pushed.append(Pushed(source.generator.model, source.alias or source.generator.model, text))
+    for source, text, bound in rewrite.pushed_from:
+        if source.generator.condition is not None:
+            rewrite.pushed.append(Pushed(source.generator.model, source.alias or source.generator.model, text, bound))
+        else:
+            rewrite.skipped.append(Skipped(text, "the generator's condition := is not a string literal"))
     return rewrite

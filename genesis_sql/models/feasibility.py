@@ -13,11 +13,16 @@ import math
 from collections.abc import Sequence
 from typing import Any
 
+import duckdb
 import numpy as np
+import pyarrow as pa
+import sqlglot
+from sqlglot import exp
 
 from genesis_sql.conditions.condition import Condition, ConditionSet
 from genesis_sql.errors import InfeasibleConditionError
 from genesis_sql.models._columns import CategoricalCodec, Codec, NumericCodec
+from genesis_sql.rules import Equal, Function, Offset, RuleSet
 
 
 def _to_number(value: Any, codec: NumericCodec) -> float:
@@ -164,3 +169,155 @@ def check_support(conditions: ConditionSet, codecs: Sequence[Codec]) -> None:
                 raise InfeasibleConditionError(
                     f"Condition {text} cannot be met: column {column!r} only takes {shown} in training"
                     f"{'' if None in codec.categories_ else ' and is never NULL'}.{hint}")
+
+
+def with_rule_atoms(rules: RuleSet, conditions: ConditionSet) -> ConditionSet:
+    """``conditions`` plus the atoms a model's derived rules imply on their sources.
+
+    An atom on a derived column says something about the columns it is derived from (``x_again > 5`` with
+    ``x_again = x`` is ``x > 5``; ``label = 'b'`` with ``label = f(code)`` is ``code IN (codes of 'b')``).
+    Samplers that propose rows inside a condition's region then aim at the right rows. Raises
+    InfeasibleConditionError when no source value gives an allowed derived value.
+    """
+    if not rules.derived or not conditions.conditions:
+        return conditions
+    extra: list[Condition] = []
+    for rule in rules.derived:
+        atoms = [a for a in conditions.conditions if a.column == rule.target]
+        if not atoms:
+            continue
+        if isinstance(rule, Equal):
+            extra += [Condition(rule.right, a.operator, a.value) for a in atoms]
+        elif isinstance(rule, Offset):
+            extra += [Condition(rule.right, a.operator, a.value - rule.delta) for a in atoms
+                      if a.operator in ("<", "<=", ">", ">=", "=") and isinstance(a.value, (int, float))
+                      and not isinstance(a.value, bool)]
+        elif isinstance(rule, Function):
+            on_source = [a for a in conditions.conditions if a.column == rule.source]
+            allowed = tuple(k for k, v in zip(rule.keys, rule.values)
+                            if all(_category_matches(a, v) for a in atoms)
+                            and all(_category_matches(a, k) for a in on_source))
+            if not allowed:
+                text = " AND ".join(a.to_sql() for a in atoms)
+                raise InfeasibleConditionError(
+                    f"Condition {text} cannot be met: by the rule {rule.to_sql()} every row's {rule.target!r} "
+                    f"comes from its {rule.source!r}, and no {rule.source!r} the condition allows gives such a value.")
+            if None not in allowed and len(allowed) < len(rule.keys):
+                extra.append(Condition(rule.source, "in", tuple(sorted(allowed, key=lambda v: (type(v).__name__, v)))))
+    return ConditionSet(conditions.conditions + tuple(extra), conditions.expressions) if extra else conditions
+
+
+def _constant_value(tree: exp.Expression) -> Any:
+    con = duckdb.connect(":memory:")
+    try:
+        return con.sql(f"SELECT ({tree.sql(dialect='duckdb')})").fetchall()[0][0]
+    finally:
+        con.close()
+
+
+def _interval(node: exp.Expression, ranges: dict[str, tuple[float, float]]) -> tuple[float, float] | None:
+    """Bounds of a numeric expression over the columns' ranges (interval arithmetic), or None."""
+    if isinstance(node, exp.Paren):
+        return _interval(node.this, ranges)
+    if isinstance(node, exp.Column):
+        return ranges.get(node.name)
+    if isinstance(node, exp.Literal) and not node.is_string:
+        value = float(node.this)
+        return value, value
+    if isinstance(node, exp.Neg):
+        inner = _interval(node.this, ranges)
+        return None if inner is None else (-inner[1], -inner[0])
+    if isinstance(node, (exp.Add, exp.Sub, exp.Mul)):
+        left, right = _interval(node.this, ranges), _interval(node.expression, ranges)
+        if left is None or right is None:
+            return None
+        if isinstance(node, exp.Add):
+            return left[0] + right[0], left[1] + right[1]
+        if isinstance(node, exp.Sub):
+            return left[0] - right[1], left[1] - right[0]
+        corners = [a * b for a in left for b in right if math.isfinite(a * b)]
+        return (min(corners), max(corners)) if len(corners) == 4 else None
+    return None
+
+
+_NEVER = {exp.GT: lambda l, r: l[1] <= r[0], exp.GTE: lambda l, r: l[1] < r[0],
+          exp.LT: lambda l, r: l[0] >= r[1], exp.LTE: lambda l, r: l[0] > r[1],
+          exp.EQ: lambda l, r: l[1] < r[0] or r[1] < l[0]}
+
+
+def _ranges(conditions: ConditionSet, codecs: Sequence[Codec]) -> dict[str, tuple[float, float]]:
+    """Each number (or DATE) column's training range, narrowed by the condition's atoms on it."""
+    ranges = {}
+    for codec in codecs:
+        spec = codec.spec
+        if not isinstance(codec, NumericCodec) or codec.values_.size == 0:
+            continue
+        if spec.kind == "datetime" and spec.sql_type.upper() != "DATE":
+            continue
+        atoms = [a for a in conditions.conditions if a.column == spec.name]
+        low, high, _, allow_value = numeric_interval(atoms, codec) if atoms else (-math.inf, math.inf, True, True)
+        if not allow_value:
+            continue
+        ranges[spec.name] = (max(low, float(codec.values_[0])), min(high, float(codec.values_[-1])))
+    return ranges
+
+
+def refuse_impossible(conditions: ConditionSet, model: Any) -> None:
+    """Raise InfeasibleConditionError for conjuncts that no row can meet, decided without drawing rows:
+    a conjunct naming no column that is not true (``false``, ``1 = 0``, ``NULL``), and a comparison of
+    column expressions whose training ranges cannot meet (``score > age`` with scores in [-2, 2] and ages
+    in [18, 70]), with the closest comparison the model can meet."""
+    ranges = None
+    for text in conditions.expressions:
+        tree = sqlglot.parse_one(text, read="duckdb")
+        if not any(True for _ in tree.find_all(exp.Column)):
+            value = _constant_value(tree)
+            if value is not True:
+                raise InfeasibleConditionError(
+                    f"Condition {text} names no column and is {value if value is not None else 'NULL'} (never "
+                    "true): no row can meet it. Write a condition over the model's columns, or leave it out.")
+            continue
+        check = _NEVER.get(type(tree))
+        if check is None:
+            continue
+        if ranges is None:
+            ranges = _ranges(conditions, getattr(model, "codecs_", []))
+        left, right = _interval(tree.this, ranges), _interval(tree.expression, ranges)
+        if left is None or right is None or not check(left, right):
+            continue
+        lhs, rhs = tree.this.sql(dialect="duckdb"), tree.expression.sql(dialect="duckdb")
+        pilot = model.draw_kept(np.arange(8192, dtype=np.int64), np.zeros(8192, dtype=np.int64), 0x5EED_F00D)[0]
+        hint = suggest_alternative(ConditionSet((), (text,)), pilot)
+        raise InfeasibleConditionError(
+            f"Condition {text} cannot be met: in training {lhs} ranges over [{left[0]:g}, {left[1]:g}] and {rhs} "
+            f"over [{right[0]:g}, {right[1]:g}].{f' The closest condition this model can meet: {hint}.' if hint else ''}")
+
+
+_SHIFTED = {exp.GT: (">", 0.99), exp.GTE: (">=", 0.99), exp.LT: ("<", 0.01), exp.LTE: ("<=", 0.01)}
+
+
+def suggest_alternative(conditions: ConditionSet, table: pa.Table) -> str:
+    """For comparisons between columns that no row of ``table`` (model draws) meets, the same comparison
+    shifted so that about 1% of the draws meet it (``depth > price - 18000``); '' when there are none."""
+    hints = []
+    for text in conditions.expressions:
+        tree = sqlglot.parse_one(text, read="duckdb")
+        shifted = _SHIFTED.get(type(tree))
+        if shifted is None or ConditionSet((), (text,)).mask(table).any():
+            continue
+        lhs, rhs = tree.this.sql(dialect="duckdb"), tree.expression.sql(dialect="duckdb")
+        con = duckdb.connect(":memory:")
+        try:
+            con.register("genesis_pilot", table)
+            rows = con.sql(f"SELECT quantile_cont(CAST(({lhs}) - ({rhs}) AS DOUBLE), {shifted[1]}) "
+                           "FROM genesis_pilot").fetchall()
+        except duckdb.Error:
+            continue
+        finally:
+            con.close()
+        gap = rows[0][0] if rows else None
+        if gap is None or not math.isfinite(gap):
+            continue
+        gap = float(f"{gap:.3g}")
+        hints.append(f"{lhs} {shifted[0]} {rhs} {'+' if gap >= 0 else '-'} {abs(gap):g}")
+    return "; ".join(hints)

@@ -9,20 +9,17 @@ from __future__ import annotations
 
 import logging
 import secrets
-import threading
-from collections import OrderedDict
 from dataclasses import dataclass
 
 import duckdb
 import numpy as np
-import pyarrow as pa
 
-from genesis_sql.catalog import load_model, resolve_version
+from genesis_sql.catalog import load_model, resolve_version, restore_synthesizer
 from genesis_sql.conditions import ConditionSet, bind, parse_condition
-from genesis_sql.conditions.feasibility import check_support
+from genesis_sql.models.feasibility import check_support
 from genesis_sql.conditions.sampling import GuidedConditionalSampler
 from genesis_sql.errors import InvalidArgumentError
-from genesis_sql.models import synthesizer_class
+from genesis_sql.generation.runtime import RUNTIME
 from genesis_sql.models._random import derive_key
 from genesis_sql.models.base import BaseSynthesizer
 from genesis_sql.schema import ColumnSpec
@@ -32,38 +29,14 @@ log = logging.getLogger(__name__)
 # More rows than this in one request is treated as a mistake rather than a plan.
 MAX_ROWS = 10**11
 MAX_SEED = 2**63 - 1
-_CACHE_SIZE = 32
-_models: OrderedDict[str, BaseSynthesizer] = OrderedDict()
-_lock = threading.Lock()
-_last_seed: dict[str, int] = {}
 
 
 def cached_synthesizer(con: duckdb.DuckDBPyConnection, name: str, version: int, content_hash: str) -> BaseSynthesizer:
     """The fitted synthesizer of one stored version, loaded once per process (keyed by content hash)."""
-    with _lock:
-        model = _models.get(content_hash)
-        if model is not None:
-            _models.move_to_end(content_hash)
-            return model
-    record = load_model(con, f"{name}@{version}")
-    columns = [ColumnSpec.from_dict(c) for c in record.columns]
-    model = synthesizer_class(record.method).from_state(record.parameters, columns, record.state, record.arrays)
-    remember_synthesizer(content_hash, model)
-    return model
+    def load() -> BaseSynthesizer:
+        return restore_synthesizer(load_model(con, f"{name}@{version}"))
 
-
-def peek_synthesizer(content_hash: str) -> BaseSynthesizer | None:
-    """The cached synthesizer of a content hash, or None (no database access)."""
-    with _lock:
-        return _models.get(content_hash)
-
-
-def remember_synthesizer(content_hash: str, model: BaseSynthesizer) -> None:
-    """Put a fitted synthesizer in the process cache (fit does this, so the first generate needs no load)."""
-    with _lock:
-        _models[content_hash] = model
-        while len(_models) > _CACHE_SIZE:
-            _models.popitem(last=False)
+    return RUNTIME.synthesizer(content_hash, load)
 
 
 def validate_n(n: object) -> int:
@@ -103,7 +76,7 @@ def validate_seed(seed: object) -> int | None:
 
 def last_seed(model: str | None = None) -> int | None:
     """The seed drawn for the most recent request with ``seed`` NULL (of ``model``, or of any model)."""
-    return _last_seed.get(model or "")
+    return RUNTIME.last_seed(model)
 
 
 @dataclass(frozen=True)
@@ -117,6 +90,8 @@ class GenerationPlan:
     seed: int
     conditions: ConditionSet
     seed_was_drawn: bool = False
+    # Worker threads that produce the rows (DuckDB's ``threads`` setting); never changes which rows.
+    threads: int = 1
 
     @property
     def condition_sql(self) -> str:
@@ -138,6 +113,8 @@ def plan_generation(con: duckdb.DuckDBPyConnection, model: object, n: object, *,
                     condition: str | ConditionSet | None = None) -> tuple[GenerationPlan, BaseSynthesizer]:
     """Validate a generation request against the catalog and return its plan and synthesizer.
 
+    The plan's worker threads follow ``con``'s DuckDB ``threads`` setting.
+
     Raises:
         InvalidArgumentError, ModelNotFoundError, ConditionError (and subclasses): bad input, named.
     """
@@ -153,9 +130,9 @@ def plan_generation(con: duckdb.DuckDBPyConnection, model: object, n: object, *,
     drawn = chosen is None
     if drawn:
         chosen = secrets.randbelow(2**31)
-        _last_seed[name] = _last_seed[""] = chosen
+        RUNTIME.note_seed(name, chosen)
         log.info("genesis_generate(%r): drew seed %d", name, chosen)
-    plan = GenerationPlan(name, version, content_hash, rows, chosen, conditions, drawn)
+    plan = GenerationPlan(name, version, content_hash, rows, chosen, conditions, drawn, duckdb_threads(con))
     return plan, synthesizer
 
 
@@ -170,25 +147,6 @@ def resolve_conditions(condition: str | ConditionSet | None, columns: list[Colum
     raise InvalidArgumentError(f"condition must be SQL text or a ConditionSet. Got {type(condition).__name__}.")
 
 
-def generate_batches(plan: GenerationPlan, synthesizer: BaseSynthesizer, *, batch_size: int = 65_536,
-                     start: int = 0):
-    """Yield the plan's rows as Arrow tables of at most ``batch_size`` rows, in order."""
-    for first in range(start, plan.n, batch_size):
-        rows = np.arange(first, min(first + batch_size, plan.n), dtype=np.int64)
-        yield plain_columns(synthesizer.sample_rows(rows, key=plan.key, conditions=plan.conditions))
-
-
-def plain_columns(table: pa.Table) -> pa.Table:
-    """The table with dictionary-encoded columns (how categories are generated) decoded to plain values."""
-    if not any(pa.types.is_dictionary(field.type) for field in table.schema):
-        return table
-    columns = [col.cast(col.type.value_type) if pa.types.is_dictionary(col.type) else col for col in table.columns]
-    return pa.Table.from_arrays(columns, names=table.column_names)
-
-
-def generate_table(plan: GenerationPlan, synthesizer: BaseSynthesizer, *, batch_size: int = 65_536) -> pa.Table:
-    """All of the plan's rows as one Arrow table."""
-    batches = list(generate_batches(plan, synthesizer, batch_size=batch_size))
-    if not batches:
-        return synthesizer.output_schema.empty_table()
-    return pa.concat_tables(batches).combine_chunks()
+def duckdb_threads(con: duckdb.DuckDBPyConnection) -> int:
+    """DuckDB's ``threads`` setting on ``con``: how many threads may work on one request."""
+    return max(1, int(con.execute("SELECT current_setting('threads')").fetchall()[0][0]))

@@ -1,0 +1,106 @@
+"""Plan to Arrow: the one place where a generation plan becomes rows.
+
+Every consumer goes through :func:`make_rows`: the SQL row function (through :class:`BlockCache`, since
+DuckDB asks for 2,048 rows at a time), the Python API and materialisation (:func:`generate_batches`) and
+streaming (:func:`stream_batches`). A range of rows is split over the plan's worker threads where the rows
+are produced; each row is a pure function of (stream key, row index), so the split never changes them:
+the output is byte-identical whatever the thread count, batch size or chunking.
+"""
+from __future__ import annotations
+
+import threading
+from collections import OrderedDict
+from collections.abc import Iterator
+
+import numpy as np
+import pyarrow as pa
+
+from genesis_sql.generation.plan import GenerationPlan
+from genesis_sql.generation.runtime import RUNTIME
+from genesis_sql.models.base import BaseSynthesizer
+
+BATCH_ROWS = 65_536
+# Rows the SQL row function makes at once (and serves DuckDB's 2,048-row chunks from): bigger blocks are
+# cheaper per row and give every worker thread a share.
+BLOCK_ROWS = 65_536
+# Blocks made lately, shared by every DuckDB thread (threads may hand the row function chunks of
+# different blocks in turn).
+BLOCK_CACHE_SIZE = 8
+
+
+def plain_columns(table: pa.Table) -> pa.Table:
+    """The table with dictionary-encoded columns (how categories are generated) decoded to plain values."""
+    if not any(pa.types.is_dictionary(f.type) for f in table.schema):
+        return table
+    columns = [col.cast(col.type.value_type) if pa.types.is_dictionary(col.type) else col for col in table.columns]
+    return pa.Table.from_arrays(columns, names=table.column_names)
+
+
+def _spans(first: int, last: int, parts: int, step: int) -> list[tuple[int, int]]:
+    """[first, last) cut into at most ``parts`` contiguous spans whose sizes are multiples of ``step``."""
+    pieces = -(-(last - first) // step)
+    per_part = -(-pieces // parts)
+    return [(start, min(start + per_part * step, last)) for start in range(first, last, per_part * step)]
+
+
+def make_rows(plan: GenerationPlan, synthesizer: BaseSynthesizer, first: int, last: int) -> pa.Table:
+    """Rows ``first`` to ``last - 1`` of the plan's stream, made on its worker threads."""
+    def sample(span: tuple[int, int]) -> pa.Table:
+        rows = np.arange(span[0], span[1], dtype=np.int64)
+        return plain_columns(synthesizer.sample_rows(rows, key=plan.key, conditions=plan.conditions))
+
+    spans = _spans(first, last, max(1, plan.threads), synthesizer.piece_rows) if last > first else [(first, last)]
+    tables = RUNTIME.map(sample, spans)
+    return tables[0] if len(tables) == 1 else pa.concat_tables(tables)
+
+
+def _batches(plan: GenerationPlan, synthesizer: BaseSynthesizer, batch_size: int, start: int,
+             stop: int | None) -> Iterator[pa.Table]:
+    first = start
+    while stop is None or first < stop:
+        last = first + batch_size if stop is None else min(first + batch_size, stop)
+        yield make_rows(plan, synthesizer, first, last)
+        first = last
+
+
+def generate_batches(plan: GenerationPlan, synthesizer: BaseSynthesizer, *, batch_size: int = BATCH_ROWS,
+                     start: int = 0) -> Iterator[pa.Table]:
+    """The plan's rows from ``start`` on, as Arrow tables of at most ``batch_size`` rows, in order."""
+    return _batches(plan, synthesizer, batch_size, start, plan.n)
+
+
+def stream_batches(plan: GenerationPlan, synthesizer: BaseSynthesizer, *, batch_size: int,
+                   limit: int | None) -> Iterator[pa.Table]:
+    """The plan's stream continued past n: ``limit`` rows in all, or without end when it is None."""
+    return _batches(plan, synthesizer, batch_size, 0, limit)
+
+
+class BlockCache:
+    """Serves the SQL row function's chunks from blocks of BLOCK_ROWS rows, made once and shared."""
+
+    def __init__(self, size: int = BLOCK_CACHE_SIZE) -> None:
+        self._size = size
+        self._blocks: OrderedDict[tuple, pa.Table] = OrderedDict()
+        self._lock = threading.Lock()
+
+    def rows(self, plan: GenerationPlan, synthesizer: BaseSynthesizer, indices: np.ndarray) -> pa.Table:
+        """The rows with these indices (one ascending run is served from a shared block)."""
+        first, last = int(indices[0]), int(indices[-1])
+        if last - first + 1 != indices.size or (indices.size > 1 and not np.all(np.diff(indices) == 1)):
+            return plain_columns(synthesizer.sample_rows(indices, key=plan.key, conditions=plan.conditions))
+        start = first - first % BLOCK_ROWS
+        if last >= start + BLOCK_ROWS:
+            return make_rows(plan, synthesizer, first, last + 1)
+        end = min(start + BLOCK_ROWS, max(plan.n, last + 1))
+        wanted = (plan.content_hash, plan.seed, plan.condition_sql, start, end)
+        with self._lock:
+            block = self._blocks.get(wanted)
+            if block is not None:
+                self._blocks.move_to_end(wanted)
+        if block is None:
+            block = make_rows(plan, synthesizer, start, end)
+            with self._lock:
+                self._blocks[wanted] = block
+                while len(self._blocks) > self._size:
+                    self._blocks.popitem(last=False)
+        return block.slice(first - start, indices.size)
