@@ -75,3 +75,45 @@ def test_three_site_processes_train_a_registered_model(tmp_path):
     for k in range(SITES):
         assert (tmp_path / f"site{k}.duckdb.site-key").exists()  # each site's identity key stays with it
     con.close()
+
+
+class _ProcessPerMessage:
+    """Sites as Flower runs them: a fresh DataSite for every message, restored from the state it exported
+    after the previous one (as JSON), the identity key the only thing kept (in Flower, a key file)."""
+
+    def __init__(self, sites) -> None:
+        self.homes = {s.name: (s.config, s.con, s.sql, s.client.signing_key) for s in sites}
+        self.states: dict[str, str] = {}
+        self.failures: dict[str, str] = {}
+
+    @property
+    def sites(self) -> list[str]:
+        return list(self.homes)
+
+    def call(self, phase, payloads):
+        from genesis_sql.federated import DataSite
+
+        replies = {}
+        for name, payload in payloads.items():
+            config, con, sql, key = self.homes[name]
+            site = DataSite(config, con, sql, signing_key=key)
+            if name in self.states:
+                site.restore_state(json.loads(self.states[name]))
+            replies[name] = json.loads(json.dumps(site.handle(phase, json.loads(json.dumps(payload)))))
+            self.states[name] = json.dumps(site.export_state())
+        return replies
+
+
+def test_sites_that_forget_everything_between_messages_but_their_state_train_the_same_model(benefits_con):
+    from genesis_sql.catalog import load_model
+    from genesis_sql.federated import FederatedGenerator, FederatedTrainingSimulator, SecureAggregator
+
+    sim = FederatedTrainingSimulator(n_sites=3, seed=0)
+    sites = sim.setup_from_data(benefits_con, "SELECT * FROM benefits")
+    generator = FederatedGenerator(aggregator=SecureAggregator(), exchange=_ProcessPerMessage(sites), seed=0)
+    generator.train(name="stateless")
+    generator.register(benefits_con, "stateless")
+    sim.simulate_training(benefits_con, "in_process")
+    a, b = load_model(benefits_con, "stateless"), load_model(benefits_con, "in_process")
+    assert a.state == b.state
+    assert all((a.arrays[k] == b.arrays[k]).all() for k in b.arrays)
