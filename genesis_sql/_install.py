@@ -26,6 +26,7 @@ REGISTRARS: tuple[str, ...] = (
     "genesis_sql.sql.quality",
     "genesis_sql.sql.query",
     "genesis_sql.sql.describe",
+    "genesis_sql.privacy.functions",
 )
 # In udfs/*.sql, {python:NAME} stands for the Python function behind the macro NAME.
 PYTHON_FUNCTION = re.compile(r"\{python:([a-z_]+)\}")

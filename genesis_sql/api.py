@@ -31,6 +31,7 @@ from genesis_sql.lineage.fingerprint import RowsFingerprint, rows_fingerprint
 from genesis_sql.lineage.record import record_fit
 from genesis_sql.models import SELECTION_ROWS, SMALL_TABLE_ROWS, candidate_methods, synthesizer_class
 from genesis_sql.nl.labels import FitNotes, gather_fit_notes
+from genesis_sql import privacy
 from genesis_sql.rules import RuleSet, check_detection, entity_columns, fit_rules
 from genesis_sql.schema import ColumnSpec, base_type, detect_schema, output_type
 from genesis_sql.sql.statements import validate_query
@@ -126,6 +127,9 @@ def fit(
     constraints: str | None = None,
     rules: str = "auto",
     progress: Callable[[str], None] | None = None,
+    epsilon: float | None = None,
+    delta: float | None = None,
+    public_bounds: dict[str, list[Any]] | None = None,
 ) -> FitSummary:
     """Fit a synthesizer on the rows of ``source_sql`` and store it as the next version of ``name``.
 
@@ -147,6 +151,10 @@ def fit(
         rules: ``"auto"`` detects the relations that hold in every training row (orders, equalities,
             offsets, sums, functions, bounds) and entity keys, and keeps them; ``"off"`` detects none.
         progress: called with a short stage name as fitting advances (the CLI draws a bar from it).
+        epsilon, delta, public_bounds: for ``method="dp"`` only: the privacy budget (epsilon 1 and delta 1e-6
+            when not given), spent from the budget of every table the query reads, and declared column
+            domains (``{"age": [18, 99], "sex": ["female", "male"]}``) that cost no budget. A DP model
+            detects no rules and reads nothing from the rows outside its mechanism (genesis_sql.privacy).
 
     Returns:
         A :class:`FitSummary` of the stored version.
@@ -162,8 +170,15 @@ def fit(
     if sequence and constraints is not None:
         raise InvalidArgumentError("constraints are not kept by sequence models yet; fit without sequence options "
                                    "or without constraints.")
+    dp = _check_privacy_options(method, epsilon, delta, public_bounds, sequence, constraints)
+    if dp:
+        epsilon, delta = privacy.accounting.check_budget(1.0 if epsilon is None else epsilon, delta)
+        detection = check_detection("off")
     report("reading")
     query, sql_types = _source_relation(con, source_sql)
+    sources = privacy.sources_of(source_sql) if dp else []
+    if dp:
+        privacy.check_spend(con, sources, epsilon)
     train_query, holdout_query = _split(query, list(sql_types), fraction, fit_seed)
     if skip_unchanged:
         kept = _unchanged_version(con, model_name, train_query, method)
@@ -180,10 +195,10 @@ def fit(
     if table.num_columns == 0:
         raise FitError("The training query returned no columns.")
     report("detecting")
-    columns = detect_schema(table, sql_types, column_types)
+    columns = privacy.public_schema(sql_types, column_types) if dp else detect_schema(table, sql_types, column_types)
     notes = gather_fit_notes(con, source_sql, columns, labels)
     ruleset = RuleSet(detection=detection)
-    if not sequence:
+    if not sequence and not dp:
         overrides = {k.lower() for k in column_types or {}}
         columns, entities = entity_columns(table, columns, detection, overrides)
         ruleset = fit_rules(table, columns, detection=detection, constraints=constraints, entities=entities)
@@ -192,7 +207,11 @@ def fit(
     started = time.perf_counter()
     options = {k: v for k, v in {"sequence_key": sequence_key, "sequence_index": sequence_index,
                                  "context_columns": context_columns}.items() if v is not None}
+    if dp:
+        options = {"epsilon": epsilon, "delta": delta, "public_bounds": public_bounds}
     fitted = [synthesizer_class(m)(random_state=fit_seed, **options).fit(table, columns) for m in candidates]
+    if dp:
+        columns = fitted[0].columns_
     for model in fitted:
         model.rules_ = ruleset
     synthesizer, similarities = fitted[0], []
@@ -223,11 +242,28 @@ def fit(
         source_sql=source_sql, source_fingerprint=training_rows.rows_hash,
         fit_seconds=fit_seconds, holdout=holdout_info,
     )
-    _store(con, record, source_rows, notes)
+    spend = (lambda cursor: privacy.record_spend(cursor, model=model_name, version=record.version, sources=sources,
+                                                 epsilon=epsilon, delta=delta)) if dp else None
+    _store(con, record, source_rows, notes, spend)
     RUNTIME.remember_synthesizer(record.content_hash, synthesizer)
     register_model(con, record.content_hash, columns)
     return FitSummary(model_name, record.version, chosen, tuple((c.name, c.kind) for c in columns),
                       table.num_rows, fit_seconds, holdout_rows, reason)
+
+
+def _check_privacy_options(method: str, epsilon: object, delta: object, public_bounds: object, sequence: bool,
+                           constraints: str | None) -> bool:
+    """Whether this is a DP fit; privacy options without ``method="dp"`` and DP with options it cannot keep
+    private are refused."""
+    if method != "dp":
+        given = [n for n, v in (("epsilon", epsilon), ("delta", delta), ("public_bounds", public_bounds)) if v is not None]
+        if given:
+            raise InvalidArgumentError(f"{', '.join(given)} apply to method='dp' only (got method={method!r}).")
+        return False
+    if sequence or constraints is not None:
+        raise InvalidArgumentError("method='dp' does not take sequence options or constraints: neither is released "
+                                   "under differential privacy yet.")
+    return True
 
 
 def _why_auto_chose(chosen: str, candidates: tuple[str, ...], similarities: list[float], rows: int) -> str:
@@ -271,9 +307,9 @@ def _condition_argument(condition: str | ConditionSet | None, conditions: str | 
 
 
 def _store(con: duckdb.DuckDBPyConnection, record: ModelRecord, source_rows: RowsFingerprint,
-           notes: FitNotes) -> None:
-    """Store the model, its source and fit blocks and its column notes in one transaction: a crash in
-    between leaves none of them.
+           notes: FitNotes, spend: Callable[[duckdb.DuckDBPyConnection], None] | None = None) -> None:
+    """Store the model, its source and fit blocks, its column notes and (DP fits) its privacy spend in one
+    transaction: a crash in between leaves none of them, and a refused spend stores nothing.
 
     Inside the caller's open transaction they join it (and commit or roll back with it); otherwise a
     transaction of their own is retried when a concurrent writer took the lineage tip first.
@@ -282,6 +318,8 @@ def _store(con: duckdb.DuckDBPyConnection, record: ModelRecord, source_rows: Row
         save_model(con, record)
         record_fit(con, record, source_rows)
         notes.store(con, record.name)
+        if spend is not None:
+            spend(con)
         return
     for attempt in range(STORE_ATTEMPTS):
         try:
@@ -289,6 +327,8 @@ def _store(con: duckdb.DuckDBPyConnection, record: ModelRecord, source_rows: Row
                 save_model(con, record)
                 record_fit(con, record, source_rows)
                 notes.store(con, record.name)
+                if spend is not None:
+                    spend(con)
             return
         except (duckdb.TransactionException, duckdb.ConstraintException) as exc:
             if attempt == STORE_ATTEMPTS - 1:
@@ -343,7 +383,7 @@ def parse_options(options: object) -> dict[str, Any]:
     except (json.JSONDecodeError, RecursionError) as exc:  # RecursionError: arrays nested thousands deep
         raise InvalidArgumentError(f"options must be JSON text such as '{{\"holdout\": 0.2}}': {exc}") from exc
     allowed = {"column_types", "sequence_key", "sequence_index", "context_columns", "holdout", "skip_unchanged",
-               "labels", "constraints", "rules"}
+               "labels", "constraints", "rules", "epsilon", "delta", "public_bounds"}
     if not isinstance(parsed, dict) or set(parsed) - allowed:
         extra = sorted(set(parsed) - allowed) if isinstance(parsed, dict) else parsed
         raise InvalidArgumentError(f"Unknown fit options {extra}; allowed: {', '.join(sorted(allowed))}.")

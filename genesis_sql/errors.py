@@ -58,6 +58,7 @@ __all__ = [
     "RunNotFoundError",
     "UnknownColumnError",
     "UnsupportedColumnTypeError",
+    "PrivacyBudgetError",
 ]
 
 
@@ -103,6 +104,10 @@ class InfeasibleConditionError(ConditionError):
 
 class RareConditionError(ConditionError):
     """The condition's estimated probability is below the 1e-6 floor."""
+
+
+class PrivacyBudgetError(GenesisError):
+    """A differentially private fit would spend more epsilon on a source than its limit allows."""
 
 
 class CatalogError(GenesisError):
