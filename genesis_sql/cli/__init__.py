@@ -15,6 +15,7 @@ COMMAND_MODULES: tuple[str, ...] = (
     "genesis_sql.cli.serve",
     "genesis_sql.cli.stream",
     "genesis_sql.cli.nl",
+    "genesis_sql.cli.privacy",
 )
 
 for _module in COMMAND_MODULES:

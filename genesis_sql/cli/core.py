@@ -1,6 +1,7 @@
 """The core commands: demo, fit, generate, sql, models, drop."""
 from __future__ import annotations
 
+import json
 import sys
 from pathlib import Path
 
@@ -39,6 +40,15 @@ def _column_types(pairs: tuple[str, ...]) -> dict[str, str] | None:
     return result or None
 
 
+def _public_bounds(text: str | None) -> dict | None:
+    if text is None:
+        return None
+    try:
+        return json.loads(text)
+    except json.JSONDecodeError as exc:
+        raise InvalidArgumentError(f"--public-bounds takes JSON such as '{{\"age\": [18, 99]}}': {exc}") from exc
+
+
 @cli.command("fit")
 @click.argument("model")
 @click.option("--sql", "source_sql", required=True, help="The training query, e.g. \"SELECT * FROM customers\".")
@@ -48,15 +58,21 @@ def _column_types(pairs: tuple[str, ...]) -> dict[str, str] | None:
 @click.option("--sequence-key", default=None, help="Entity id column of a sequence model.")
 @click.option("--sequence-index", default=None, help="Order column of a sequence model.")
 @click.option("--holdout", default=None, type=float, help="Fraction of rows kept out of training, e.g. 0.2.")
+@click.option("--epsilon", default=None, type=float, help="Privacy budget of --method dp (default 1).")
+@click.option("--delta", default=None, type=float, help="delta of --method dp (default 1e-6).")
+@click.option("--public-bounds", "public_bounds", default=None,
+              help="Declared domains of --method dp as JSON, e.g. '{\"age\": [18, 99]}'.")
 @click.pass_context
 def fit_command(ctx: click.Context, model: str, source_sql: str, method: str, seed: int, column_type: tuple[str, ...],
-                sequence_key: str | None, sequence_index: str | None, holdout: float | None) -> None:
+                sequence_key: str | None, sequence_index: str | None, holdout: float | None, epsilon: float | None,
+                delta: float | None, public_bounds: str | None) -> None:
     """Fit MODEL on the rows of --sql and store it (a new version if MODEL exists)."""
     stages = ("reading", "detecting", "fitting", "storing")
     with database(ctx) as con, click.progressbar(length=len(stages), label=f"fit {model}", file=sys.stderr) as bar:
         summary = fit(con, model, source_sql, method=method, seed=seed, column_types=_column_types(column_type),
                       holdout=holdout, sequence_key=sequence_key, sequence_index=sequence_index,
-                      progress=lambda stage: bar.update(1))
+                      progress=lambda stage: bar.update(1), epsilon=epsilon, delta=delta,
+                      public_bounds=_public_bounds(public_bounds))
         bar.update(len(stages))
     click.echo(str(summary))
 

@@ -20,7 +20,8 @@ Gaussian mechanism, so each step is zCDP and the steps compose by adding their r
       the stability-based histogram: outside the zCDP part, a value only one row has is released with
       probability at most ``delta_t / k``, so the column is (epsilon_j, delta_z_j + delta_t / k)-DP. Integer
       columns declared categorical take 3a's range instead and count every integer in it (no threshold).
-      With declared values, Gaussian counts of exactly those (others are dropped).
+      With declared values, Gaussian counts of exactly those and NULL (others are dropped). Declared
+      values and NULL are kept when their noisy count passes KEEP_SIGMAS (post-processing).
 4. Correlation: each row's normal scores ``z`` under the released marginals (a fixed function of the row
    once the marginals are released: post-processing) are scaled down to ``||z||^2 <= d`` (d: latent
    columns); the upper-triangle sums of ``z_j z_k`` then have L2 sensitivity ``<= ||z||^2 / sqrt(2) <= d /
@@ -31,11 +32,14 @@ Gaussian mechanism, so each step is zCDP and the steps compose by adding their r
 Total: ``rho``-zCDP for the Gaussian parts, hence ``(epsilon_z, delta_z)``-DP with ``epsilon_z <= epsilon``, plus
 ``delta_t`` for thresholded category lists: ``(epsilon, delta)``-DP. The model holds only the released
 statistics; no rules, entity keys, exact bounds, category lists or copy guards are read from the rows.
-Column kinds come from SQL types (or ``column_types``), not from the values.
+Column kinds come from SQL types (or ``column_types``), not from the values. The noise comes from OS
+entropy (``secrets``), not from the fit's seed, which anyone could replay; floating-point attacks on the
+Gaussian sampler (Mironov 2012) are not defended against.
 """
 from __future__ import annotations
 
 import math
+import secrets
 from typing import Any
 
 import numpy as np
@@ -64,6 +68,9 @@ CELLS = 8 * 64
 # A range cell is kept when its noisy count exceeds this many noise standard deviations (a cell with no
 # rows passes with probability 3e-7, so a released range rarely reaches out to an empty cell).
 RANGE_THRESHOLD_SIGMAS = 5.0
+# A declared value, and the NULLs of a column, are kept when their noisy count exceeds this many noise
+# standard deviations (post-processing: a column without NULLs then rarely generates any).
+KEEP_SIGMAS = 3.0
 # Pseudo-values that stand for a released histogram when the ordinary codecs are fitted to it.
 PSEUDO_VALUES = 4000
 _CLIP = 1e-12
@@ -109,7 +116,8 @@ class DPCopula(GaussianCopula):
     """Gaussian copula fitted under (epsilon, delta)-differential privacy (``method="dp"``); see the module.
 
     Args:
-        random_state: seed of the noise (the same data and seed give the same model).
+        random_state: kept for the interface; the noise never comes from it (see ``fit``), so two DP fits
+            of the same rows differ.
         epsilon, delta: the privacy budget (delta None: 1e-6).
         public_bounds: declared domains, ``{column: [min, max]}`` or ``{column: [value, ...]}``; they are
             taken as public and cost no budget.
@@ -133,7 +141,9 @@ class DPCopula(GaussianCopula):
     def fit(self, data: pa.Table, columns: list[ColumnSpec]) -> DPCopula:
         self.__dict__.pop("encoding", None)
         self.__dict__.pop("_proposals", None)
-        rng = np.random.default_rng(self.random_state)
+        # The noise is drawn from fresh OS entropy, never from the seed: a noise stream a user (or the
+        # default seed 0) can replay could be subtracted from the released statistics.
+        rng = np.random.default_rng(secrets.randbits(128))
         bounds = {k.lower(): v for k, v in (self.public_bounds or {}).items()}
         unknown = set(bounds) - {c.name.lower() for c in columns}
         if unknown:
@@ -237,7 +247,7 @@ def _categorical(spec: ColumnSpec, column: pa.ChunkedArray, declared: list[Any] 
             raise InvalidArgumentError(f"public_bounds[{spec.name!r}] must list the column's values. Got {declared!r}.")
         domain = list(declared) + [None]
         noisy = np.array([counts.get(v, 0) for v in domain], dtype=np.float64) + rng.normal(0.0, sigma, len(domain))
-        keep = noisy > 0
+        keep = noisy > KEEP_SIGMAS * sigma
     else:
         domain = sorted(counts, key=lambda v: (v is None, str(v)))
         noisy = np.array([counts[v] for v in domain], dtype=np.float64) + rng.normal(0.0, sigma, len(domain))
@@ -286,6 +296,8 @@ def _numeric(spec: ColumnSpec, column: pa.ChunkedArray, declared: list[Any] | No
     sigma = gaussian_sigma(1.0, rho_histogram)
     counts = np.append(np.bincount(index, minlength=bins), null.sum()).astype(np.float64)
     counts = np.maximum(counts + rng.normal(0.0, sigma, counts.size), 0.0)
+    if counts[-1] <= KEEP_SIGMAS * sigma:
+        counts[-1] = 0.0
     if counts.sum() <= 0:
         counts[0] = 1.0
     reps = np.round(counts / counts.sum() * PSEUDO_VALUES).astype(np.int64)

@@ -36,7 +36,7 @@ def test_dp_fit_from_sql_with_options(benefits_con):
         "options := '{\"epsilon\": 2, \"public_bounds\": {\"age\": [18, 70], \"sex\": [\"male\", \"female\"]}}')"
     ).fetchall()[0][0]
     assert line.startswith("dp_sql@1: dp")
-    rows = benefits_con.execute("SELECT age, sex FROM genesis_generate('dp_sql', 300)").df()
+    rows = benefits_con.execute("SELECT age, sex FROM genesis_generate('dp_sql', 300, seed := 5)").df()
     assert len(rows) == 300 and rows["age"].between(18, 70).all()
     assert set(rows["sex"]) <= {"male", "female"}
 
@@ -61,14 +61,13 @@ def test_an_outlier_does_not_stretch_the_released_range(benefits_con):
     assert rows["age"].max() < 200
 
 
-def test_same_seed_same_model_other_seed_other_noise():
+def test_noise_is_fresh_even_with_the_same_seed():
+    """A seed anyone can replay must not fix the noise, or it could be subtracted from the model."""
     table = pa.table({"x": np.arange(1000, dtype=np.float64) % 37, "y": (np.arange(1000) % 5).astype(np.int64)})
     specs = public_schema({"x": "DOUBLE", "y": "BIGINT"}, None)
     first = DPCopula(random_state=1, epsilon=1.0).fit(table, specs)
     again = DPCopula(random_state=1, epsilon=1.0).fit(table, specs)
-    other = DPCopula(random_state=2, epsilon=1.0).fit(table, specs)
-    assert np.array_equal(first.correlation_, again.correlation_)
-    assert not np.array_equal(first.correlation_, other.correlation_)
+    assert not np.array_equal(first.correlation_, again.correlation_)
 
 
 @pytest.mark.parametrize("options", [{"epsilon": 0}, {"epsilon": -1}, {"epsilon": 1, "delta": 1.5},
