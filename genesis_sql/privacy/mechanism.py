@@ -186,10 +186,8 @@ class DPCopula(GaussianCopula):
             return np.eye(d)
         z = np.column_stack([ndtri(np.clip(codecs[i].scores(data.column(specs[i].name)), _CLIP, 1 - _CLIP))
                              for i in latent])
-        norms = (z ** 2).sum(axis=1)
-        z *= np.sqrt(np.minimum(1.0, d / np.maximum(norms, 1e-300)))[:, None]
         upper = np.triu_indices(d, 1)
-        sums = (z.T @ z)[upper]
+        sums = clipped_products(z)
         sums = sums + rng.normal(0.0, gaussian_sigma(d / math.sqrt(2.0), rho), sums.size)
         pseudo = np.column_stack([_released_scores(codecs[i]) for i in latent])
         mean, std = pseudo.mean(axis=0), pseudo.std(axis=0)
@@ -201,6 +199,15 @@ class DPCopula(GaussianCopula):
         np.fill_diagonal(cross, 1.0)
         coefficients = np.stack([hermite_coefficients(pseudo[:, j]) for j in range(d)])
         return invert_correlation(cross, coefficients)
+
+
+def clipped_products(z: np.ndarray) -> np.ndarray:
+    """Step 4's statistic: the upper-triangle sums of ``z_j z_k`` over rows, each row's ``z`` scaled down to
+    ``||z||^2 <= d``; one row changes it by at most ``d / sqrt(2)`` in L2 norm."""
+    d = z.shape[1]
+    norms = (z ** 2).sum(axis=1)
+    z = z * np.sqrt(np.minimum(1.0, d / np.maximum(norms, 1e-300)))[:, None]
+    return (z.T @ z)[np.triu_indices(d, 1)]
 
 
 def _released_scores(codec: Codec) -> np.ndarray:

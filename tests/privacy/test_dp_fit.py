@@ -94,3 +94,24 @@ def test_dp_model_loads_in_a_new_connection(benefits_con, db_path):
     with duckdb.connect(str(db_path)) as again:
         genesis_sql.install(again)
         assert genesis_sql.generate(again, "dp_reload", 50, seed=3).to_pylist() == first
+
+
+def test_one_row_moves_the_correlation_statistic_by_at_most_its_sensitivity():
+    """The bound the correlation's noise is calibrated to, checked on the worst rows of heavy-tailed data."""
+    from genesis_sql.privacy.mechanism import clipped_products
+
+    z = np.random.default_rng(0).standard_t(1, size=(400, 6))
+    full = clipped_products(z)
+    bound = 6 / np.sqrt(2.0)
+    changes = [np.linalg.norm(full - clipped_products(np.delete(z, i, axis=0))) for i in range(len(z))]
+    assert max(changes) <= bound + 1e-9
+    # The bound is nearly reached by a row along the diagonal direction (so the check has power).
+    extreme = np.vstack([z, np.full((1, 6), 50.0)])
+    assert np.linalg.norm(clipped_products(extreme) - full) > 0.9 * bound
+
+
+@pytest.mark.slow
+def test_quality_at_epsilon_one_on_benefits(benefits_con):
+    genesis_sql.fit(benefits_con, "dp_quality", "SELECT * FROM benefits", method="dp", epsilon=1.0)
+    report = genesis_sql.evaluate(benefits_con, "dp_quality", "SELECT * FROM benefits")
+    assert report.overall >= 0.80
