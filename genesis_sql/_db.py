@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import contextlib
+import errno
 import logging
 import os
 import random
@@ -12,7 +13,7 @@ from pathlib import Path
 
 import duckdb
 
-from genesis_sql.errors import DatabaseLockedError
+from genesis_sql.errors import CatalogError, DatabaseLockedError
 
 log = logging.getLogger(__name__)
 
@@ -67,12 +68,26 @@ def transaction(con: duckdb.DuckDBPyConnection) -> Iterator[bool]:
     con.execute("BEGIN TRANSACTION")
     try:
         yield True
-    except BaseException:
+    except BaseException as exc:
         with contextlib.suppress(duckdb.Error):
             con.execute("ROLLBACK")
+        _raise_if_disk_full(exc)
         raise
     # A failed COMMIT rolls the transaction back by itself.
-    con.execute("COMMIT")
+    try:
+        con.execute("COMMIT")
+    except duckdb.Error as exc:
+        _raise_if_disk_full(exc)
+        raise
+
+
+def _raise_if_disk_full(exc: BaseException) -> None:
+    """Name a full disk (from the OS or DuckDB's own IO) as such: a CatalogError saying nothing was stored."""
+    text = str(exc).lower()
+    if (isinstance(exc, OSError) and exc.errno in (errno.ENOSPC, errno.EDQUOT)) or (
+            isinstance(exc, duckdb.Error) and ("no space left on device" in text or "disk quota exceeded" in text)):
+        raise CatalogError(f"No space left on device: the transaction was rolled back and nothing was stored. "
+                           f"Free some disk space and try again. ({str(exc).splitlines()[0]})") from exc
 
 
 def _open(path: str, read_only: bool, config: dict | None) -> duckdb.DuckDBPyConnection:

@@ -340,7 +340,7 @@ def parse_options(options: object) -> dict[str, Any]:
         return {}
     try:
         parsed = json.loads(options) if isinstance(options, str) else options
-    except json.JSONDecodeError as exc:
+    except (json.JSONDecodeError, RecursionError) as exc:  # RecursionError: arrays nested thousands deep
         raise InvalidArgumentError(f"options must be JSON text such as '{{\"holdout\": 0.2}}': {exc}") from exc
     allowed = {"column_types", "sequence_key", "sequence_index", "context_columns", "holdout", "skip_unchanged",
                "labels", "constraints", "rules"}

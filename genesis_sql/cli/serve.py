@@ -31,7 +31,8 @@ def _address(value: str, option: str) -> tuple[str, int]:
 @click.option("--no-auth", is_flag=True,
               help="No Postgres password and no HTTP token (both addresses must be loopback).")
 @click.option("--allow-fit", is_flag=True, help="Allow fitting models (genesis_fit, POST /v1/fit).")
-@click.option("--tls-cert", type=click.Path(exists=True, dir_okay=False), help="TLS certificate (PEM) for both endpoints.")
+@click.option("--tls-cert", type=click.Path(exists=True, dir_okay=False),
+              help="TLS certificate (PEM) for both endpoints.")
 @click.option("--tls-key", type=click.Path(exists=True, dir_okay=False), help="Its private key (PEM).")
 @click.option("--allowed-host", "allowed_hosts", multiple=True, metavar="NAME",
               help="Also answer HTTP requests for this host name (needed when binding 0.0.0.0).")
