@@ -13,12 +13,11 @@ from __future__ import annotations
 from typing import Any
 
 from genesis_sql._install import install
+from genesis_sql._version import __version__
 from genesis_sql.api import FitSummary, fit, generate, generate_stream, plan
 from genesis_sql.conditions import Condition, ConditionBuilder, ConditionSet
 from genesis_sql.connection import GenesisConnection, connect
 from genesis_sql.errors import GenesisError
-
-__version__ = "0.1.0"
 
 __all__ = [
     "Condition",

@@ -10,7 +10,7 @@ from collections.abc import Iterator
 import click
 import duckdb
 
-from genesis_sql._db import open_database
+from genesis_sql._install import open_database
 from genesis_sql.errors import GenesisError
 
 
@@ -61,7 +61,7 @@ def show_progress_logs() -> None:
 @contextlib.contextmanager
 def database(ctx: click.Context, *, read_only: bool = False) -> Iterator[duckdb.DuckDBPyConnection]:
     """Open the group's database with genesis installed, retrying a held lock; close it afterwards."""
-    with open_database(ctx.obj["db"], read_only=read_only, install=not read_only) as con:
+    with open_database(ctx.obj["db"], read_only=read_only, install_genesis=not read_only) as con:
         yield con
 
 

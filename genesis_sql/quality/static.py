@@ -11,6 +11,7 @@ from typing import Any
 
 import numpy as np
 
+from genesis_sql.quality._optional import require
 from genesis_sql.quality.figures import (
     REAL_COLOR,
     SCORE_NAMES,
@@ -18,7 +19,6 @@ from genesis_sql.quality.figures import (
     association_matrices,
     difference_scale,
 )
-from genesis_sql.quality.report import require
 from genesis_sql.quality.views import RunData
 
 PAGE_SIZE = (11.0, 8.5)

@@ -7,6 +7,7 @@ import hashlib
 import json
 import os
 import signal
+import socket
 import subprocess
 import sys
 import threading
@@ -16,6 +17,7 @@ from pathlib import Path
 
 import duckdb
 import pyarrow as pa
+import pyarrow.fs as pafs
 import pyarrow.parquet as pq
 import pytest
 
@@ -134,3 +136,39 @@ def test_parts_are_cut_on_the_batch_grid() -> None:
     assert len(part_ranges(10**8, 16)) == 16 and sum(c for _, c in part_ranges(10**8, 16)) == 10**8
     with pytest.raises(InvalidArgumentError):
         part_ranges(10, 0)
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+def test_parts_go_to_an_s3_bucket(con, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    port = free_port()
+    s3 = subprocess.Popen([str(Path(sys.executable).with_name("moto_server")), "-H", "127.0.0.1", "-p", str(port)],
+                          stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    for name, value in {"AWS_ACCESS_KEY_ID": "test", "AWS_SECRET_ACCESS_KEY": "test", "AWS_DEFAULT_REGION": "us-east-1",
+                        "AWS_ENDPOINT_URL": f"http://127.0.0.1:{port}"}.items():
+        monkeypatch.setenv(name, value)
+    scheduler, address = start_scheduler(tmp_path)
+    worker = start_worker(address)
+    try:
+        import boto3
+
+        for _ in range(100):
+            try:
+                boto3.client("s3").create_bucket(Bucket="lake")
+                break
+            except Exception:  # noqa: BLE001 - the server is still starting
+                time.sleep(0.2)
+        result = generate_distributed(con, "workers", 140_000, scheduler=address, destination="s3://lake/synthetic",
+                                      partitions=2, seed=2, condition="age > 40")
+        filesystem, _ = pafs.FileSystem.from_uri("s3://lake/synthetic")
+        names = sorted(info.path for info in filesystem.get_file_info(pafs.FileSelector("lake/synthetic")))
+        assert names == ["lake/synthetic/part-00000.parquet", "lake/synthetic/part-00001.parquet"]
+        written = pa.concat_tables([pq.read_table(name, filesystem=filesystem) for name in names])
+    finally:
+        stop(worker, scheduler, s3)
+    assert result.rows == 140_000
+    assert checksum(written) == checksum(genesis_sql.generate(con, "workers", 140_000, seed=2, condition="age > 40"))
