@@ -43,6 +43,11 @@ def cursor(con: duckdb.DuckDBPyConnection) -> duckdb.DuckDBPyConnection:
     return cur
 
 
+def uses_attached_catalog(con: duckdb.DuckDBPyConnection) -> bool:
+    """Whether ``con`` works in a file attached under ATTACH_ALIAS (its own database is in memory)."""
+    return con in _default_catalog
+
+
 def in_transaction(con: duckdb.DuckDBPyConnection) -> bool:
     """Whether ``con`` is inside an explicit transaction (BEGIN without COMMIT or ROLLBACK yet).
 
@@ -125,18 +130,3 @@ def connect_with_retry(
             log.debug("database %s is locked, retrying in %.2f s", path, delay)
             time.sleep(random.uniform(0.5, 1.0) * delay)
             delay = min(delay * 2, 0.25)
-
-
-@contextlib.contextmanager
-def open_database(path: str, *, install: bool = True, read_only: bool = False,
-                  retry_seconds: float | None = None) -> Iterator[duckdb.DuckDBPyConnection]:
-    """Open, (optionally) install genesis, yield, and always close: the CLI's open-work-close cycle."""
-    con = connect_with_retry(path, read_only=read_only, retry_seconds=retry_seconds)
-    try:
-        if install:
-            from genesis_sql._install import install as install_genesis
-
-            install_genesis(con)
-        yield con
-    finally:
-        con.close()

@@ -262,7 +262,8 @@ class CopulaAggregation:
                 self.plan_refinement(i, totals)
         return collided
 
-    def _labels(self, i: int, plan: dict[str, Any], totals: dict[str, np.ndarray]) -> tuple[list[str], np.ndarray] | None:
+    def _labels(self, i: int, plan: dict[str, Any],
+                totals: dict[str, np.ndarray]) -> tuple[list[str], np.ndarray] | None:
         present = np.round(totals[f"{i}.present"]).astype(np.int64)
         chunks = plan["chunks"]
         labels = np.round(totals[f"{i}.label"]).astype(np.int64).reshape(-1, chunks) if present.size else \
@@ -300,7 +301,8 @@ class CopulaAggregation:
         nulls = int(round(plan["nulls"]))
         scale = min(1.0, PSEUDO_LIMIT / max(counts.sum() + nulls, 1))
         if "size" in plan:
-            values = np.repeat(plan["lo"] + np.arange(plan["size"]) * plan["step"], np.round(counts * scale).astype(np.int64))
+            points = plan["lo"] + np.arange(plan["size"]) * plan["step"]
+            values = np.repeat(points, np.round(counts * scale).astype(np.int64))
             if plan["step"] < 1:
                 values = np.round(values, plan.get("decimals_") or 0)
             return np.concatenate([values, np.full(int(round(nulls * scale)), np.nan)])
@@ -345,7 +347,8 @@ class CopulaAggregation:
             return None
         return {"kind": "marginals", "columns": list(self.refine_plans.values())}
 
-    def read_refinement(self, totals: dict[str, np.ndarray], request: dict[str, Any], earlier: dict[str, np.ndarray]) -> None:
+    def read_refinement(self, totals: dict[str, np.ndarray], request: dict[str, Any],
+                        earlier: dict[str, np.ndarray]) -> None:
         """Take in the refined parts and rebuild those columns."""
         for plan in request["columns"]:
             i, parts = plan["index"], plan["parts"]

@@ -1,9 +1,10 @@
 """FederatedGenerator: runs a federated copula fit over any exchange and keeps the aggregate model.
 
 The rounds (genesis_sql.federated.statistics): ``hello``; ``domain``; ``marginals`` (again for a
-categorical column whose values collided in a hash slot, with a new salt); two score rounds that lay the
-categories out; the final score round. Each statistics round is one secure sum. Sites that drop out stay
-out of later rounds; the statistics of a round are the sums of the sites that completed it.
+categorical column whose values collided in a hash slot, with a new salt); the refinement of quantile bins
+that hold several values (when any does); two score rounds that lay the categories out; the final score
+round. Each statistics round is one secure sum. Sites that drop out stay out of later rounds; the
+statistics of a round are the sums of the sites that completed it.
 """
 from __future__ import annotations
 
@@ -12,6 +13,7 @@ import uuid
 from typing import Any
 
 import duckdb
+import numpy as np
 import pyarrow as pa
 from scipy.special import ndtri
 
@@ -22,6 +24,7 @@ from genesis_sql.federated.aggregator import Exchange, ModelAggregator, SecureAg
 from genesis_sql.federated.copula_fit import DOMAIN_RETRIES, CopulaAggregation
 from genesis_sql.federated.secure import verify_signed
 from genesis_sql.federated.site import DataSite
+from genesis_sql.models._random import derive_key
 from genesis_sql.models.copula import GaussianCopula
 
 # Under DP each row of normal scores is clipped to this many times sqrt(latent dims) in L2 norm
@@ -155,10 +158,6 @@ class FederatedGenerator:
         """``n_samples`` rows from the trained model (an Arrow table)."""
         if self.model is None:
             raise FederatedError("Train the federation first (FederatedGenerator.train).")
-        import numpy as np
-
-        from genesis_sql.models._random import derive_key
-
         return self.model.sample_rows(np.arange(int(n_samples), dtype=np.int64), key=derive_key(str(seed), "federated"))
 
     def register(self, con: duckdb.DuckDBPyConnection, name: str):

@@ -43,7 +43,8 @@ def check_privacy(epsilon: object, delta: object) -> tuple[float | None, float]:
     if epsilon is None:
         return None, DEFAULT_DELTA
     if isinstance(epsilon, bool) or not isinstance(epsilon, (int, float)) or not 0 < epsilon < math.inf:
-        raise InvalidArgumentError(f"epsilon must be a positive number such as 1.0, or None for no DP. Got {epsilon!r}.")
+        raise InvalidArgumentError(f"epsilon must be a positive number such as 1.0, or None for no DP. "
+                                   f"Got {epsilon!r}.")
     delta = DEFAULT_DELTA if delta is None else delta
     if isinstance(delta, bool) or not isinstance(delta, (int, float)) or not 0 < delta < 1:
         raise InvalidArgumentError(f"delta must be a probability in (0, 1), such as 1e-6. Got {delta!r}.")

@@ -12,12 +12,14 @@ from typing import Any
 
 import duckdb
 
+from genesis_sql._db import transaction
 from genesis_sql.api import FitSummary
-from genesis_sql.catalog import ModelRecord, drop_model, save_model, validate_model_name
+from genesis_sql.catalog import ModelRecord, save_model, validate_model_name
+from genesis_sql.generation import RUNTIME
+from genesis_sql.generation.row_function import register_model
 from genesis_sql.lineage import drafts
 from genesis_sql.lineage.chain import LineageChain
 from genesis_sql.models.copula import GaussianCopula
-from genesis_sql._plan import remember_synthesizer
 
 
 def sites_fingerprint(sites: dict[str, dict[str, Any]]) -> str:
@@ -38,12 +40,12 @@ def register_federated(con: duckdb.DuckDBPyConnection, name: str, model: Gaussia
         parameters=model.get_params(), state=state, arrays=arrays, training_rows=int(round(info["training_rows"])),
         source_sql=f"federated: {len(sites)} sites ({', '.join(sorted(sites))})", source_fingerprint=combined,
         fit_seconds=float(info["fit_seconds"]))
-    save_model(con, record)
-    try:
-        params = {"sites": [{"site": s, **sites[s]} for s in sorted(sites)], "session": info["session"],
-                  "rounds": info["rounds"], "completed": info["completed"], "dropped": info["dropped"],
-                  "secure_aggregation": info["secure_aggregation"], "epsilon": info["epsilon"],
-                  "delta": info["delta"]}
+    params = {"sites": [{"site": s, **sites[s]} for s in sorted(sites)], "session": info["session"],
+              "rounds": info["rounds"], "completed": info["completed"], "dropped": info["dropped"],
+              "secure_aggregation": info["secure_aggregation"], "epsilon": info["epsilon"], "delta": info["delta"]}
+    # The model and its lineage are stored together or not at all.
+    with transaction(con):
+        save_model(con, record)
         transform = drafts.transform_draft("federated_aggregate", params, rows_hash=combined,
                                            model=model_name).with_id()
         fit = drafts.fit_draft(model=model_name, version=record.version, method=record.method,
@@ -51,12 +53,7 @@ def register_federated(con: duckdb.DuckDBPyConnection, name: str, model: Gaussia
                                training_rows=record.training_rows, source_block=transform.block_id,
                                fit_seconds=record.fit_seconds, training_fingerprint=combined)
         LineageChain.from_env(con).append(transform, fit)
-    except BaseException:
-        drop_model(con, record.ref)  # stored with its lineage or not at all
-        raise
-    remember_synthesizer(record.content_hash, model)
-    from genesis_sql.sql.functions import register_model
-
+    RUNTIME.remember_synthesizer(record.content_hash, model)
     register_model(con, record.content_hash, model.columns_)
     return FitSummary(model_name, record.version, record.method, tuple((c.name, c.kind) for c in model.columns_),
                       record.training_rows, record.fit_seconds)

@@ -45,7 +45,8 @@ def _sign(key: SigningKey, body: dict[str, Any]) -> dict[str, Any]:
 def verify_signed(message: object, verify_key: str, what: str) -> dict[str, Any]:
     """The body of a signed message, or FederatedError when it is unsigned or does not verify."""
     if not isinstance(message, dict) or not isinstance(message.get("signature"), str):
-        raise FederatedError(f"Refused an unsigned {what}: every message a site sends must carry its Ed25519 signature.")
+        raise FederatedError(f"Refused an unsigned {what}: every message a site sends must carry its Ed25519 "
+                             "signature.")
     body = {k: v for k, v in message.items() if k != "signature"}
     try:
         VerifyKey(bytes.fromhex(verify_key)).verify(canonical(body), bytes.fromhex(message["signature"]))
@@ -94,6 +95,22 @@ class SecureSumClient:
     def verify_key(self) -> str:
         """The public half of the identity key (hex), registered with the aggregator."""
         return self.signing_key.verify_key.encode().hex()
+
+    def export_rounds(self) -> dict[str, Any]:
+        """The open rounds' secrets as JSON, for a site that runs one process per message (Flower keeps
+        them in the site's node state, never sends them)."""
+        return {rid: {"mask_key": r.mask_key.encode().hex(), "box_key": r.box_key.encode().hex(),
+                      "seed": r.seed.hex(), "directory": r.directory, "participants": r.participants,
+                      "own_shares": {k: [hex(a), hex(b)] for k, (a, b) in r.own_shares.items()},
+                      "revealed": r.revealed} for rid, r in self._rounds.items()}
+
+    def restore_rounds(self, rounds: dict[str, Any]) -> None:
+        """Inverse of :meth:`export_rounds`."""
+        self._rounds = {rid: _ClientRound(PrivateKey(bytes.fromhex(r["mask_key"])),
+                                          PrivateKey(bytes.fromhex(r["box_key"])), bytes.fromhex(r["seed"]),
+                                          r["directory"],
+                                          {k: (int(a, 16), int(b, 16)) for k, (a, b) in r["own_shares"].items()},
+                                          r["participants"], r["revealed"]) for rid, r in rounds.items()}
 
     def advertise(self, round_id: str) -> dict[str, Any]:
         """Fresh keys for a round: the signed public halves."""
@@ -235,7 +252,8 @@ class SecureSumServer:
         senders = []
         for site, message in messages.items():
             body = self._check(message, "share message")
-            if body["site"] != site or site not in self.directory or set(body["shares"]) != set(self.directory) - {site}:
+            others = set(self.directory) - {site}
+            if body["site"] != site or site not in self.directory or set(body["shares"]) != others:
                 raise FederatedError(f"Refused the share message of {site!r}: it must hold one share per other site.")
             senders.append(site)
             for recipient, ciphertext in body["shares"].items():
@@ -289,7 +307,8 @@ class SecureSumServer:
         for gone in dropped:
             key = _shamir.combine(dict(list(mask_shares[gone].items())[:self.threshold]))
             if PrivateKey(key).public_key.encode().hex() != self.directory[gone]["mask_pk"]:
-                raise FederatedError(f"The revealed shares of {gone!r}'s mask key are inconsistent; refusing the round.")
+                raise FederatedError(f"The revealed shares of {gone!r}'s mask key are inconsistent; refusing the "
+                                     "round.")
             for site in survivors:
                 peer = bytes.fromhex(self.directory[site]["mask_pk"])
                 stream = mask_stream(_pair_seed(crypto_scalarmult(key, peer), gone, site, self.round_id),

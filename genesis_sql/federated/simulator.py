@@ -163,7 +163,8 @@ class FederatedTrainingSimulator:
             dropouts: site index -> statistics round (1-based) from which that site stops answering.
         """
         if not self.sites:
-            raise FederatedError("Set the sites up first: setup_from_data(con, sql) or setup_non_iid(con, sql, column).")
+            raise FederatedError("Set the sites up first: setup_from_data(con, sql) or "
+                                 "setup_non_iid(con, sql, column).")
         self.aggregator.refused.clear()
         self.exchange = LocalExchange(self.sites, {self.sites[k].name: r for k, r in (dropouts or {}).items()})
         self.generator = FederatedGenerator(self.sites, self.aggregator, exchange=self.exchange, seed=self.seed)

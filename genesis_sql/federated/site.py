@@ -88,6 +88,20 @@ class DataSite:
         """This site's statistics for one round, in the clear (what the masked update carries)."""
         return st.compute(self._table(), request, schema)
 
+    def export_state(self) -> dict[str, Any]:
+        """What the site keeps between messages (session, open rounds' secrets, agreed codecs), as JSON."""
+        table = self._rows
+        return {"session": self._session, "rounds": self.client.export_rounds(),
+                "codecs": table.codec_states if table else {}, "layouts": table.layouts if table else {}}
+
+    def restore_state(self, state: dict[str, Any]) -> None:
+        """Inverse of :meth:`export_state`."""
+        self._session = dict(state.get("session", {}))
+        self.client.restore_rounds(state.get("rounds", {}))
+        if state.get("codecs"):
+            table = self._table()
+            table.codec_states, table.layouts = state["codecs"], dict(state.get("layouts", {}))
+
     def handle(self, phase: str, payload: dict[str, Any]) -> dict[str, Any]:
         """Answer one protocol message (see the module docstring)."""
         handlers = {"hello": self._hello, "advertise": lambda p: self.client.advertise(p["round"]),

@@ -136,7 +136,8 @@ def chunks_of(text: str, chunks: int) -> np.ndarray:
     """A value's UTF-8 bytes as ``chunks`` integers of 3 bytes each (zero padded)."""
     data = text.encode()
     if len(data) > chunks * CHUNK_BYTES:
-        raise FederatedError(f"A categorical value of {len(data)} bytes is longer than the agreed {chunks * CHUNK_BYTES}.")
+        raise FederatedError(f"A categorical value of {len(data)} bytes is longer than the agreed "
+                             f"{chunks * CHUNK_BYTES}.")
     data = data.ljust(chunks * CHUNK_BYTES, b"\0")
     return np.array([int.from_bytes(data[k:k + CHUNK_BYTES], "big") for k in range(0, len(data), CHUNK_BYTES)],
                     dtype=np.float64)
@@ -193,8 +194,10 @@ class SiteTable:
 
     def __init__(self, table: pa.Table) -> None:
         self.table = table
-        self.specs: dict[int, ColumnSpec] = {}
         self.codecs: dict[int, Codec] = {}
+        # The agreed codecs as sent (JSON) and the latest category layouts: all a site keeps between rounds.
+        self.codec_states: dict[str, Any] = {}
+        self.layouts: dict[str, list[int]] = {}
 
     def spec(self, schema: list[dict[str, Any]], i: int) -> ColumnSpec:
         return ColumnSpec.from_dict(schema[i])
@@ -299,13 +302,15 @@ def _refined(x: np.ndarray, plan: dict[str, Any]) -> dict[str, np.ndarray]:
 
 def _load_codecs(site: SiteTable, request: dict[str, Any], schema: list[dict[str, Any]]) -> None:
     if "codecs" in request:
-        site.codecs = {}
-        for key, state in request["codecs"].items():
-            i = int(key)
-            spec = site.spec(schema, i)
-            arrays = {name: unpack_array(packed) for name, packed in state["arrays"].items()}
-            site.codecs[i] = type(codec_for(spec)).from_state(spec, state["meta"], arrays)
-    for key, order in request.get("layouts", {}).items():
+        site.codec_states, site.layouts = request["codecs"], {}
+    site.layouts.update(request.get("layouts", {}))
+    site.codecs = {}
+    for key, state in site.codec_states.items():
+        i = int(key)
+        spec = site.spec(schema, i)
+        arrays = {name: unpack_array(packed) for name, packed in state["arrays"].items()}
+        site.codecs[i] = type(codec_for(spec)).from_state(spec, state["meta"], arrays)
+    for key, order in site.layouts.items():
         site.codecs[int(key)].set_layout(np.asarray(order, dtype=np.int64))
 
 

@@ -46,8 +46,8 @@ def test_non_iid_federated_copula_is_within_002_of_the_centralised_one(benefits_
     sim = FederatedTrainingSimulator(n_sites=3, seed=1)
     sites = sim.setup_non_iid(benefits_con, REAL, column="joblost")
     mixes = [dict(s.con.sql("SELECT joblost, count(*) FROM site_rows GROUP BY 1").fetchall()) for s in sites]
-    assert len({max(m, key=m.get) for m in mixes}) > 1 or max(
-        abs(m.get("slack", 0) / sum(m.values()) - n.get("slack", 0) / sum(n.values())) for m in mixes for n in mixes) > 0.1
+    shares = [m.get("slack_work", 0) / sum(m.values()) for m in mixes]
+    assert max(shares) - min(shares) > 0.1  # the sites differ in their mix of reasons for losing the job
     sim.simulate_training(benefits_con, "fed_skewed")
     _close_to_central(benefits_con, "fed_skewed")
 
