@@ -4,9 +4,14 @@ Targets (issue 3): conditional / unconditional >= 0.5 at 1% and >= 0.2 at 0.01%,
 For comparison, SDV's GaussianCopulaSynthesizer in the same process: ``sample_from_conditions`` for an
 equality condition, and sample-then-filter for range conditions (as SDV users do), including where it
 errors or gives up. Run: ``python bench/conditional.py``.
+
+Conditions between columns (issue 13): ``python bench/conditional.py --cross-column`` times how long an
+impossible one (``depth > price``) and a rare one (no draw meets it) take to be refused at n = 10,000
+(target < 10 s), and the rows/s of a feasible one at 1% selectivity against unconditional rows.
 """
 from __future__ import annotations
 
+import sys
 import time
 import warnings
 from pathlib import Path
@@ -35,6 +40,12 @@ def main() -> None:
     con = duckdb.connect()
     genesis_sql.install(con)
     con.execute(f"CREATE TABLE diamonds AS SELECT * FROM read_csv('{DATA}')")
+    if "--cross-column" in sys.argv:
+        for method in ("auto", "copula"):
+            summary = genesis_sql.fit(con, "diamonds", "SELECT * FROM diamonds", method=method)
+            print(f"\n== method={method} (fitted: {summary.method})")
+            cross_column(con)
+        return
     for method in ("auto", "copula"):
         summary = genesis_sql.fit(con, "diamonds", "SELECT * FROM diamonds", method=method)
         print(f"\n== method={method} (fitted: {summary.method})")
@@ -68,6 +79,28 @@ def measure(con: duckdb.DuckDBPyConnection) -> None:
         rate_py = best_rate(lambda: python(condition), ROWS)
         print(f"{label:<16}{condition:<34}{rate_sql:>12,.0f}{rate_sql / base_sql:>7.2f}{rate_py:>15,.0f}"
               f"{rate_py / base_py:>7.2f}")
+
+
+def cross_column(con: duckdb.DuckDBPyConnection, n: int = 10_000) -> None:
+    """Refusal time of impossible and rare conditions between columns, and the speed of a feasible one."""
+    from genesis_sql.errors import GenesisError
+
+    sample = genesis_sql.generate(con, "diamonds", 200_000, seed=98).to_pandas()
+    gap = float(np.quantile(sample["x"] - sample["y"], 0.99))
+    for label, condition in (("impossible", "depth > price"), ("rare", "x > y + 5"),
+                             ("1% feasible", f"x > y + {gap:.4f}")):
+        started = time.perf_counter()
+        try:
+            genesis_sql.generate(con, "diamonds", n, seed=7, conditions=condition)
+            outcome = f"{n:,} rows"
+        except GenesisError as exc:
+            outcome = f"{type(exc).__name__}: {str(exc)[:120]}"
+        print(f"{label:<12} {condition:<24} n={n:,}: {time.perf_counter() - started:6.2f}s  {outcome}")
+    condition = f"x > y + {gap:.4f}"
+    base = best_rate(lambda: genesis_sql.generate(con, "diamonds", n, seed=7), n)
+    rate = best_rate(lambda: genesis_sql.generate(con, "diamonds", n, seed=7, conditions=condition), n)
+    print(f"1% between columns ({condition}): {rate:,.0f} rows/s, unconditional {base:,.0f} rows/s, "
+          f"ratio {rate / base:.3f}")
 
 
 def sdv_comparison(con: duckdb.DuckDBPyConnection, conditions: dict[str, str]) -> None:

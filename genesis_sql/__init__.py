@@ -13,12 +13,11 @@ from __future__ import annotations
 from typing import Any
 
 from genesis_sql._install import install
+from genesis_sql._version import __version__
 from genesis_sql.api import FitSummary, fit, generate, generate_stream, plan
 from genesis_sql.conditions import Condition, ConditionBuilder, ConditionSet
 from genesis_sql.connection import GenesisConnection, connect
 from genesis_sql.errors import GenesisError
-
-__version__ = "0.1.0"
 
 __all__ = [
     "Condition",
@@ -30,9 +29,11 @@ __all__ = [
     "ask",
     "connect",
     "evaluate",
+    "export_model",
     "fit",
     "generate",
     "generate_stream",
+    "import_model",
     "install",
     "plan",
     "prompt_context",
@@ -42,7 +43,8 @@ __all__ = [
 def __getattr__(name: str) -> Any:
     """``evaluate`` is imported on first use: the quality metrics pull in scikit-learn and SciPy's
     statistics, a second or more that fitting and generating do not need. ``ask`` and ``prompt_context``
-    likewise (the natural-language parser is not needed to fit or generate)."""
+    likewise (the natural-language parser is not needed to fit or generate), and ``export_model`` /
+    ``import_model`` (portable model files)."""
     if name == "evaluate":
         from genesis_sql.quality import evaluate
 
@@ -55,4 +57,8 @@ def __getattr__(name: str) -> Any:
         from genesis_sql.nl.prompt import prompt_context
 
         return prompt_context
+    if name in ("export_model", "import_model"):
+        from genesis_sql.distributed import portable
+
+        return getattr(portable, name)
     raise AttributeError(f"module 'genesis_sql' has no attribute {name!r}")

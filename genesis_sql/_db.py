@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import contextlib
+import errno
 import logging
 import os
 import random
@@ -12,7 +13,7 @@ from pathlib import Path
 
 import duckdb
 
-from genesis_sql.errors import DatabaseLockedError
+from genesis_sql.errors import CatalogError, DatabaseLockedError
 
 log = logging.getLogger(__name__)
 
@@ -42,6 +43,11 @@ def cursor(con: duckdb.DuckDBPyConnection) -> duckdb.DuckDBPyConnection:
     return cur
 
 
+def uses_attached_catalog(con: duckdb.DuckDBPyConnection) -> bool:
+    """Whether ``con`` works in a file attached under ATTACH_ALIAS (its own database is in memory)."""
+    return con in _default_catalog
+
+
 def in_transaction(con: duckdb.DuckDBPyConnection) -> bool:
     """Whether ``con`` is inside an explicit transaction (BEGIN without COMMIT or ROLLBACK yet).
 
@@ -62,12 +68,26 @@ def transaction(con: duckdb.DuckDBPyConnection) -> Iterator[bool]:
     con.execute("BEGIN TRANSACTION")
     try:
         yield True
-    except BaseException:
+    except BaseException as exc:
         with contextlib.suppress(duckdb.Error):
             con.execute("ROLLBACK")
+        _raise_if_disk_full(exc)
         raise
     # A failed COMMIT rolls the transaction back by itself.
-    con.execute("COMMIT")
+    try:
+        con.execute("COMMIT")
+    except duckdb.Error as exc:
+        _raise_if_disk_full(exc)
+        raise
+
+
+def _raise_if_disk_full(exc: BaseException) -> None:
+    """Name a full disk (from the OS or DuckDB's own IO) as such: a CatalogError saying nothing was stored."""
+    text = str(exc).lower()
+    if (isinstance(exc, OSError) and exc.errno in (errno.ENOSPC, errno.EDQUOT)) or (
+            isinstance(exc, duckdb.Error) and ("no space left on device" in text or "disk quota exceeded" in text)):
+        raise CatalogError(f"No space left on device: the transaction was rolled back and nothing was stored. "
+                           f"Free some disk space and try again. ({str(exc).splitlines()[0]})") from exc
 
 
 def _open(path: str, read_only: bool, config: dict | None) -> duckdb.DuckDBPyConnection:
@@ -110,18 +130,3 @@ def connect_with_retry(
             log.debug("database %s is locked, retrying in %.2f s", path, delay)
             time.sleep(random.uniform(0.5, 1.0) * delay)
             delay = min(delay * 2, 0.25)
-
-
-@contextlib.contextmanager
-def open_database(path: str, *, install: bool = True, read_only: bool = False,
-                  retry_seconds: float | None = None) -> Iterator[duckdb.DuckDBPyConnection]:
-    """Open, (optionally) install genesis, yield, and always close: the CLI's open-work-close cycle."""
-    con = connect_with_retry(path, read_only=read_only, retry_seconds=retry_seconds)
-    try:
-        if install:
-            from genesis_sql._install import install as install_genesis
-
-            install_genesis(con)
-        yield con
-    finally:
-        con.close()

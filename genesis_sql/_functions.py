@@ -8,10 +8,13 @@ instance's catalog after the connection that registered them closes. Two consequ
   to them and crashes the interpreter when they are freed (what closing the installing connection did).
   The runtime keeps every function it registers, and registers each once per instance, under a lock.
 - A genesis function needs a connection of its own to read the catalog (a UDF cannot run statements on
-  the connection running its query). It takes a fresh cursor of any still-open connection that ran
-  ``install()`` on the same instance, and moves on to the next one when that one was closed meanwhile.
-  The runtime holds those connections weakly and opens nothing itself, so closing every connection lets
-  the file go (another process can open it at once).
+  the connection running its query). For a file opened plainly it opens one more connection to the same
+  instance for the duration of the call (DuckDB hands out the open instance); otherwise (in-memory
+  databases, files attached under another name, instances opened with their own configuration) it takes
+  a fresh cursor of a still-open connection that ran ``install()`` there, and moves on to the next one
+  when that one was closed meanwhile. A user's connection is touched as little as possible because
+  DuckDB 2 refuses to close a connection while one of its cursors is busy. Nothing holds a connection
+  between calls, so closing every connection lets the file go (another process can open it at once).
 
 State is keyed by database instance: a key stored in the instance itself, as the function
 ``genesis_runtime_key()``. This module sits at the bottom of the package (beside ``_db`` and ``errors``)
@@ -32,6 +35,7 @@ from typing import Any, TypeVar
 import duckdb
 
 from genesis_sql._db import cursor as open_cursor
+from genesis_sql._db import uses_attached_catalog
 from genesis_sql.errors import GenesisError
 
 log = logging.getLogger(__name__)
@@ -69,15 +73,35 @@ class Database:
     sources: list[weakref.ref] = field(default_factory=list)
     functions: set[str] = field(default_factory=set)
     installed: bool = False
+    # (path, read_only) when a plain ``duckdb.connect`` of the file reaches this very instance.
+    file: tuple[str, bool] | None = None
 
     def add_source(self, con: duckdb.DuckDBPyConnection) -> None:
-        """Remember ``con`` (weakly) as a connection genesis may open cursors of."""
+        """Remember ``con`` (weakly) as a connection genesis may open cursors of, and whether the file can be
+        reached without it."""
         with self.lock:
             self.sources = [ref for ref in self.sources if ref() is not None and ref() is not con]
             self.sources.append(weakref.ref(con))
+            if self.file is None:
+                self.file = _reachable_file(con, self.key)
+
+    def _open_file(self) -> duckdb.DuckDBPyConnection | None:
+        if self.file is None:
+            return None
+        try:
+            con = duckdb.connect(self.file[0], read_only=self.file[1])
+        except duckdb.Error:
+            return None
+        if _instance_key(con) != self.key:  # the instance is gone: this opened the file afresh
+            con.close()
+            return None
+        return con
 
     def open_cursor(self) -> duckdb.DuckDBPyConnection:
-        """A fresh cursor of the most recently installed connection that is still open."""
+        """A connection of this instance of genesis's own: to the file, else a cursor of an installed connection."""
+        own = self._open_file()
+        if own is not None:
+            return own
         with self.lock:
             candidates = [ref() for ref in reversed(self.sources)]
         for con in candidates:
@@ -118,6 +142,27 @@ class Database:
         finally:
             with contextlib.suppress(duckdb.Error):
                 cursor.close()
+
+
+def _reachable_file(con: duckdb.DuckDBPyConnection, key: str) -> tuple[str, bool] | None:
+    """(path, read_only) of ``con``'s database file when ``duckdb.connect(path)`` reaches the same instance."""
+    if uses_attached_catalog(con):
+        return None
+    rows = con.execute("SELECT path, readonly FROM duckdb_databases() WHERE database_name = current_database()"
+                       ).fetchall()
+    if not rows or rows[0][0] is None:
+        return None
+    path, read_only = rows[0][0], bool(rows[0][1])
+    try:
+        probe = duckdb.connect(path, read_only=read_only)
+    except duckdb.Error:
+        return None
+    try:
+        same = _instance_key(probe) == key and probe.execute("SELECT current_database()").fetchall() == \
+            con.execute("SELECT current_database()").fetchall()
+    finally:
+        probe.close()
+    return (path, read_only) if same else None
 
 
 def _closed(con: duckdb.DuckDBPyConnection) -> bool:

@@ -8,11 +8,14 @@ number of threads and connections at once, and idempotent.
 """
 from __future__ import annotations
 
+import contextlib
 import importlib
 import re
+from collections.abc import Iterator
 
 import duckdb
 
+from genesis_sql._db import connect_with_retry
 from genesis_sql._functions import FUNCTIONS, python_name, quoted
 from genesis_sql.catalog import apply_migrations, pending_migrations, sql_dir
 from genesis_sql.errors import CatalogError
@@ -60,3 +63,16 @@ def install(con: duckdb.DuckDBPyConnection) -> duckdb.DuckDBPyConnection:
                 con.execute(udf_sql(path.read_text(encoding="utf-8")))
             database.installed = True
     return con
+
+
+@contextlib.contextmanager
+def open_database(path: str, *, install_genesis: bool = True, read_only: bool = False,
+                  retry_seconds: float | None = None) -> Iterator[duckdb.DuckDBPyConnection]:
+    """Open, (optionally) install genesis, yield, and always close: the CLI's open-work-close cycle."""
+    con = connect_with_retry(path, read_only=read_only, retry_seconds=retry_seconds)
+    try:
+        if install_genesis:
+            install(con)
+        yield con
+    finally:
+        con.close()

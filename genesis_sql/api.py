@@ -30,7 +30,6 @@ from genesis_sql.generation.row_function import register_model
 from genesis_sql.lineage.fingerprint import RowsFingerprint, rows_fingerprint
 from genesis_sql.lineage.record import record_fit
 from genesis_sql.models import SELECTION_ROWS, SMALL_TABLE_ROWS, candidate_methods, synthesizer_class
-from genesis_sql.models._selection import choose_best
 from genesis_sql.nl.labels import FitNotes, gather_fit_notes
 from genesis_sql.rules import RuleSet, check_detection, entity_columns, fit_rules
 from genesis_sql.schema import ColumnSpec, base_type, detect_schema, output_type
@@ -196,7 +195,12 @@ def fit(
     fitted = [synthesizer_class(m)(random_state=fit_seed, **options).fit(table, columns) for m in candidates]
     for model in fitted:
         model.rules_ = ruleset
-    synthesizer, similarities = choose_best(fitted, table, columns) if len(fitted) > 1 else (fitted[0], [])
+    synthesizer, similarities = fitted[0], []
+    if len(fitted) > 1:
+        # Imported here: the quality metrics load only when a fit compares candidates.
+        from genesis_sql.quality.selection import choose_best
+
+        synthesizer, similarities = choose_best(fitted, table, columns)
     chosen = synthesizer.method
     fit_seconds = time.perf_counter() - started
     reason = _why_auto_chose(chosen, candidates, similarities, table.num_rows) if method == "auto" else ""
@@ -336,7 +340,7 @@ def parse_options(options: object) -> dict[str, Any]:
         return {}
     try:
         parsed = json.loads(options) if isinstance(options, str) else options
-    except json.JSONDecodeError as exc:
+    except (json.JSONDecodeError, RecursionError) as exc:  # RecursionError: arrays nested thousands deep
         raise InvalidArgumentError(f"options must be JSON text such as '{{\"holdout\": 0.2}}': {exc}") from exc
     allowed = {"column_types", "sequence_key", "sequence_index", "context_columns", "holdout", "skip_unchanged",
                "labels", "constraints", "rules"}

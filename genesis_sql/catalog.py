@@ -29,6 +29,8 @@ from genesis_sql.errors import (
 if TYPE_CHECKING:
     from genesis_sql.models.base import BaseSynthesizer
 
+# Longer names are refused (they end up in messages, lineage blocks and file names).
+MAX_NAME_LENGTH = 128
 MODEL_NAME = re.compile(r"^[a-z_][a-z0-9_]*$")
 MODEL_REF = re.compile(r"^(?P<name>[a-z_][a-z0-9_]*)(?:@(?P<version>[0-9]+))?$")
 ARRAY_DTYPES = frozenset({"<f8", "<f4", "<i8", "<i4", "<i2", "|i1", "<u8", "<u4", "|u1", "|b1"})
@@ -106,6 +108,9 @@ def parse_model_ref(ref: object) -> tuple[str, int | None]:
     """
     if not isinstance(ref, str):
         raise InvalidModelNameError(f"A model name must be text such as 'customers' or 'customers@2'. Got {ref!r}.")
+    if len(ref) > MAX_NAME_LENGTH:
+        raise InvalidModelNameError(f"A model name has at most {MAX_NAME_LENGTH} characters; got one of {len(ref):,} "
+                                    f"starting {ref[:20]!r}.")
     match = MODEL_REF.match(ref.strip().lower())
     if not match:
         raise InvalidModelNameError(
@@ -179,12 +184,28 @@ def decode_array(dtype: str, shape: list[int], data: bytes) -> np.ndarray:
         raise CatalogError(f"Stored array of {len(data)} bytes does not hold dtype {dtype} in shape {shape}.") from exc
 
 
+def is_read_only(con: duckdb.DuckDBPyConnection) -> bool:
+    """Whether the connection's current database was opened read-only."""
+    return bool(con.execute(
+        "SELECT readonly FROM duckdb_databases() WHERE database_name = current_database()").fetchall()[0][0])
+
+
+def _require_writable(con: duckdb.DuckDBPyConnection, doing: str) -> None:
+    if is_read_only(con):
+        raise CatalogError(f"This database is open read-only, so genesis cannot {doing}. Open it writable "
+                           "(duckdb.connect(path) or genesis_sql.connect(path) without read_only=True).")
+
+
 def save_model(con: duckdb.DuckDBPyConnection, record: ModelRecord) -> ModelRecord:
     """Store ``record`` as the next version of its name, atomically; returns it with version and hash set.
 
     The next version follows the highest ever given to the name, so a dropped version's number is never
     given again while the name has versions. Inside a transaction open on ``con`` the rows join it.
+
+    Raises:
+        CatalogError: the database is read-only.
     """
+    _require_writable(con, f"store the model {record.name!r}")
     record.content_hash = record.compute_content_hash()
     with transaction(con):
         latest = con.execute(
@@ -331,6 +352,7 @@ def drop_model(con: duckdb.DuckDBPyConnection, ref: object) -> int:
             raise _not_found(con, name, None)
     else:
         resolve_version(con, ref)
+    _require_writable(con, f"drop {ref!r}")
     where, params = ("name = ?", [name]) if version is None else ("name = ? AND version = ?", [name, version])
     with transaction(con):
         count = con.execute(f"SELECT count(*) FROM genesis.models WHERE {where}", params).fetchall()[0][0]

@@ -61,14 +61,17 @@ class GenesisConnection:
         """Run one statement with pushdown; keep transaction state and lineage in step with it."""
         plan = self.rewrite(statement, parameters if isinstance(parameters, (list, tuple, dict)) else None)
         kept = self._keeps_existing_table(plan)
+        verb = _verb(statement) if kind == duckdb.StatementType.TRANSACTION else ""
         try:
             result = run(plan.sql)
         except Exception:
             if self._transaction is not None:
                 self._transaction.failed = True
+                if verb in _COMMIT + _ROLLBACK:  # a COMMIT that fails rolls back: the transaction is over
+                    self._transaction = None
             raise
-        if kind == duckdb.StatementType.TRANSACTION:
-            self._transaction_changed(statement.lstrip().split(None, 1)[0].lower().rstrip(";"))
+        if verb:
+            self._transaction_changed(verb)
         elif not kept:
             self._materialised(plan)
         return result
@@ -166,6 +169,11 @@ class GenesisConnection:
 
     def __getattr__(self, name: str) -> Any:
         return getattr(self._con, name)
+
+
+def _verb(statement: str) -> str:
+    """The first word of a transaction statement: begin, start, commit, end, rollback or abort."""
+    return statement.lstrip().split(None, 1)[0].lower().rstrip(";")
 
 
 def connect(path: str = ":memory:", *, read_only: bool = False, **duckdb_config: Any) -> GenesisConnection:

@@ -28,6 +28,9 @@ text, so the class name is visible from any client.
     │   └── DistributedError        a Dask cluster cannot be reached, has no workers, or a part failed
     └── FederatedError              federated training cannot go on: too few sites, more dropouts than the
                                     threshold, a refused (unsigned or tampered) update, a spent budget
+
+One warning: ``LineageNotRecordedWarning`` (a UserWarning), when output is made from a database opened
+read-only, where no lineage block can be written.
 """
 from __future__ import annotations
 
@@ -46,6 +49,7 @@ __all__ = [
     "InvalidArgumentError",
     "InvalidModelNameError",
     "LineageError",
+    "LineageNotRecordedWarning",
     "LineageVerificationError",
     "MigrationError",
     "MissingDependencyError",
@@ -143,3 +147,7 @@ class DistributedError(IntegrationError):
 
 class FederatedError(GenesisError):
     """Federated training cannot go on: too few sites, too many dropouts, a refused update, a spent budget."""
+
+
+class LineageNotRecordedWarning(UserWarning):
+    """Output was made but no lineage block was written (the database is open read-only)."""

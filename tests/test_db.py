@@ -16,6 +16,7 @@ import pytest
 
 import genesis_sql
 from genesis_sql import _db
+from genesis_sql._install import open_database
 from genesis_sql.errors import CatalogError, DatabaseLockedError, GenesisError
 from tests.conftest import read_csv_sql
 
@@ -85,7 +86,7 @@ def test_the_cli_retries_then_exits_with_a_one_line_error(db_path: Path):
 
 def test_open_database_always_closes(db_path: Path):
     with pytest.raises(ZeroDivisionError):
-        with _db.open_database(str(db_path)) as con:
+        with open_database(str(db_path)) as con:
             opened = con
             1 / 0
     with pytest.raises(duckdb.ConnectionException):
@@ -106,7 +107,7 @@ def test_a_file_named_genesis_duckdb_opened_plainly_is_explained(tmp_path: Path)
 
 def test_genesis_duckdb_files_open_through_the_attach_alias(tmp_path: Path):
     path = str(tmp_path / "genesis.duckdb")
-    with _db.open_database(path) as con:
+    with open_database(path) as con:
         assert con.execute("SELECT current_database()").fetchall() == [(_db.ATTACH_ALIAS,)]
         con.execute(f"CREATE TABLE econ AS {read_csv_sql('economics')}")
         genesis_sql.fit(con, "econ", "SELECT * FROM econ")
@@ -115,7 +116,7 @@ def test_genesis_duckdb_files_open_through_the_attach_alias(tmp_path: Path):
         assert cur.execute("SELECT count(*) FROM genesis.models").fetchall() == [(1,)]
         cur.close()
         rows = con.sql("SELECT * FROM genesis_generate('econ', 50, seed := 1)").fetchall()
-    with _db.open_database(path) as con:  # everything went to the file, under its own name
+    with open_database(path) as con:  # everything went to the file, under its own name
         assert con.sql("SELECT * FROM genesis_generate('econ', 50, seed := 1)").fetchall() == rows
         assert con.execute("SELECT count(*) FROM econ").fetchall() == [(478,)]
     with genesis_sql.connect(path) as gcon:  # the way the error message above recommends

@@ -26,6 +26,8 @@ SELECT
     (u.detail ->> 'tstr')::DOUBLE AS utility_tstr,
     (u.detail ->> 'trtr')::DOUBLE AS utility_trtr,
     u.detail ->> 'reason' AS utility_reason,
+    u.detail ->> 'protocol' AS utility_protocol,
+    (r.scores ->> 'rules_kept')::DOUBLE AS rules_kept,
     (r.scores ->> 'exact_copy_rate')::DOUBLE AS exact_copy_rate,
     (r.scores ->> 'holdout_copy_rate')::DOUBLE AS holdout_copy_rate,
     (r.scores ->> 'dcr_ratio')::DOUBLE AS dcr_ratio,
@@ -110,3 +112,18 @@ FROM (
            (detail -> 'explained_variance')::DOUBLE[] AS explained_variance
     FROM genesis.quality_metrics WHERE category = 'projection'
 );
+
+-- Rules kept: per relation that holds in every real row (an order, equality, offset, sum or function of a
+-- code), the share of synthetic rows that keep it; the summary's rules_kept is the lowest share.
+CREATE OR REPLACE VIEW genesis.quality_rules AS
+SELECT
+    k.run_id,
+    r.model,
+    r.model_version,
+    k.column_1 AS rule,
+    k.column_2 AS kind,
+    k.value AS kept,
+    k.detail -> 'columns' AS columns
+FROM genesis.quality_metrics AS k
+JOIN genesis.quality_runs AS r ON r.run_id = k.run_id
+WHERE k.category = 'rules';

@@ -9,6 +9,7 @@ COMMAND_MODULES: tuple[str, ...] = (
     "genesis_sql.cli.core",
     "genesis_sql.cli.federated",
     "genesis_sql.cli.integrations",
+    "genesis_sql.cli.portable",
     "genesis_sql.cli.lineage",
     "genesis_sql.cli.quality",
     "genesis_sql.cli.serve",

@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import contextlib
+import logging
 import signal
 import sys
 from collections.abc import Iterator
@@ -9,7 +10,7 @@ from collections.abc import Iterator
 import click
 import duckdb
 
-from genesis_sql._db import open_database
+from genesis_sql._install import open_database
 from genesis_sql.errors import GenesisError
 
 
@@ -37,12 +38,30 @@ def cli(ctx: click.Context, db_path: str, debug: bool) -> None:
     ctx.ensure_object(dict)
     ctx.obj["db"] = db_path
     ctx.obj["debug"] = debug
+    show_progress_logs()
+
+
+# Loggers whose INFO lines a command-line user should see on stderr: the rules a fit found and the
+# progress of long conditional generation.
+PROGRESS_LOGGERS = ("genesis_sql.rules", "genesis_sql.conditions.sampling")
+
+
+def show_progress_logs() -> None:
+    """Print the PROGRESS_LOGGERS' INFO lines on stderr (once per process)."""
+    for name in PROGRESS_LOGGERS:
+        logger = logging.getLogger(name)
+        if not any(getattr(h, "genesis_cli", False) for h in logger.handlers):
+            handler = logging.StreamHandler(sys.stderr)
+            handler.genesis_cli = True
+            handler.setFormatter(logging.Formatter("%(message)s"))
+            logger.addHandler(handler)
+            logger.setLevel(logging.INFO)
 
 
 @contextlib.contextmanager
 def database(ctx: click.Context, *, read_only: bool = False) -> Iterator[duckdb.DuckDBPyConnection]:
     """Open the group's database with genesis installed, retrying a held lock; close it afterwards."""
-    with open_database(ctx.obj["db"], read_only=read_only, install=not read_only) as con:
+    with open_database(ctx.obj["db"], read_only=read_only, install_genesis=not read_only) as con:
         yield con
 
 

@@ -66,16 +66,23 @@ def fit_command(ctx: click.Context, model: str, source_sql: str, method: str, se
 @click.argument("n", type=int)
 @click.option("--seed", default=None, type=int, help="Same seed, same rows (drawn and reported when omitted).")
 @click.option("--where", "condition", default=None, help="A SQL condition every row satisfies, e.g. \"age > 50\".")
-@click.option("--out", "out", default=None, type=click.Path(dir_okay=False),
-              help="Write to FILE.parquet, FILE.csv or FILE.jsonl instead of printing.")
+@click.option("--out", "out", default=None,
+              help="Write to FILE.parquet, FILE.csv or FILE.jsonl instead of printing (with --cluster: a folder "
+                   "or an s3:// prefix for the Parquet parts).")
+@click.option("--cluster", default=None, help="Generate on the Dask cluster at this scheduler address "
+                                              "(tcp://HOST:8786), one Parquet part per partition under --out.")
+@click.option("--partitions", default=8, show_default=True, type=int, help="Parts of a --cluster job.")
 @click.option("--format", "fmt", type=click.Choice(STDOUT_FORMATS), default=None,
               help="How rows go to stdout without --out: csv (the default for a pipe or a file: every row), jsonl, "
                    f"or table (the default on a terminal: the first {MAX_PRINTED_ROWS:,} rows).")
 @click.pass_context
 def generate_command(ctx: click.Context, model: str, n: int, seed: int | None, condition: str | None,
-                     out: str | None, fmt: str | None) -> None:
+                     out: str | None, cluster: str | None, partitions: int, fmt: str | None) -> None:
     """Generate N rows of MODEL: to stdout in batches (every row as CSV for a pipe or a file, a preview on a
     terminal), or to --out."""
+    if cluster is not None:
+        _generate_on_cluster(ctx, model, n, seed, condition, out, cluster, partitions)
+        return
     if out is not None and fmt is not None:
         raise InvalidArgumentError(f"--format {fmt} is for stdout; --out takes its format from the file name "
                                    "(.parquet, .csv or .jsonl).")
@@ -101,6 +108,20 @@ def generate_command(ctx: click.Context, model: str, n: int, seed: int | None, c
             rows = write_batches(con, written.wrap(batches), Path(out), on_batch=bar.update)
         record_generation(con, plan, written.result(), destination=out)
         click.echo(f"wrote {rows:,} rows of {plan.ref} (seed {plan.seed}) to {out}", err=True)
+
+
+def _generate_on_cluster(ctx: click.Context, model: str, n: int, seed: int | None, condition: str | None,
+                         out: str | None, cluster: str, partitions: int) -> None:
+    """``generate --cluster``: the parts are made by the cluster's workers, never here."""
+    from genesis_sql.distributed.jobs import generate_distributed
+
+    if out is None:
+        raise InvalidArgumentError("--cluster writes Parquet parts: give --out FOLDER or --out s3://bucket/prefix.")
+    with database(ctx) as con:
+        result = generate_distributed(con, model, n, scheduler=cluster, destination=out, partitions=partitions,
+                                      seed=seed, condition=condition)
+    click.echo(f"wrote {result.rows:,} rows of {result.plan.ref} (seed {result.plan.seed}) in "
+               f"{len(result.parts)} parts to {out}", err=True)
 
 
 @cli.command("sql")

@@ -44,7 +44,7 @@ def ask_command(ctx: click.Context, request: str, yes: bool, seed: int | None, o
             print_table(result.rows(seed=seed))
             return
         plan, batches = generate_stream(con, result.model, result.n, seed=seed,
-                                        conditions=" AND ".join(result.conditions) or None)
+                                        condition=" AND ".join(result.conditions) or None)
         written = BatchFingerprint(con)
         rows = write_batches(con, written.wrap(batches), Path(out))
         record_generation(con, plan, written.result(), destination=out)

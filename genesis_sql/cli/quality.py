@@ -61,7 +61,7 @@ def dashboard(ctx: click.Context, host: str, port: int, token: str | None, allow
 
     The database is opened per request, so other genesis commands can use it while the dashboard runs.
     """
-    from genesis_sql.quality.report import require
+    from genesis_sql.quality._optional import require
 
     require("flask")  # the dashboard extra: a one-line error naming it rather than a traceback
     from genesis_sql.server import check_bind, create_app

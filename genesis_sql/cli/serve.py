@@ -31,7 +31,8 @@ def _address(value: str, option: str) -> tuple[str, int]:
 @click.option("--no-auth", is_flag=True,
               help="No Postgres password and no HTTP token (both addresses must be loopback).")
 @click.option("--allow-fit", is_flag=True, help="Allow fitting models (genesis_fit, POST /v1/fit).")
-@click.option("--tls-cert", type=click.Path(exists=True, dir_okay=False), help="TLS certificate (PEM) for both endpoints.")
+@click.option("--tls-cert", type=click.Path(exists=True, dir_okay=False),
+              help="TLS certificate (PEM) for both endpoints.")
 @click.option("--tls-key", type=click.Path(exists=True, dir_okay=False), help="Its private key (PEM).")
 @click.option("--allowed-host", "allowed_hosts", multiple=True, metavar="NAME",
               help="Also answer HTTP requests for this host name (needed when binding 0.0.0.0).")
@@ -49,7 +50,7 @@ def serve_command(ctx: click.Context, pg_address: str, http_address: str, users_
     a non-loopback HTTP address needs a token. The server is read-only except for lineage and, with
     --allow-fit, fitting.
     """
-    from genesis_sql.quality.report import require
+    from genesis_sql.quality._optional import require
 
     require("flask")
     from genesis_sql.server import check_bind, create_app

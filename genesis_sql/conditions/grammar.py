@@ -86,7 +86,8 @@ def _check_nodes(tree: exp.Expression, text: str) -> None:
                                    "(parentheses, NOTs or chained operators); write it flatter.")
     for node in tree.walk():
         if isinstance(node, (exp.Placeholder, exp.Parameter)):
-            raise ConditionSyntaxError(f"Condition {_shown(text)} uses a parameter ({node.sql()}); write the value itself.")
+            raise ConditionSyntaxError(f"Condition {_shown(text)} uses a parameter ({node.sql()}); write the value "
+                                       "itself.")
         if isinstance(node, (exp.Subquery, exp.Select, exp.Query, exp.Table, exp.Exists)):
             raise ConditionSyntaxError(f"Condition {_shown(text)} uses a subquery or another table; only the model's "
                                        "own columns may appear.")
@@ -98,8 +99,9 @@ def _check_nodes(tree: exp.Expression, text: str) -> None:
                 f"Function {name.lower()}() is not allowed in a condition (volatile or unknown). Allowed: "
                 f"{', '.join(sorted(f.lower() for f in ALLOWED_FUNCTIONS))}.")
         if not isinstance(node, exp.Func):
-            raise ConditionSyntaxError(f"Condition {_shown(text)} uses {node.sql(dialect='duckdb')!r}, which is outside the "
-                                       "condition grammar (comparisons, BETWEEN, IN, IS NULL, LIKE, AND/OR/NOT, "
+            used = node.sql(dialect="duckdb")
+            raise ConditionSyntaxError(f"Condition {_shown(text)} uses {used!r}, which is outside "
+                                       "the condition grammar (comparisons, BETWEEN, IN, IS NULL, LIKE, AND/OR/NOT, "
                                        "arithmetic, allow-listed functions).")
 
 

@@ -19,7 +19,7 @@ import math
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
-from typing import TYPE_CHECKING
+from typing import Protocol
 
 import numpy as np
 import pyarrow as pa
@@ -28,8 +28,15 @@ from genesis_sql.conditions.condition import ConditionSet
 from genesis_sql.models.feasibility import refuse_impossible, suggest_alternative, with_rule_atoms
 from genesis_sql.errors import InfeasibleConditionError, InvalidArgumentError, RareConditionError
 
-if TYPE_CHECKING:
-    from genesis_sql.models.base import BaseSynthesizer
+
+class Drawing(Protocol):
+    """What the samplers need of a model (``models.base.BaseSynthesizer`` provides it): unconditional
+    candidates per (row, try). A model may also offer ``condition_proposal(conditions)``, an object that
+    proposes rows inside the condition's region with known weights (the copula does); it is optional."""
+
+    def draw(self, rows: np.ndarray, attempts: np.ndarray, key: int) -> pa.Table:
+        """Candidates for output ``rows`` at retry numbers ``attempts`` of the stream ``key``."""
+
 
 # Candidate rows generated per round at most (bounds memory).
 MAX_CANDIDATES_PER_ROUND = 131_072
@@ -124,7 +131,7 @@ def first_accepted(propose: Proposal, rows: np.ndarray, conditions: ConditionSet
     return pa.concat_tables(pieces).combine_chunks().take(pa.array(order))
 
 
-def _unconditional(model: BaseSynthesizer, key: int) -> Proposal:
+def _unconditional(model: Drawing, key: int) -> Proposal:
     def propose(rows: np.ndarray, attempts: np.ndarray) -> tuple[pa.Table, np.ndarray]:
         return model.draw_kept(rows, attempts, key)
     return propose
@@ -152,7 +159,7 @@ class ConditionalSampler:
         model: a fitted synthesizer.
     """
 
-    def __init__(self, model: BaseSynthesizer) -> None:
+    def __init__(self, model: Drawing) -> None:
         self.model = model
 
     def estimate_feasibility(self, conditions: ConditionSet) -> Feasibility:
@@ -188,7 +195,7 @@ class GuidedConditionalSampler:
 
     STRATEGIES = ("auto", "iterative", "importance")
 
-    def __init__(self, model: BaseSynthesizer, strategy: str = "auto") -> None:
+    def __init__(self, model: Drawing, strategy: str = "auto") -> None:
         self.model = model
         self.strategy = strategy
 
@@ -224,13 +231,13 @@ class GuidedConditionalSampler:
                               acceptance=feasibility.acceptance)
 
 
-def _feasibility(model: BaseSynthesizer, conditions: ConditionSet, strategy: str) -> Feasibility:
+def _feasibility(model: Drawing, conditions: ConditionSet, strategy: str) -> Feasibility:
     """Cached per model and canonical condition (estimating costs a pilot sample)."""
     return _cached_feasibility(id(model), model, conditions.to_sql(), conditions, strategy)
 
 
 @functools.lru_cache(maxsize=512)
-def _cached_feasibility(model_id: int, model: BaseSynthesizer, text: str, conditions: ConditionSet,
+def _cached_feasibility(model_id: int, model: Drawing, text: str, conditions: ConditionSet,
                         strategy: str) -> Feasibility:
     refuse_impossible(conditions, model)
     feasibility = _estimate(model, conditions, strategy)

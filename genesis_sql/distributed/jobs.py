@@ -21,6 +21,7 @@ import pyarrow.fs as pafs
 import pyarrow.parquet as pq
 
 from genesis_sql.generation import GenerationPlan, generate_batches, plan_generation
+from genesis_sql.generation.batches import BATCH_ROWS
 from genesis_sql.catalog import load_model
 from genesis_sql.conditions import ConditionSet, parse_condition
 from genesis_sql.distributed.portable import _fit_block, model_bytes, read_model
@@ -35,7 +36,6 @@ log = logging.getLogger(__name__)
 
 WORKER_WAIT_SECONDS = 30.0
 TASK_RETRIES = 3
-BATCH_ROWS = 262_144
 _TEMPORARY_PREFIX = ".genesis-part-"
 
 
@@ -66,12 +66,15 @@ class DistributedResult:
         return sum(part.rows for part in self.parts)
 
 
-def part_ranges(n: int, partitions: int) -> list[tuple[int, int]]:
-    """(start, count) of each of ``partitions`` near-equal consecutive row ranges covering [0, n)."""
+def part_ranges(n: int, partitions: int, grid: int = BATCH_ROWS) -> list[tuple[int, int]]:
+    """(start, count) of at most ``partitions`` near-equal consecutive row ranges covering [0, n), cut on
+    multiples of ``grid`` rows: the batch grid every genesis output is made on (a conditional sampler
+    draws a piece of rows together, so a range must start where a single-process batch would)."""
     if isinstance(partitions, bool) or not isinstance(partitions, int) or partitions < 1:
         raise InvalidArgumentError(f"partitions must be a whole number of parts, 1 or more. Got {partitions!r}.")
-    edges = np.linspace(0, n, min(partitions, max(n, 1)) + 1).astype(np.int64)
-    return [(int(a), int(b - a)) for a, b in zip(edges[:-1], edges[1:])]
+    inner = np.unique(np.round(np.linspace(0, n, partitions + 1)[1:-1] / grid).astype(np.int64) * grid)
+    edges = [0, *(int(c) for c in inner if 0 < c < n), n]
+    return [(a, b - a) for a, b in zip(edges[:-1], edges[1:])]
 
 
 def part_name(index: int) -> str:

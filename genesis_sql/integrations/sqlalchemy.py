@@ -6,6 +6,10 @@ with their values), so ``pandas.read_sql("... genesis_generate('m', 1000) WHERE 
 params=...)`` returns 1000 matching rows. Registered as the entry point ``sqlalchemy.dialects:
 duckdb.genesis``; URL query items are DuckDB settings (``?threads=2``). duckdb_engine's own
 connect-time extras (``preload_extensions``, ``register_filesystems``) are not offered here.
+
+A writable connection keeps one view per model in the schema ``synthetic`` (``synthetic.<model>``, the
+same views ``genesis serve`` shows BI tools), so that an inspector lists the models beside the tables and
+a WHERE on such a view is pushed like one on ``genesis_generate``.
 """
 from __future__ import annotations
 
@@ -14,6 +18,7 @@ from typing import Any
 from duckdb_engine import ConnectionWrapper, Dialect
 
 from genesis_sql.connection import connect
+from genesis_sql.server.pgwire.synthetic import sync_synthetic_views
 
 
 class GenesisDialect(Dialect):
@@ -26,4 +31,7 @@ class GenesisDialect(Dialect):
         database = cparams.get("database") or ":memory:"
         config = {**cparams.get("config", {}), **cparams.get("url_config", {})}
         read_only = bool(config.pop("read_only", cparams.get("read_only", False)))
-        return ConnectionWrapper(connect(database, read_only=read_only, **config))
+        genesis = connect(database, read_only=read_only, **config)
+        if not read_only:
+            sync_synthetic_views(genesis.duckdb_connection)
+        return ConnectionWrapper(genesis)

@@ -16,6 +16,7 @@ import hashlib
 import uuid
 from typing import Any
 
+from genesis_sql._version import __version__
 from genesis_sql.lineage.block import LineageBlock
 from genesis_sql.lineage.manifest import LineageManifest
 
@@ -34,8 +35,6 @@ _JOB_TYPES = {"fit": "FIT", "generation": "GENERATE", "quality": "EVALUATE"}
 
 
 def _producer() -> str:
-    from genesis_sql import __version__
-
     return f"urn:genesis-sql:{__version__}"
 
 

@@ -8,6 +8,7 @@ describe; otherwise they are appended in a transaction of their own. Callers han
 """
 from __future__ import annotations
 
+import warnings
 from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
@@ -16,6 +17,7 @@ import duckdb
 import pyarrow as pa
 
 from genesis_sql._db import in_transaction
+from genesis_sql.errors import LineageNotRecordedWarning
 from genesis_sql.lineage import drafts, store
 from genesis_sql.lineage.block import BlockDraft, LineageBlock
 from genesis_sql.lineage.fingerprint import RowsFingerprint, table_fingerprint
@@ -73,8 +75,11 @@ def record_fit(con: duckdb.DuckDBPyConnection, record: ModelRecord,
 
 
 def record_generation(con: duckdb.DuckDBPyConnection, generation: GenerationFacts | Any,
-                      rows: pa.Table | RowsFingerprint, *, destination: str) -> LineageBlock:
+                      rows: pa.Table | RowsFingerprint, *, destination: str) -> LineageBlock | None:
     """Record materialised output: the request, the rows (fingerprinted inside DuckDB) and where they went.
+
+    On a database open read-only nothing can be written: the block is skipped with a
+    :class:`~genesis_sql.errors.LineageNotRecordedWarning` and None is returned (the output itself stands).
 
     Args:
         con: A connection to the database that holds the model.
@@ -84,6 +89,13 @@ def record_generation(con: duckdb.DuckDBPyConnection, generation: GenerationFact
         destination: Where the rows went: ``"python"``, a file path, a table name.
     """
     facts = _facts(generation)
+    from genesis_sql.catalog import is_read_only
+
+    if is_read_only(con):  # the rows are made; the block has nowhere to go
+        warnings.warn(f"The database is open read-only: the generation of {facts.model}@{facts.version} "
+                      f"({facts.n:,} rows to {destination}) is not recorded in genesis.lineage.",
+                      LineageNotRecordedWarning, stacklevel=2)
+        return None
     fingerprint = rows if isinstance(rows, RowsFingerprint) else table_fingerprint(con, rows)
     draft = drafts.generation_draft(model=facts.model, version=facts.version, content_hash=facts.content_hash,
                                     n=facts.n, seed=facts.seed, conditions=facts.conditions,

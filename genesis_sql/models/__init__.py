@@ -4,7 +4,7 @@
 the Gaussian copula for very small tables or tables with fewer than two modelled columns, and the
 adversarial random forest otherwise; on tables up to ``SELECTION_ROWS`` rows the forest and the copula
 are both fitted and the one whose sample is closer to the training rows is kept
-(:func:`candidate_methods`, genesis_sql.models._selection). The neural ``tvae`` is never picked
+(:func:`candidate_methods`, genesis_sql.quality.selection). The neural ``tvae`` is never picked
 automatically: on a CPU it costs minutes where the forest costs seconds, for similar fidelity.
 """
 from __future__ import annotations

@@ -30,6 +30,8 @@ COMPARATORS: dict[str, str] = {
     "at most": "<=", "no more than": "<=", "not more than": "<=", "up to": "<=", "maximum of": "<=",
     "maximum": "<=", "no greater than": "<=", "not over": "<=", "not above": "<=",
     "not under": ">=", "not below": ">=", "no higher than": "<=", "no lower than": ">=",
+    "greater than or equal to": ">=", "more than or equal to": ">=", "higher than or equal to": ">=",
+    "less than or equal to": "<=", "lower than or equal to": "<=", "at or above": ">=", "at or below": "<=",
     "exactly": "=", "equal to": "=", "equals": "=", "equalling": "=", "of exactly": "=",
     ">": ">", ">=": ">=", "<": "<", "<=": "<=", "=": "=", "==": "=", "!=": "!=", "<>": "!=", "=>": ">=",
     "=<": "<=", "≥": ">=", "≤": "<=",
@@ -107,7 +109,10 @@ TRUE_WORDS = ("yes", "y", "true", "t", "1")
 FALSE_WORDS = ("no", "n", "false", "f", "0")
 
 NEGATIONS = ("not", "non", "no", "without", "excluding", "except", "other than", "isn't", "aren't", "never",
-             "neither", "nor", "exclude", "don't", "doesn't", "didn't", "but not", "apart from", "outside", "outside of")
+             "neither", "nor", "exclude", "don't", "doesn't", "didn't", "but not", "apart from", "outside",
+             "outside of",
+             "haven't", "hasn't", "wasn't", "weren't", "havent", "hasnt", "isnt", "arent", "dont", "doesnt",
+             "didnt", "wasnt", "werent", "won't", "cannot", "can't")
 BETWEEN_WORDS = ("between", "from", "within", "in the range", "ranging from", "range")
 AND_WORDS = ("and", "&", "as well as", "plus also", "also", "while", "but")
 OR_WORDS = ("or", "either")

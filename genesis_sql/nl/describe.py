@@ -9,7 +9,6 @@ from __future__ import annotations
 import datetime as dt
 import functools
 import json
-import re
 import threading
 from collections import OrderedDict
 from collections.abc import Sequence
@@ -23,6 +22,7 @@ from genesis_sql.generation.plan import cached_synthesizer
 from genesis_sql.catalog import resolve_version
 from genesis_sql.models._columns import CategoricalCodec, NumericCodec
 from genesis_sql.nl.labels import labels_of, notes_of
+from genesis_sql.rules import RuleSet
 from genesis_sql.schema import ColumnSpec
 
 # Values listed per column; the rest are counted in ``other_values``.
@@ -146,12 +146,6 @@ def _categorical(codec: CategoricalCodec) -> dict[str, Any]:
     return {"null_share": null_share, "values": values, "other_values": other}
 
 
-def rules_of(parameters: dict[str, Any], state: dict[str, Any]) -> tuple[str, ...]:
-    """The rules every generated row keeps: fit's ``constraints`` and the rules found at fit."""
-    found = [parameters.get("constraints"), *(state.get("rules") or [])]
-    return tuple(str(rule.get("sql", rule)) if isinstance(rule, dict) else str(rule) for rule in found if rule)
-
-
 def describe_model(con: duckdb.DuckDBPyConnection, model: str) -> ModelDescription:
     """The description of a model's latest version (or of ``'m@N'``).
 
@@ -160,10 +154,10 @@ def describe_model(con: duckdb.DuckDBPyConnection, model: str) -> ModelDescripti
         {93: 'California'}
     """
     name, version, content_hash = resolve_version(con, model)
-    method, training_rows, parameters, state_rules = con.execute(
-        "SELECT method, training_rows, parameters, json_extract(state, '$.rules') FROM genesis.models "
+    method, training_rows, stored_rules = con.execute(
+        "SELECT method, training_rows, json_extract(state, '$.rules') FROM genesis.models "
         "WHERE name = ? AND version = ?", [name, version]).fetchall()[0]
-    rules = rules_of(json.loads(parameters), {"rules": json.loads(state_rules) if state_rules else []})
+    ruleset = RuleSet.from_dict(json.loads(stored_rules) if stored_rules else None)
     synthesizer = cached_synthesizer(con, name, version, content_hash)
     codecs = {c.spec.name: c for c in getattr(synthesizer, "codecs_", [])}
     labels, notes = labels_of(con, name), notes_of(con, name)
@@ -180,8 +174,9 @@ def describe_model(con: duckdb.DuckDBPyConnection, model: str) -> ModelDescripti
         columns.append(ColumnDescription(
             name=spec.name, sql_type=spec.sql_type, kind=spec.kind, labels=labels.get(spec.name, {}),
             description=description, unit=unit,
-            rules=tuple(r for r in rules if re.search(rf"\b{re.escape(spec.name)}\b", r, re.IGNORECASE)), **found))
-    return ModelDescription(name, version, method, int(training_rows), tuple(columns), rules, content_hash)
+            rules=tuple(ruleset.for_column(spec.name)), **found))
+    return ModelDescription(name, version, method, int(training_rows), tuple(columns), tuple(ruleset.describe()),
+                            content_hash)
 
 
 _CACHE: OrderedDict[tuple, ModelDescription] = OrderedDict()

@@ -19,6 +19,7 @@ from sqlglot.errors import SqlglotError
 from genesis_sql.catalog import parse_model_ref, resolve_version
 from genesis_sql.errors import InvalidArgumentError, UnknownColumnError
 from genesis_sql.schema import ColumnSpec
+from genesis_sql.sql.statements import validate_query
 
 # Labels read from one mapping query at most: more is a join key column, not a code list.
 MAX_MAPPING_ROWS = 10_000
@@ -95,18 +96,8 @@ def notes_of(con: duckdb.DuckDBPyConnection, model: str) -> dict[str, tuple[str 
 
 
 def check_read_only_select(sql: object, what: str) -> str:
-    """``sql`` when it is exactly one SELECT statement, else InvalidArgumentError naming ``what``."""
-    if not isinstance(sql, str) or not sql.strip():
-        raise InvalidArgumentError(f"{what} must be SQL text such as 'SELECT code, name FROM state_names'. "
-                                   f"Got {sql!r}.")
-    try:
-        statements = duckdb.extract_statements(sql)
-    except duckdb.Error as exc:
-        raise InvalidArgumentError(f"{what} does not parse: {str(exc).splitlines()[0]}") from exc
-    if len(statements) != 1 or statements[0].type != duckdb.StatementType.SELECT:
-        raise InvalidArgumentError(f"{what} must be one SELECT statement, e.g. 'SELECT code, name FROM "
-                                   f"state_names'. Got {sql!r}.")
-    return sql.strip().rstrip(";")
+    """``sql`` when it is exactly one read-only SELECT statement, else InvalidArgumentError naming ``what``."""
+    return validate_query(sql, what=what, error=InvalidArgumentError)
 
 
 @dataclass

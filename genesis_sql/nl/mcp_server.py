@@ -61,12 +61,13 @@ class GenesisTools:
         """Close the connection."""
         self.con.close()
 
-    def list_models(self) -> list[dict[str, Any]]:
+    def list_models(self) -> dict[str, Any]:
         """Every model's latest version: name, version, method, column count, training rows."""
         with self._lock:
             rows = self.con.execute("SELECT name, version, method, columns, training_rows FROM genesis_models() "
                                     "WHERE is_latest ORDER BY name").fetchall()
-        return [{"name": r[0], "version": r[1], "method": r[2], "columns": r[3], "training_rows": r[4]} for r in rows]
+        return {"models": [{"name": r[0], "version": r[1], "method": r[2], "columns": r[3], "training_rows": r[4]}
+                           for r in rows]}
 
     def describe_model(self, model: str) -> dict[str, Any]:
         """Columns with kinds, ranges, values with shares, labels, descriptions and rules; SQL examples."""
@@ -117,7 +118,8 @@ class GenesisTools:
             query = validate_sql(self.con, text, max_rows=self.max_rows)
             run = query.sql
             if seed is not None and query.seed is None:
-                run = run.replace(f"'{query.model}', {query.n})", f"'{query.model}', {query.n}, seed := {int(seed)})", 1)
+                call = f"'{query.model}', {query.n}"
+                run = run.replace(f"{call})", f"{call}, seed := {int(seed)})", 1)
             table = GenesisConnection(self.con).sql(run).to_arrow_table()
         rows: Any = _json_rows(table) if format == "json" else _csv(table)
         return {"sql": run, "model": f"{query.model}@{query.version}", "row_count": table.num_rows, "rows": rows}

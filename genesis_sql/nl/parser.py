@@ -112,7 +112,7 @@ def _norm(token: Token) -> str:
 def lex(tokens: Sequence[Token], vocabulary: Vocabulary) -> list[Item]:
     """Longest-match the tokens against the model's phrases and the generic ones."""
     generic = _generic()
-    longest = max(vocabulary.longest, 4)
+    longest = max(vocabulary.longest, max(len(p) for p in generic))
     tokens = [t for t in tokens if not (t.kind == "punct" and t.text in _IGNORED)]
     items: list[Item] = []
     i = 0
@@ -298,8 +298,8 @@ class Reader:
             return None
         joiner = self.at(i + 1)
         second = self.at(i + 2)
-        if joiner is not None and joiner.kind in ("to", "and") and second is not None and second.kind in ("num", "date") \
-                and not second.used:
+        if joiner is not None and joiner.kind in ("to", "and") and second is not None \
+                and second.kind in ("num", "date") and not second.used:
             return i + 3, first, second
         return i + 1, first, None
 
@@ -341,7 +341,8 @@ class Reader:
     def find_count(self) -> None:
         """The row count: a number right after a verb, at the start, or just before the model's noun."""
         for i, item in enumerate(self.items):
-            if item.kind != "num" or item.used or item.tokens[0].kind != "number" or not float(item.payload).is_integer():
+            if item.kind != "num" or item.used or item.tokens[0].kind != "number" \
+                    or not float(item.payload).is_integer():
                 continue
             before = self.at(i - 1)
             after = self.at(self.skip_adjectives(i + 1))
@@ -375,7 +376,8 @@ class Reader:
         target = self.at(j)
         if target is None or target.used:
             return None
-        if target.kind == "filler" and target.tokens[0].norm in ("in", "from", "living", "located"):
+        if target.kind == "filler" and target.tokens[0].norm in ("in", "from", "living", "located") or (
+                target.kind == "between" and target.payload == "from"):
             j = self.skip_links(j + 1)
             target = self.at(j)
             if target is None:
@@ -422,6 +424,13 @@ class Reader:
         previous = self.at(i - 1)
         if previous is not None and previous.kind in ("num", "range") and not previous.used:
             return None  # "over 1 carat under $5000": carat belongs to the number before it
+        back = i - 1
+        while (b := self.at(back)) is not None and b.kind == "filler" and b.tokens[0].norm in LINKS:
+            back -= 1
+        leading = self.at(back)
+        if leading is not None and back < i - 1 and leading.kind in ("cmp", "between", "directed") \
+                and not leading.used:
+            return None  # "under the age of 30": the comparison before it owns the column
         j = self.skip_links(i + 1)
         target = self.at(j)
         if target is not None and target.kind == "neg" and not target.used:
@@ -429,6 +438,9 @@ class Reader:
             target = self.at(j)
         if target is None or target.used:
             return None
+        if (target.kind == "filler" and target.tokens[0].norm in ("in", "during") and self.is_time(column)
+                and (year := self.at(j + 1)) is not None and year.kind == "num" and _years(year)):
+            j, target = j + 1, year  # "signup_date in 2021"
         clause: Clause | None = None
         end = j + 1
         if target.kind in ("cmp", "temporal"):
@@ -497,13 +509,22 @@ class Reader:
         item = self.items[i]
         if item.kind == "between":
             return self.bare_between(i, negate)
-        if item.kind not in ("cmp", "directed", "temporal"):
+        joined = item.kind == "post" and item.tokens[0].norm == "and" and (item.tokens[-1].norm,) in _generic() \
+            and _generic()[(item.tokens[-1].norm,)][0] == "cmp"  # "above 1000 and below 2000"
+        if item.kind not in ("cmp", "directed", "temporal") and not joined:
             return None
         j = self.skip_links(i + 1)
+        named = self.named_column(j)  # "under the age of 30"
+        if named is not None:
+            named, j = named
         value = self.at(j)
         if value is None or value.used or value.kind not in ("num", "date"):
             return None
         column, end, concept = self.trailing_column(j + 1)
+        if named is not None:
+            if column is not None:
+                return None
+            column = named
         if item.kind == "directed":
             op, concept = item.payload
             column = column or self.concept_column(concept, f"{item.text} {value.text}")
@@ -511,9 +532,11 @@ class Reader:
             op = item.payload
             column = column or self.time_column(f"{item.text} {value.text}")
         else:
-            op = item.payload
+            op = _generic()[(item.tokens[-1].norm,)][1] if joined else item.payload
             if column is None and value.tokens[0].kind == "money":
                 concept = "money"
+            if column is None and concept is None:
+                column = self.continued_column(i + 1 if joined else i)
             column = column or self.concept_column(concept, f"{item.text} {value.text}", bare=concept is None)
         if column is None:
             return None
@@ -524,6 +547,24 @@ class Reader:
         self.take(*range(i, end))
         return end
 
+    def is_time(self, column: str) -> bool:
+        """Whether ``column`` is a date/time column or the model's year column."""
+        return self.kind_of(column) == "datetime" or self.vocabulary.concept_column("year") == column
+
+    def continued_column(self, i: int) -> str | None:
+        """The column of the comparison just before 'and'/'but' at ``i - 1`` ('price above 1000 and below 2000')."""
+        joiner = self.at(i - 1)
+        if joiner is None or joiner.kind not in ("and", "comma", "post"):
+            return None
+        before = [c for c in self.clauses if self.positions[c] < i - 1 and c.op in ("<", "<=", ">", ">=")]
+        if not before:
+            return None
+        last = max(before, key=lambda c: self.positions[c])
+        between = self.items[self.positions[last]:i - 1]
+        if any(not item.used for item in between):
+            return None
+        return last.column
+
     def time_column(self, what: str) -> str | None:
         dates = self.vocabulary.date_columns
         column = dates[0] if len(dates) == 1 else self.vocabulary.concept_column("year")
@@ -531,11 +572,24 @@ class Reader:
             self.assumptions.append(f"{what!r} read as a condition on {column}")
         return column
 
+    def named_column(self, i: int) -> tuple[str, int] | None:
+        """'the age of' at ``i``: (column, index after it and its linking words), else None."""
+        item = self.at(i)
+        if item is None or item.kind != "col" or not item.payload or item.used:
+            return None
+        return item.payload, self.skip_links(i + 1)
+
     def bare_between(self, i: int, negate: bool = False) -> int | None:
-        span = self.value_span(self.skip_links(i + 1))
+        start = self.skip_links(i + 1)
+        named = self.named_column(start)  # "between the ages of 30 and 40"
+        span = self.value_span(named[1] if named else start)
         if span is None or span[2] is None and span[1].kind != "range":
             return None
         column, end, concept = self.trailing_column(span[0])
+        if named is not None:
+            if column is not None:
+                return None
+            column = named[0]
         text = " ".join(x.text for x in self.items[i:span[0]])
         if column is None:
             money = span[1].tokens[0].kind == "money"
@@ -634,7 +688,8 @@ class Reader:
         after = self.at(self.skip_links(j))
         trailing = after is not None and after.kind == "col" and after.payload in columns and not after.used
         back = i - 1
-        while (b := self.at(back)) is not None and (b.kind == "neg" or b.kind == "filler" and b.tokens[0].norm in LINKS):
+        while (b := self.at(back)) is not None and (
+                b.kind == "neg" or b.kind == "filler" and b.tokens[0].norm in LINKS):
             back -= 1
         before = self.at(back)
         leading = column is not None or before is not None and before.kind == "col" and before.payload in columns \

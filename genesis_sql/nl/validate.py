@@ -20,6 +20,7 @@ from genesis_sql.catalog import resolve_version
 from genesis_sql.errors import ConditionSyntaxError, InvalidArgumentError, UnknownColumnError
 from genesis_sql.nl.labels import model_columns
 from genesis_sql.schema import ColumnSpec
+from genesis_sql.sql.statements import validate_query
 
 DEFAULT_MAX_ROWS = 10_000
 MAX_SQL_CHARS = 20_000
@@ -61,14 +62,7 @@ def _parse(sql: object) -> exp.Select:
         raise _reject(f"Expected SQL text; got {sql!r}.")
     if len(sql) > MAX_SQL_CHARS:
         raise _reject(f"The query is {len(sql):,} characters; at most {MAX_SQL_CHARS:,} are accepted.")
-    try:
-        statements = duckdb.extract_statements(sql)
-    except duckdb.Error as exc:
-        raise _reject(f"The query does not parse: {str(exc).splitlines()[0]}.") from exc
-    if len(statements) != 1:
-        raise _reject(f"Exactly one statement is accepted; got {len(statements)}.")
-    if statements[0].type != duckdb.StatementType.SELECT:
-        raise _reject(f"Only SELECT is accepted; got a {statements[0].type.name} statement.")
+    validate_query(sql, what="generated SQL", allow_files=False, error=UnsafeQueryError)
     try:
         tokens = sqlglot.tokenize(sql, read="duckdb")
         tree = sqlglot.parse_one(sql, read="duckdb")
@@ -115,7 +109,8 @@ def _unqualify(tree: exp.Expression, alias: str | None, columns: list[ColumnSpec
     """Column references without their table alias, checked against the model's columns."""
     known = {c.name.lower(): c.name for c in columns}
     for column in tree.find_all(exp.Column):
-        if column.table and (alias is None or column.table.lower() != alias.lower()) and column.table.lower() != GENERATOR:
+        own = alias is not None and column.table.lower() == alias.lower() or column.table.lower() == GENERATOR
+        if column.table and not own:
             raise _reject(f"Column {column.sql(dialect='duckdb')} names a table other than the generator.")
         if column.name.lower() not in known:
             import difflib

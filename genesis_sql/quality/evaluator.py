@@ -31,6 +31,7 @@ from genesis_sql.quality.results import (
     QualityReport,
 )
 from genesis_sql.quality.sampling import MODEL_ROWS, PRIVACY_ROWS, PROJECTION_POINTS, SAMPLE_ROWS, sample_table
+from genesis_sql.quality.rules_kept import rules_kept_metrics, rules_kept_score
 from genesis_sql.quality.utility import ml_efficacy
 
 # Columns whose values genesis never copies (DESIGN.md "Privacy defaults"); each gets a copied-value rate.
@@ -170,6 +171,7 @@ class QualityEvaluator:
             rows={side: np.arange(min(PRIVACY_ROWS, t.num_rows)) for side, t in samples.items()},
             identifiers=[c["name"] for c in columns if c["kind"] in IDENTIFIER_KINDS],
         ))
+        metrics.extend(rules_kept_metrics(real, synthetic, columns))
         scores = self._scores(metrics)
         overall = _mean([scores["column_shapes"], scores["column_pair_trends"]])
         return QualityReport(overall=overall, scores=scores, metrics=metrics, target=self.target,
@@ -197,11 +199,15 @@ class QualityEvaluator:
         if self.target is None:
             return MetricResult.of(UTILITY, "ml_efficacy", float("nan"),
                                    reason="no target column: pass target := 'column' for a utility figure")
-        order = np.arange(samples["real"].num_rows)
         if "holdout" in samples:
+            # The real rows usually include the holdout (the fitting query before its split): the real
+            # model trains on the training rows, so that no row is both trained and tested on.
+            real_side, protocol = "train", "trained on training rows (real minus holdout), tested on the holdout"
             test_side, test_rows = "holdout", np.arange(min(MODEL_ROWS, samples["holdout"].num_rows))
-            real_rows = order[:MODEL_ROWS]
+            real_rows = np.arange(min(MODEL_ROWS, samples["train"].num_rows))
         else:
+            order = np.arange(samples["real"].num_rows)
+            real_side, protocol = "real", f"real rows split: {TEST_SHARE:.0%} tested on, the rest trained on"
             test_count = min(int(np.ceil(TEST_SHARE * order.size)), MODEL_ROWS)
             test_side, test_rows, real_rows = "real", order[:test_count], order[test_count:test_count + MODEL_ROWS]
         synthetic_rows = np.arange(min(MODEL_ROWS, samples["synthetic"].num_rows))
@@ -209,9 +215,9 @@ class QualityEvaluator:
             return MetricResult.of(UTILITY, "ml_efficacy", float("nan"), detail={"target": self.target},
                                    reason=f"fewer than {MIN_UTILITY_ROWS} real rows to train or to test on")
         result = ml_efficacy(encoded, self.target, real_rows=real_rows, synthetic_rows=synthetic_rows,
-                             test_side=test_side, test_rows=test_rows, seed=self.seed)
+                             test_side=test_side, test_rows=test_rows, seed=self.seed, real_side=real_side)
         detail = {"target": self.target, "task": result.task, "metric": result.metric, "trtr": result.trtr,
-                  "tstr": result.tstr, "test_rows": test_side}
+                  "tstr": result.tstr, "test_rows": test_side, "train_rows": real_side, "protocol": protocol}
         return MetricResult.of(UTILITY, "ml_efficacy", result.score, detail=detail,
                                reason=f"the model trained on real rows scores {result.trtr:.3f} ({result.metric}), "
                                       "so there is no real skill to compare with")
@@ -236,6 +242,7 @@ class QualityEvaluator:
             "coverage": _mean([m.value for m in metrics if m.category == COVERAGE]),
             "detection": value(DETECTION, "logistic_detection"),
             "utility": value(UTILITY, "ml_efficacy"),
+            "rules_kept": rules_kept_score(metrics),
             "exact_copy_rate": copies,
             "holdout_copy_rate": holdout_copies,
             "dcr_ratio": ratio,

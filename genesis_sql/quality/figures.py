@@ -18,7 +18,17 @@ SCORE_NAMES = {
     "missing_values": "Missing values",
     "detection": "Detection",
     "utility": "ML utility (TSTR/TRTR)",
+    "rules_kept": "Rules kept (worst rule)",
 }
+# The "synthetic - real" heatmap spans at least this much either side of 0 (so noise does not look loud).
+MIN_DIFFERENCE_SCALE = 0.1
+
+
+def difference_scale(difference: list[list[float | None]]) -> float:
+    """The symmetric colour range of a difference matrix: its largest absolute value (at least
+    MIN_DIFFERENCE_SCALE); a fixed +-1 range would draw every real difference as near white."""
+    values = [abs(v) for row in difference for v in row if v is not None]
+    return max([MIN_DIFFERENCE_SCALE, *values])
 Figure = dict[str, Any]
 
 
@@ -61,10 +71,13 @@ def distribution_figure(column: dict[str, Any]) -> Figure:
                   for name, side, color in (("real", "real", REAL_COLOR), ("synthetic", "synthetic", SYNTHETIC_COLOR))]
         return {"data": traces, "layout": _layout(title, barmode="overlay", bargap=0,
                                                     yaxis={"title": {"text": "share of rows"}})}
-    traces = [{"type": "bar", "name": name, "x": dist.get("labels", []), "y": dist.get(side, []),
-               "marker": {"color": color}}
+    # Labels as text on a category axis: codes that look like numbers (1, 2, 9; income brackets) would
+    # otherwise be placed on a numeric axis and drawn as slivers far apart.
+    labels = [str(label) for label in dist.get("labels", [])]
+    traces = [{"type": "bar", "name": name, "x": labels, "y": dist.get(side, []), "marker": {"color": color}}
               for name, side, color in (("real", "real", REAL_COLOR), ("synthetic", "synthetic", SYNTHETIC_COLOR))]
-    return {"data": traces, "layout": _layout(title, barmode="group", yaxis={"title": {"text": "share of rows"}})}
+    return {"data": traces, "layout": _layout(title, barmode="group", xaxis={"type": "category"},
+                                                yaxis={"title": {"text": "share of rows"}})}
 
 
 def association_matrices(run: RunData) -> tuple[list[str], list[list[float | None]], list[list[float | None]]]:
@@ -87,13 +100,15 @@ def correlation_figures(run: RunData) -> list[Figure]:
                   for real_row, synthetic_row in zip(real, synthetic)]
     hover = "%{y} × %{x}: %{z:.3f}<extra></extra>"
 
-    def heatmap(title: str, z: list[list[float | None]]) -> Figure:
+    def heatmap(title: str, z: list[list[float | None]], scale: float = 1.0) -> Figure:
         # Reversed so that +1 is blue and -1 red, as matplotlib's RdBu draws them in the PDF.
-        return {"data": [{"type": "heatmap", "x": names, "y": names, "z": z, "zmin": -1, "zmax": 1,
+        return {"data": [{"type": "heatmap", "x": names, "y": names, "z": z, "zmin": -scale, "zmax": scale,
                           "colorscale": "RdBu", "reversescale": True, "hovertemplate": hover}],
                 "layout": _layout(title, height=420, yaxis={"autorange": "reversed"}, margin={"l": 90, "b": 90})}
 
-    return [heatmap("Real", real), heatmap("Synthetic", synthetic), heatmap("Synthetic − real", difference)]
+    scale = difference_scale(difference)
+    return [heatmap("Real", real), heatmap("Synthetic", synthetic),
+            heatmap(f"Synthetic − real (scale ±{scale:.2f})", difference, scale)]
 
 
 def projection_figure(run: RunData) -> Figure:

@@ -6,16 +6,14 @@ the ``dashboard`` extra (``pip install genesis-sql[dashboard]``).
 """
 from __future__ import annotations
 
-import importlib
 import json
 from pathlib import Path
-from types import ModuleType
 from typing import Any
 
 import duckdb
 
-from genesis_sql.errors import MissingDependencyError
 from genesis_sql.quality import figures
+from genesis_sql.quality._optional import require
 from genesis_sql.quality.views import RunData
 
 SECTIONS = (
@@ -26,16 +24,6 @@ SECTIONS = (
     ("privacy", "Privacy"),
 )
 WEAKEST_PAIRS = 10
-
-
-def require(module: str) -> ModuleType:
-    """Import an optional dependency of the reports, or say which extra provides it."""
-    try:
-        return importlib.import_module(module)
-    except ImportError as exc:
-        raise MissingDependencyError(
-            f"Quality reports need the {module.split('.')[0]!r} package: pip install 'genesis-sql[dashboard]'."
-        ) from exc
 
 
 def _environment() -> Any:

@@ -11,14 +11,26 @@ from typing import Any
 
 import numpy as np
 
-from genesis_sql.quality.figures import REAL_COLOR, SCORE_NAMES, SYNTHETIC_COLOR, association_matrices
-from genesis_sql.quality.report import require
+from genesis_sql.quality._optional import require
+from genesis_sql.quality.figures import (
+    REAL_COLOR,
+    SCORE_NAMES,
+    SYNTHETIC_COLOR,
+    association_matrices,
+    difference_scale,
+)
 from genesis_sql.quality.views import RunData
 
 PAGE_SIZE = (11.0, 8.5)
 # A page holds at most this many distribution plots: the columns with the lowest shape scores.
 MAX_PDF_COLUMNS = 12
 MAX_PDF_CATEGORIES = 8
+# Notes in the PDF privacy table are cut to this many characters, so the table stays left of the chart.
+PRIVACY_NOTE_CHARS = 38
+
+
+def _short(text: str, limit: int) -> str:
+    return text if len(text) <= limit else text[:limit - 1] + "…"
 
 
 def _format(value: Any, digits: int = 3) -> str:
@@ -102,15 +114,19 @@ def pairs_page(run: RunData, title: str) -> Any:
     names, real, synthetic = association_matrices(run)
     as_array = [np.array([[np.nan if v is None else v for v in row] for row in m], dtype=float).reshape(len(names), -1)
                 for m in (real, synthetic)]
-    matrices = [*as_array, as_array[1] - as_array[0]]
-    for i, (matrix, label) in enumerate(zip(matrices, ("Real", "Synthetic", "Synthetic − real"))):
+    difference = as_array[1] - as_array[0]
+    scale = difference_scale([[None if np.isnan(v) else float(v) for v in row] for row in difference])
+    matrices = [*as_array, difference]
+    labels = ("Real", "Synthetic", f"Synthetic − real (±{scale:.2f})")
+    for i, (matrix, label) in enumerate(zip(matrices, labels)):
         ax = figure.add_axes((0.04 + i * 0.33, 0.12, 0.26, 0.7))
-        image = ax.imshow(matrix, cmap="RdBu", vmin=-1, vmax=1)
+        limit = scale if i == 2 else 1.0
+        image = ax.imshow(matrix, cmap="RdBu", vmin=-limit, vmax=limit)
         ax.set_title(label, fontsize=10)
         ax.set_xticks(range(len(names)), names, rotation=90, fontsize=6)
         ax.set_yticks(range(len(names)), names, fontsize=6)
-    if names:
-        figure.colorbar(image, ax=figure.axes, shrink=0.6, location="bottom")
+        if names:
+            figure.colorbar(image, ax=ax, shrink=0.6, location="bottom")
     return figure
 
 
@@ -131,7 +147,7 @@ def privacy_page(run: RunData, title: str) -> Any:
     """The privacy metrics and the synthetic-vs-holdout comparison."""
     figure = _page(run, title)
     rows = [[p["metric"] + (f" ({p['column_name']})" if p["column_name"] else ""), _format(p["value"], 4),
-             (p["reason"] or "")[:70]] for p in run.privacy]
+             _short(p["reason"] or "", PRIVACY_NOTE_CHARS)] for p in run.privacy]
     _table(figure.add_axes((0.02, 0.05, 0.55, 0.82)), rows, ["metric", "value", "note"])
     values = {p["metric"]: p["value"] for p in run.privacy}
     ax = figure.add_axes((0.65, 0.2, 0.32, 0.6))

@@ -2,7 +2,9 @@
 
 The same gradient-boosting model predicts the target column from every other continuous and discrete
 column, once trained on real rows and once on synthetic rows, both tested on the same held-out real
-rows. A continuous target is a regression scored by R²; a discrete one a classification scored by
+rows, which neither model trained on (the protocol: with a holdout, the real model trains on the
+training rows and both are tested on the holdout; without one, the real rows are split in two). A
+continuous target is a regression scored by R²; a discrete one a classification scored by
 macro F1 over the classes in the test rows. The utility score is ``TSTR / TRTR`` clipped to [0, 1]:
 1.0 means models trained on synthetic data do as well as models trained on real data.
 """
@@ -66,17 +68,20 @@ def _predict(task: str, x_train: np.ndarray, y_train: np.ndarray, x_test: np.nda
 
 
 def ml_efficacy(columns: Sequence[EncodedColumn], target: str, *, real_rows: np.ndarray,
-                synthetic_rows: np.ndarray, test_side: str, test_rows: np.ndarray, seed: int) -> UtilityResult:
+                synthetic_rows: np.ndarray, test_side: str, test_rows: np.ndarray, seed: int,
+                real_side: str = "real") -> UtilityResult:
     """Compare TSTR with TRTR for ``target``.
 
     Args:
         columns: The encoded columns; ``target`` must be one of them.
         target: The column to predict.
-        real_rows: Rows of the ``"real"`` side to train the TRTR model on.
+        real_rows: Rows of ``real_side`` to train the TRTR model on.
         synthetic_rows: Rows of the ``"synthetic"`` side to train the TSTR model on.
         test_side: The side of the test rows (``"real"`` for a split of it, or ``"holdout"``).
         test_rows: Rows of ``test_side`` both models are tested on.
         seed: Seeds the models.
+        real_side: The side the TRTR model trains on: ``"real"``, or ``"train"`` (the model's training
+            rows) when the test rows are a holdout, so that no row is both trained and tested on.
 
     Returns:
         The :class:`UtilityResult`.
@@ -90,7 +95,7 @@ def ml_efficacy(columns: Sequence[EncodedColumn], target: str, *, real_rows: np.
         rows = rows[~target_column.is_null(side)[rows]]
         return _design(features, side, rows), target_column[side][rows]
 
-    x_real, y_real = labelled("real", real_rows)
+    x_real, y_real = labelled(real_side, real_rows)
     x_synthetic, y_synthetic = labelled("synthetic", synthetic_rows)
     x_test, y_test = labelled(test_side, test_rows)
     if task == "regression":

@@ -5,7 +5,7 @@ The reports and the dashboard draw from a :class:`RunData`, so what they show is
 from __future__ import annotations
 
 import json
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 import duckdb
@@ -52,6 +52,8 @@ class RunData:
         pairs: ``genesis.quality_pairs`` rows.
         privacy: ``genesis.quality_privacy`` rows (``detail`` parsed).
         projection: ``genesis.quality_projection`` rows (``source``, ``x``, ``y``).
+        rules: ``genesis.quality_rules`` rows: each relation of the real rows and the share of synthetic
+            rows keeping it, worst first.
     """
 
     summary: dict[str, Any]
@@ -59,6 +61,7 @@ class RunData:
     pairs: list[dict[str, Any]]
     privacy: list[dict[str, Any]]
     projection: list[dict[str, Any]]
+    rules: list[dict[str, Any]] = field(default_factory=list)
 
     @property
     def run_id(self) -> str:
@@ -83,6 +86,8 @@ class RunData:
             pairs=_records(con, f"SELECT * FROM genesis.quality_pairs {by_run}", [run_id]),
             privacy=_parse(_records(con, f"SELECT * FROM genesis.quality_privacy {by_run}", [run_id]), "detail"),
             projection=_records(con, "SELECT source, x, y FROM genesis.quality_projection WHERE run_id = ?", [run_id]),
+            rules=_records(con, "SELECT rule, kind, kept FROM genesis.quality_rules WHERE run_id = ? "
+                                "ORDER BY kept NULLS LAST, rule", [run_id]),
         )
 
     def to_json(self) -> dict[str, Any]:
@@ -95,4 +100,4 @@ class RunData:
             return value.isoformat() if hasattr(value, "isoformat") else value
 
         return plain({"summary": self.summary, "columns": self.columns, "pairs": self.pairs,
-                      "privacy": self.privacy, "projection": self.projection})
+                      "privacy": self.privacy, "projection": self.projection, "rules": self.rules})

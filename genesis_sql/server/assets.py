@@ -5,7 +5,7 @@ import functools
 
 from flask import Blueprint, Response
 
-from genesis_sql.quality.report import require
+from genesis_sql.quality._optional import require
 
 bp = Blueprint("assets", __name__, url_prefix="/assets")
 

@@ -2,9 +2,10 @@
 
 Two ways to get it. Under ``genesis serve`` the process owns the file: the app is given that connection
 (``CONNECTION``) and each request works on a cursor of it. The dashboard alone does not hold the
-database file between requests, so other processes (the CLI, a notebook) can use it meanwhile. Reads open it read-only; a held lock is retried briefly and then becomes
-:class:`DatabaseLockedError`, which the app shows as a 503 page. Requests of one app share a lock, because
-DuckDB refuses read-only and read-write connections to one file from one process at the same time.
+database file between requests, so other processes (the CLI, a notebook) can use it meanwhile. Reads
+open it read-only; a held lock is retried briefly and then becomes :class:`DatabaseLockedError`, which
+the app shows as a 503 page. Requests of one app share a lock, because DuckDB refuses read-only and
+read-write connections to one file from one process at the same time.
 """
 from __future__ import annotations
 

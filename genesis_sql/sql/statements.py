@@ -153,10 +153,14 @@ def validate_query(sql: object, *, what: str = "query", allow_files: bool = True
         name = _FILE_WORD.search(sql).group(1).lower()
         raise error(f"The {what} may not read files ({name}); load the file into a table first and query the table.")
     statement = _without_trailing(statements[0].query)
-    tree = _serialized(statement)
-    if tree.get("error"):
-        raise error(f"The {what} is not valid SQL: {tree.get('error_message')}.")
-    reason = _refusal(tree, allow_files)
+    try:
+        tree = _serialized(statement)
+        if tree.get("error"):
+            raise error(f"The {what} is not valid SQL: {tree.get('error_message')}.")
+        reason = _refusal(tree, allow_files)
+    except (duckdb.Error, RecursionError) as exc:
+        raise error(f"The {what} is nested too deeply to check ({type(exc).__name__}); write it with fewer "
+                    "nested subqueries or function calls.") from exc
     if reason:
         raise error(f"The {what} is refused: {reason}.")
     return statement

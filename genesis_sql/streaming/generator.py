@@ -34,7 +34,7 @@ from typing import Any
 import duckdb
 import pyarrow as pa
 
-from genesis_sql._db import open_database
+from genesis_sql._install import open_database
 from genesis_sql.generation import GenerationPlan, plan_generation, stream_batches
 from genesis_sql.api import fit as fit_model
 from genesis_sql.errors import InvalidArgumentError

@@ -16,7 +16,7 @@ import pytest
 from click.testing import CliRunner
 
 import genesis_sql
-from genesis_sql.catalog import ModelRecord, _decode_array, _encode_array
+from genesis_sql.catalog import ModelRecord, decode_array, encode_array
 from genesis_sql.cli import cli
 from genesis_sql.errors import CatalogError
 
@@ -27,7 +27,7 @@ def tamper(path: Path, model: str, edit: Callable[[dict[str, Any], dict[str, np.
         method, columns, parameters, state = con.execute(
             "SELECT method, columns, parameters, state FROM genesis.models WHERE name = ? AND version = 1",
             [model]).fetchall()[0]
-        arrays = {key: _decode_array(dtype, shape, data) for key, dtype, shape, data in con.execute(
+        arrays = {key: decode_array(dtype, shape, data) for key, dtype, shape, data in con.execute(
             "SELECT key, dtype, shape, data FROM genesis.model_arrays WHERE name = ? AND version = 1",
             [model]).fetchall()}
         state = json.loads(state)
@@ -39,7 +39,7 @@ def tamper(path: Path, model: str, edit: Callable[[dict[str, Any], dict[str, np.
                     [json.dumps(state), record.compute_content_hash(), model])
         con.execute("DELETE FROM genesis.model_arrays WHERE name = ? AND version = 1", [model])
         for key, array in arrays.items():
-            dtype, shape, data = _encode_array(array)
+            dtype, shape, data = encode_array(array)
             con.execute("INSERT INTO genesis.model_arrays VALUES (?, 1, ?, ?, ?, ?)", [model, key, dtype, shape, data])
 
 

@@ -39,8 +39,11 @@ def test_pool_of_four_shared_by_eight_threads(engine) -> None:
         assert frame.equals(frames[seed % 3])
 
 
-def test_inspector_lists_the_models(engine) -> None:
+def test_inspector_lists_the_models_and_a_where_on_their_view_is_pushed(engine) -> None:
     assert "diamonds" in inspect(engine).get_view_names(schema="synthetic")
+    frame = pd.read_sql(text("SELECT carat, cut FROM synthetic.diamonds WHERE carat > :carat AND cut = :cut"), engine,
+                        params={"carat": 1.5, "cut": "Ideal"})
+    assert len(frame) == 10_000 and matching(frame) == 10_000
 
 
 def test_the_dialect_is_an_installed_entry_point() -> None:

@@ -9,7 +9,7 @@ import pytest
 
 import genesis_sql
 from genesis_sql.models import SELECTION_ROWS, candidate_methods
-from genesis_sql.models._selection import similarity
+from genesis_sql.quality.selection import similarity
 from tests.models.conftest import typed
 
 

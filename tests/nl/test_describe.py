@@ -26,7 +26,8 @@ def con() -> duckdb.DuckDBPyConnection:
 
 
 def test_migration_005_adds_the_label_and_note_tables(con: duckdb.DuckDBPyConnection):
-    tables = {r[0] for r in con.execute("SELECT table_name FROM duckdb_tables() WHERE schema_name = 'genesis'").fetchall()}
+    tables = {r[0] for r in con.execute(
+        "SELECT table_name FROM duckdb_tables() WHERE schema_name = 'genesis'").fetchall()}
     assert {"labels", "column_notes"} <= tables
     assert con.execute("SELECT name FROM genesis.schema_migrations WHERE version = 5").fetchall() == [("labels",)]
 
@@ -94,8 +95,8 @@ def test_bad_label_and_describe_calls_are_genesis_errors(con: duckdb.DuckDBPyCon
 
 
 @pytest.mark.parametrize("labels, message", [
-    ({"state": "DROP TABLE state_names"}, "must be one SELECT"),
-    ({"state": "SELECT 1; DROP TABLE state_names"}, "must be one SELECT"),
+    ({"state": "DROP TABLE state_names"}, "exactly one read-only SELECT"),
+    ({"state": "SELECT 1; DROP TABLE state_names"}, "exactly one read-only SELECT"),
     ({"state": "SELECT code FROM state_names"}, "two columns"),
     ({"state": "SELECT * FROM missing_table"}, "failed"),
     ({"nope": "SELECT code, name FROM state_names"}, "no column 'nope'"),

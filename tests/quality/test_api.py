@@ -88,3 +88,15 @@ def test_an_all_null_and_a_constant_real_column_are_stored_as_unavailable(con):
                     "FROM genesis.quality_pairs WHERE run_id = ? AND 'depth' IN (column_1, column_2)",
                     params=[report.run_id]).fetchall()[0]
     assert pairs == (9, 0)  # every pair with depth is unavailable, each with its reason
+
+
+def test_utility_after_a_holdout_fit_never_trains_on_the_rows_it_tests_on(con):
+    """Regression (issue 13): evaluated against the fitting query, the real model trained on rows that
+    included the holdout it was tested on (TRTR 0.973, utility 0.468 on a survey table)."""
+    report = evaluate(con, "diamonds", "SELECT * FROM diamonds", target="cut")
+    utility = next(m for m in report.metrics if m.category == "utility")
+    assert utility.detail["train_rows"] == "train" and utility.detail["test_rows"] == "holdout"
+    assert utility.detail["protocol"] == "trained on training rows (real minus holdout), tested on the holdout"
+    stored = con.sql("SELECT detail ->> 'protocol' FROM genesis.quality_metrics WHERE run_id = ? "
+                     "AND category = 'utility'", params=[report.run_id]).fetchall()
+    assert stored == [(utility.detail["protocol"],)]

@@ -41,3 +41,21 @@ def test_distribution_overlays_real_and_synthetic(run):
     assert histogram["layout"]["barmode"] == "overlay"
     bars = figures.distribution_figure(run.columns[1])
     assert bars["layout"]["barmode"] == "group" and bars["data"][0]["x"][0] in {"Ideal", "Premium", "Very Good"}
+
+
+def test_numeric_looking_categories_are_drawn_on_a_category_axis():
+    from genesis_sql.quality.figures import distribution_figure
+
+    column = {"column_name": "state", "shape": 0.9, "shape_metric": "TVComplement",
+              "distribution": {"kind": "bar", "labels": [93, 21, 74], "real": [0.5, 0.3, 0.2],
+                               "synthetic": [0.4, 0.4, 0.2]}}
+    figure = distribution_figure(column)
+    assert figure["layout"]["xaxis"] == {"type": "category"}
+    assert figure["data"][0]["x"] == ["93", "21", "74"]
+
+
+def test_the_difference_heatmap_is_scaled_to_the_differences():
+    from genesis_sql.quality.figures import MIN_DIFFERENCE_SCALE, difference_scale
+
+    assert difference_scale([[None, 0.02], [0.02, None]]) == MIN_DIFFERENCE_SCALE
+    assert difference_scale([[None, -0.35], [0.2, None]]) == 0.35

@@ -7,6 +7,7 @@ import duckdb
 import pytest
 
 import genesis_sql
+from genesis_sql.sql.quality import FUNCTION
 
 
 def test_genesis_evaluate_returns_the_stored_run_id(con):
@@ -35,8 +36,8 @@ def test_install_twice_keeps_one_working_function(db_path):
     with duckdb.connect(str(db_path)) as con:
         genesis_sql.install(con)
         genesis_sql.install(con)
-        assert con.sql("SELECT count(*) FROM duckdb_functions() WHERE function_name = 'genesis_evaluate_impl'"
-                       ).fetchall() == [(1,)]
+        assert con.sql("SELECT count(*) FROM duckdb_functions() WHERE function_name = ?",
+                       params=[FUNCTION]).fetchall() == [(1,)]
         run_id = con.sql("SELECT genesis_evaluate('plain', 'SELECT * FROM diamonds', n := 100)").fetchall()[0][0]
         assert con.sql("SELECT n_synthetic FROM genesis.quality_summary WHERE run_id = ?", params=[run_id]
                        ).fetchall() == [(100,)]

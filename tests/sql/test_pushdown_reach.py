@@ -47,7 +47,8 @@ def test_genesis_query_pushes_in_a_plain_connection(shop) -> None:
     plain, _ = shop
     rows = plain.execute(f"SELECT * FROM genesis_query('{inner()}')").fetchall()
     assert len(rows) == N and matching(rows) == N
-    filtered = plain.execute(f"SELECT age, state FROM genesis_generate('benefits', {N}, seed := 5) WHERE {COND}").fetchall()
+    filtered = plain.execute(
+        f"SELECT age, state FROM genesis_generate('benefits', {N}, seed := 5) WHERE {COND}").fetchall()
     assert len(filtered) < N / 2
 
 
@@ -56,7 +57,8 @@ def test_genesis_query_inside_create_table_as_a_view_and_a_cte(shop) -> None:
     plain.execute(f"CREATE OR REPLACE TABLE q_table AS SELECT * FROM genesis_query('{inner(6)}')")
     plain.execute(f"CREATE OR REPLACE VIEW q_view AS SELECT * FROM genesis_query('{inner(7)}')")
     cte = plain.execute(f"WITH c AS (SELECT * FROM genesis_query('{inner(8)}')) SELECT * FROM c").fetchall()
-    for rows in (plain.execute("SELECT * FROM q_table").fetchall(), plain.execute("SELECT * FROM q_view").fetchall(), cte):
+    for rows in (plain.execute("SELECT * FROM q_table").fetchall(), plain.execute("SELECT * FROM q_view").fetchall(),
+                 cte):
         assert len(rows) == N and matching(rows) == N
     assert plain.execute("SELECT count(*) FROM q_view").fetchall() == [(N,)]
 
@@ -75,6 +77,10 @@ def test_explain_of_genesis_query_shows_the_rewrite_done_at_bind_time(shop) -> N
     assert "pushes at bind time" in text
     assert "condition := '(\"age\" > 50) AND (\"state\" = 93)'" in text
     assert "benefits (as benefits): age > 50" in text
+    for wrapper in ("CREATE TABLE t AS SELECT * FROM genesis_query('{}')",
+                    "CREATE VIEW v AS SELECT * FROM genesis_query('{}')",
+                    "WITH c AS (SELECT * FROM genesis_query('{}')) SELECT count(*) FROM c"):
+        assert "condition := '(\"age\" > 50) AND (\"state\" = 93)'" in gcon.explain(wrapper.format(inner()))
 
 
 # --- (b) views over genesis_generate, through connect() ---
@@ -97,7 +103,8 @@ def test_a_view_over_a_view_and_an_aliased_view_are_pushed(shop) -> None:
 
 def test_a_view_with_a_limit_keeps_plain_meaning_and_says_why(shop) -> None:
     plain, gcon = shop
-    plain.execute("CREATE OR REPLACE VIEW first_ten AS SELECT * FROM genesis_generate('benefits', 10, seed := 1) LIMIT 10")
+    plain.execute("CREATE OR REPLACE VIEW first_ten AS "
+                  "SELECT * FROM genesis_generate('benefits', 10, seed := 1) LIMIT 10")
     assert "LIMIT / OFFSET in between" in gcon.explain("SELECT * FROM first_ten WHERE age > 50")
     assert len(gcon.execute("SELECT * FROM first_ten WHERE age > 50").fetchall()) < 10
 
@@ -127,6 +134,13 @@ def test_bound_parameters_are_pushed_with_their_values(shop, query: str, paramet
     text = gcon.explain(query, parameters)
     assert "[bound: state = 93]" in text and "[bound: age > 50]" in text
     assert "WHERE" in gcon.rewrite(query, parameters).sql.split("condition :=")[-1]  # the user's WHERE stays
+
+
+def test_relations_from_sql_push_their_params_too(shop) -> None:
+    _, gcon = shop
+    rows = gcon.sql(f"SELECT age, state FROM genesis_generate('benefits', {N}, seed := 4) WHERE age > ? AND state = ?",
+                    params=[50, 93]).fetchall()
+    assert len(rows) == N and matching(rows) == N
 
 
 def test_psycopg_style_parameters_arrive_as_numbered_ones(shop) -> None:
@@ -177,3 +191,10 @@ def test_only_the_generator_call_changes(shop) -> None:
     out = gcon.rewrite(query).sql
     assert out == query.replace("seed := 1)", "seed := 1, condition := '(\"age\" > 50) AND "
                                               "(CAST(\"age\" AS TEXT) LIKE ''5%'')')")
+
+
+def test_text_nested_beyond_the_parsers_recursion_goes_to_duckdb_as_written(shop) -> None:
+    _, gcon = shop
+    query = "SELECT count(*) FROM genesis_generate('benefits', 10) WHERE age > " + "abs(" * 990 + "1" + ")" * 990
+    assert gcon.rewrite(query).sql == query
+    assert gcon.execute(query).fetchall()[0][0] <= 10

@@ -139,9 +139,11 @@ def test_one_read_only_select_is_accepted(text: str) -> None:
     ("SELECT * FROM 's3://bucket/k.parquet'", "over the network"),
     ("SELECT * FROM read_parquet('https://example.com/x.parquet')", "reaches the network through read_parquet()"),
     ("", "must be SQL text"),
+    ("SELECT " + "abs(" * 990 + "1" + ")" * 990, "nested too deeply"),
+    ("SELECT * FROM (" * 500 + "SELECT 1" + ")" * 500, "nested too deeply"),
 ])
 def test_anything_else_is_refused_with_what_would_be_right(text: str, message: str) -> None:
-    with pytest.raises(InvalidArgumentError, match="SELECT|SQL text|writes|network") as caught:
+    with pytest.raises(InvalidArgumentError, match="SELECT|SQL text|writes|network|nested") as caught:
         validate_query(text)
     assert message in str(caught.value)
 

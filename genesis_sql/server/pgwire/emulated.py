@@ -58,8 +58,8 @@ class Emulated:
     deallocate: str | None = None
 
 
-_SET = re.compile(r"^SET\s+(?:SESSION\s+|LOCAL\s+)?(?!SESSION\s+CHARACTERISTICS)(\w+(?:\.\w+)?|TIME\s+ZONE)\s*(?:=|\bTO\b)?\s*(.*?)$",
-                  re.IGNORECASE | re.DOTALL)
+_SET = re.compile(r"^SET\s+(?:SESSION\s+|LOCAL\s+)?(?!SESSION\s+CHARACTERISTICS)"
+                  r"(TIME\s+ZONE|\w+(?:\.\w+)?)\s*(?:=|\bTO\b)?\s*(.*?)$", re.IGNORECASE | re.DOTALL)
 _SHOW = re.compile(r"^SHOW\s+(\w+(?:\s+\w+)*)$", re.IGNORECASE)
 
 
@@ -108,5 +108,6 @@ def emulate(sql: str, settings: dict[str, str]) -> Emulated | None:
         match = _SHOW.match(text)
         name = re.sub(r"\s+", " ", match.group(1)).lower() if match else ""
         if name in settings or name in DEFAULTS:
-            return Emulated("SHOW", show=(name.split()[-1] if " " in name else name, settings.get(name, DEFAULTS.get(name, ""))))
+            column = name.split()[-1]  # SHOW transaction isolation level -> column "level"
+            return Emulated("SHOW", show=(column, settings.get(name, DEFAULTS.get(name, ""))))
     return None

@@ -8,8 +8,10 @@ and ``query()``, which would run text the gate never saw, are refused. The servi
 ``enable_external_access = false`` and ``lock_configuration = true``; this gate gives the clear message
 and SQLSTATE 42501 first.
 
-The "pushdown" work on main adds ``genesis_sql.sql.statements`` (one read-only statement validator for
-every entry point); this gate is the server's until then.
+Every statement also passes :func:`genesis_sql.sql.statements.validate_query` with ``allow_files=False``,
+the project's one validator of query arguments; this gate adds what only a server needs: EXPLAIN, the
+statement-type messages a BI user sees, ``query()``, sequence and checkpoint functions, the
+``genesis_query`` text checked in turn, and ``genesis_fit`` when the server allows fitting.
 """
 from __future__ import annotations
 
@@ -18,7 +20,9 @@ import re
 
 import duckdb
 
+from genesis_sql.errors import InvalidArgumentError
 from genesis_sql.server.pgwire.sqlstate import INSUFFICIENT_PRIVILEGE, SYNTAX_ERROR, ServedError
+from genesis_sql.sql.statements import validate_query
 
 FILE_FUNCTIONS = frozenset({
     "glob", "sniff_csv", "parquet_metadata", "parquet_schema", "parquet_file_metadata", "parquet_kv_metadata",
@@ -88,7 +92,8 @@ def _check_select(con: duckdb.DuckDBPyConnection, sql: str, *, allow_fit: bool) 
         if name == "genesis_query":
             inner = arguments[0] if arguments else None
             value = inner.get("value", {}) if isinstance(inner, dict) else {}
-            if not (isinstance(inner, dict) and inner.get("class") == "CONSTANT" and isinstance(value.get("value"), str)):
+            literal = isinstance(inner, dict) and inner.get("class") == "CONSTANT"
+            if not (literal and isinstance(value.get("value"), str)):
                 raise _refuse("genesis_query() takes one SELECT as a text literal here.")
             check_read_only(con, value["value"], allow_fit=allow_fit)
 
@@ -115,3 +120,9 @@ def check_read_only(con: duckdb.DuckDBPyConnection, sql: str, *, allow_fit: bool
         raise _refuse(f"{kind} statements are not allowed: this server is read-only (only SELECT, WITH, SHOW "
                       "and EXPLAIN run).")
     _check_select(con, sql, allow_fit=allow_fit)
+    if allow_fit and any(name in sql.lower() for name in FIT_FUNCTIONS):
+        return  # validate_query refuses every writer; _check_select has checked all but the allowed fit
+    try:
+        validate_query(sql, what="served query", allow_files=False)
+    except InvalidArgumentError as exc:
+        raise _refuse(str(exc)) from exc

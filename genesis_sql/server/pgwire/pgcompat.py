@@ -40,6 +40,8 @@ SESSION_MACROS: dict[str, str] = {
     "to_regtype": "(name) AS (SELECT min(oid) FROM pg_catalog.pg_type WHERE typname = name)",
     "to_regclass": "(name) AS (SELECT min(oid) FROM pg_catalog.pg_class WHERE relname = name)",
     "pg_get_serial_sequence": "(rel, col) AS NULL::VARCHAR",
+    "pg_relation_is_publishable": "(rel) AS false",
+    "array_upper": "(arr, dimension) AS len(arr)",
     "quote_ident": "(name) AS '\"' || replace(name, '\"', '\"\"') || '\"'",
     "txid_current": "() AS 1",
     "pg_postmaster_start_time": "() AS TIMESTAMP '2000-01-01'",
@@ -55,23 +57,31 @@ SESSION_VIEWS: dict[str, str] = {
     "pg_inherits": _EMPTY.format(values="0::BIGINT, 0::BIGINT, 0, false",
                                  columns="inhrelid, inhparent, inhseqno, inhdetachpending"),
     "pg_policy": _EMPTY.format(values="0::BIGINT, '', 0::BIGINT, '', true, NULL::BIGINT[], '', ''",
-                               columns="oid, polname, polrelid, polcmd, polpermissive, polroles, polqual, polwithcheck"),
+                               columns="oid, polname, polrelid, polcmd, polpermissive, polroles, polqual, "
+                                       "polwithcheck"),
     "pg_rewrite": _EMPTY.format(values="0::BIGINT, '', 0::BIGINT, '', '', false, '', ''",
                                 columns="oid, rulename, ev_class, ev_type, ev_enabled, is_instead, ev_qual, ev_action"),
     "pg_trigger": _EMPTY.format(values="0::BIGINT, 0::BIGINT, 0::BIGINT, '', 0::BIGINT, 0, '', false, 0::BIGINT",
                                 columns="oid, tgrelid, tgparentid, tgname, tgfoid, tgtype, tgenabled, tgisinternal, "
                                         "tgconstraint"),
-    "pg_statistic_ext": _EMPTY.format(values="0::BIGINT, 0::BIGINT, '', 0::BIGINT, 0::BIGINT, 0, NULL::INTEGER[], NULL::VARCHAR[]",
-                                      columns="oid, stxrelid, stxname, stxnamespace, stxowner, stxstattarget, stxkeys, stxkind"),
-    "pg_publication": _EMPTY.format(values="0::BIGINT, '', false, false, false, false, false, false",
-                                    columns="oid, pubname, puballtables, pubinsert, pubupdate, pubdelete, pubtruncate, pubviaroot"),
-    "pg_publication_rel": _EMPTY.format(values="0::BIGINT, 0::BIGINT, 0::BIGINT", columns="oid, prpubid, prrelid"),
-    "pg_publication_namespace": _EMPTY.format(values="0::BIGINT, 0::BIGINT, 0::BIGINT", columns="oid, pnpubid, pnnspid"),
+    "pg_statistic_ext": _EMPTY.format(
+        values="0::BIGINT, 0::BIGINT, '', 0::BIGINT, 0::BIGINT, 0, NULL::INTEGER[], NULL::VARCHAR[]",
+        columns="oid, stxrelid, stxname, stxnamespace, stxowner, stxstattarget, stxkeys, stxkind"),
+    "pg_publication": _EMPTY.format(
+        values="0::BIGINT, '', false, false, false, false, false, false",
+        columns="oid, pubname, puballtables, pubinsert, pubupdate, pubdelete, pubtruncate, pubviaroot"),
+    "pg_publication_rel": _EMPTY.format(values="0::BIGINT, 0::BIGINT, 0::BIGINT, NULL::VARCHAR, NULL::SMALLINT[]",
+                                        columns="oid, prpubid, prrelid, prqual, prattrs"),
+    "pg_publication_namespace": _EMPTY.format(values="0::BIGINT, 0::BIGINT, 0::BIGINT",
+                                              columns="oid, pnpubid, pnnspid"),
     "pg_roles": "SELECT 10::BIGINT AS oid, 'genesis' AS rolname, false AS rolsuper, false AS rolinherit, "
                 "false AS rolcreaterole, false AS rolcreatedb, true AS rolcanlogin, false AS rolreplication, "
                 "-1 AS rolconnlimit, NULL::TIMESTAMP AS rolvaliduntil, false AS rolbypassrls",
     "pg_sequence": _EMPTY.format(values="0::BIGINT, 0::BIGINT, 0::BIGINT, 0::BIGINT, 0::BIGINT, 0::BIGINT, false",
                                  columns="seqrelid, seqstart, seqincrement, seqmax, seqmin, seqcache, seqcycle"),
+    "pg_database": "SELECT oid, datname, 10::BIGINT AS datdba, 6 AS encoding, 'C' AS datcollate, 'C' AS datctype, "
+                   "NULL::VARCHAR AS daticulocale, 'c' AS datlocprovider, datallowconn, datistemplate, "
+                   "-1 AS datconnlimit, NULL::VARCHAR[] AS datacl FROM pg_catalog.pg_database",
     "pg_user": "SELECT 'genesis' AS usename, 10::BIGINT AS usesysid, false AS usecreatedb, false AS usesuper",
 }
 
@@ -97,9 +107,13 @@ def plain_operators(sql: str) -> str:
     return re.sub(r"OPERATOR\s*\(\s*pg_catalog\s*\.\s*([^)\s]+)\s*\)", r"\1", sql, flags=re.IGNORECASE)
 
 
+# pg_catalog macros of DuckDB's that reject what psql passes, where DuckDB's own function of the name works.
+CORE_FUNCTIONS = ("array_to_string", "generate_series")
+
+
 def session_functions(sql: str) -> str:
-    """``pg_catalog.f(`` -> ``f(`` for the functions the session provides as macros."""
-    names = "|".join(SESSION_MACROS)
+    """``pg_catalog.f(`` -> ``f(`` for the functions the session provides as macros (or DuckDB's core has)."""
+    names = "|".join((*SESSION_MACROS, *CORE_FUNCTIONS))
     return re.sub(rf"\bpg_catalog\s*\.\s*({names})\s*\(", r"\1(", sql, flags=re.IGNORECASE)
 
 
@@ -169,7 +183,8 @@ RULES: tuple[Callable[[str], str], ...] = (
 def rewrite_catalog_query(sql: str) -> str:
     """``sql`` with every compatibility rule applied (most queries come back unchanged)."""
     lowered = sql.lower()
-    if "pg_" not in lowered and "version" not in lowered and "collate" not in lowered and "::" not in sql:
+    if not any(word in lowered for word in ("pg_", "version", "collate", "::", "json_build", "jsonb_build",
+                                            "current_setting", " as reg")):
         return sql
     for rule in RULES:
         sql = rule(sql)

@@ -10,6 +10,7 @@ import threading
 import duckdb
 
 from genesis_sql.errors import InvalidArgumentError
+from genesis_sql.server.pgwire.served import LineageWriter
 from genesis_sql.server.pgwire.session import Session
 from genesis_sql.server.pgwire.synthetic import sync_synthetic_views
 
@@ -33,9 +34,18 @@ def lock_down(con: duckdb.DuckDBPyConnection) -> None:
     """No file or network access from SQL and no configuration changes, for every connection to the database.
 
     Both settings belong to the DuckDB database instance, not one connection: set on the served
-    connection, they hold for every cursor, so served clients cannot turn them back on.
+    connection, they hold for every cursor, so served clients cannot turn them back on. A connection
+    that the caller has locked already is left as it is (a locked configuration cannot be set again).
     """
-    con.execute("SET enable_external_access = false")
+    external, locked = con.execute("SELECT current_setting('enable_external_access'), "
+                                   "current_setting('lock_configuration')").fetchall()[0]
+    if locked:
+        if external:
+            raise InvalidArgumentError("The connection's configuration is locked with enable_external_access "
+                                       "on; serve a connection with external access off (or not locked yet).")
+        return
+    if external:
+        con.execute("SET enable_external_access = false")
     con.execute("SET lock_configuration = true")
 
 
@@ -75,6 +85,7 @@ class PgServer:
         self.timeout_s = timeout_s
         self.stopping = False
         self.ssl_context: ssl.SSLContext | None = None
+        self.lineage: LineageWriter | None = None
         self._listener: socket.socket | None = None
         self._thread: threading.Thread | None = None
         self._sessions: dict[int, Session] = {}
@@ -122,6 +133,7 @@ class PgServer:
             raise InvalidArgumentError(f"Cannot listen on {self.host}:{self.port}: {exc}") from exc
         listener.listen(128)
         self._listener = listener
+        self.lineage = LineageWriter(self.con)
         self.stopping = False
         self._thread = threading.Thread(target=self._accept, name="pgwire-accept", daemon=True)
         self._thread.start()
@@ -181,6 +193,9 @@ class PgServer:
                 pass
         if self._thread is not None:
             self._thread.join(timeout=5)
+        if self.lineage is not None:
+            self.lineage.close()
+            self.lineage = None
 
     def __enter__(self) -> PgServer:
         return self.start()

@@ -29,13 +29,13 @@ from genesis_sql.server.pgwire import sqlstate
 from genesis_sql.server.pgwire._rows import data_rows
 from genesis_sql.server.pgwire.auth import MECHANISM, ScramExchange, parse_secret
 from genesis_sql.server.pgwire.binding import bind_text, parameter_count
-from genesis_sql.server.pgwire.emulated import DEFAULTS, REPORTED, Emulated, emulate
+from genesis_sql.server.pgwire.emulated import REPORTED, Emulated, emulate
 from genesis_sql.server.pgwire.gate import check_read_only
 from genesis_sql.server.pgwire.pgcompat import rewrite_catalog_query, session_sql
-from genesis_sql.server.pgwire.served import generator_calls, hash_sum, record_served, with_row_hash
+from genesis_sql.server.pgwire.served import ServedRows, generator_calls, hash_sum, with_row_hash
 from genesis_sql.server.pgwire.sqlstate import ServedError
-from genesis_sql.server.pgwire.synthetic import SCHEMA, expand_synthetic_views, sync_synthetic_views
-from genesis_sql.server.pgwire.types import TEXT, UNKNOWN, PgType, cells, parse_binary_value, parse_text_value, pg_type
+from genesis_sql.server.pgwire.synthetic import sync_synthetic_views
+from genesis_sql.server.pgwire.types import TEXT, PgType, cells, parse_binary_value, parse_text_value, pg_type
 
 if TYPE_CHECKING:
     from genesis_sql.server.pgwire.server import PgServer
@@ -113,7 +113,6 @@ class Session:
         self.out_size = 0
         self.cursor: duckdb.DuckDBPyConnection | None = None
         self.gcon: GenesisConnection | None = None
-        self.models: set[str] = set()
         self.skip_until_sync = False
         self.cancel_reason: str | None = None
         self.running = False  # whether a query runs, so that a late CancelRequest cannot hit the next one
@@ -378,7 +377,7 @@ class Session:
     # -- the query pipeline -------------------------------------------------------------------------
     def refresh_models(self) -> None:
         """Keep ``synthetic.<model>`` views in step with the catalog (cheap when nothing changed)."""
-        self.models = set(sync_synthetic_views(self.cursor))
+        sync_synthetic_views(self.cursor)
 
     def plan(self, sql: str, values: list[object], *, pushdown: bool = True) -> str:
         """The SQL to run for ``sql`` bound to ``values``: rewritten, pushed down and checked read-only."""
@@ -388,12 +387,7 @@ class Session:
                 sql = bind_text(sql, values)
             except ValueError as exc:
                 raise ServedError(sqlstate.PROTOCOL_VIOLATION, str(exc)) from exc
-        if f"{SCHEMA}." in sql.lower() and self.models:
-            try:
-                sql = expand_synthetic_views(sqlglot.parse_one(sql, read="duckdb"), self.models).sql(dialect="duckdb")
-            except SqlglotError:
-                pass  # DuckDB reads the stored view (rows without pushdown) or reports its own syntax error
-        if pushdown:
+        if pushdown:  # inlines synthetic.<model> (a view over genesis_generate) so its WHERE is pushed too
             sql = self.gcon.rewrite(sql).sql
         check_read_only(self.cursor, sql, allow_fit=self.server.allow_fit)
         return sql
@@ -401,7 +395,8 @@ class Session:
     def bind_portal(self, sql: str, values: list[object], result_formats: list[int]) -> Portal:
         emulated = emulate(sql, self.settings) if not values else None
         if self.status == b"E" and not (emulated and emulated.transaction in ("rollback", "commit")):
-            raise ServedError("25P02", "current transaction is aborted, commands ignored until end of transaction block")
+            raise ServedError("25P02",
+                              "current transaction is aborted, commands ignored until end of transaction block")
         if emulated is not None or not sql.strip():
             return Portal(sql, result_formats, emulated=emulated)
         return Portal(self.plan(sql, values), result_formats)
@@ -414,7 +409,8 @@ class Session:
             return None
         sql = self.plan(prepared.sql, [None] * len(prepared.param_oids), pushdown=False)
         try:
-            schema = self.cursor.sql(f"SELECT * FROM ({sql.strip().rstrip(';')}) AS genesis_described LIMIT 0").to_arrow_table().schema
+            empty = f"SELECT * FROM ({sql.strip().rstrip(';')}\n) AS genesis_described LIMIT 0"
+            schema = self.cursor.sql(empty).to_arrow_table().schema
         except duckdb.Error:
             schema = self.cursor.sql(sql).to_arrow_table().schema
         return [(f.name, pg_type(f.type)) for f in schema]
@@ -522,8 +518,9 @@ class Session:
             return
         self.send(msg.command_complete(f"SELECT {execution.sent}"))
         if execution.calls:
-            record_served(self.cursor, execution.calls, [name for name, _ in execution.fields], execution.sent,
-                          execution.hash_total, destination=f"pgwire://{self.user}@{self.address[0]}")
+            self.server.lineage.submit(ServedRows(execution.calls, [name for name, _ in execution.fields],
+                                                  execution.sent, execution.hash_total,
+                                                  f"pgwire://{self.user}@{self.address[0]}"))
         if "genesis_fit" in execution.plan_sql.lower():
             self.refresh_models()
 
@@ -555,4 +552,4 @@ class Session:
         self.send(msg.command_complete(emulated.tag))
 
 
-__all__ = ["DEFAULTS", "Session", "split_statements"]
+__all__ = ["Session", "split_statements"]

@@ -2,8 +2,8 @@
 
 ``synthetic.<model>`` is ``SELECT * FROM genesis_generate('<model>', 10000, seed := 0)``. The views are
 stored in the served database (the serving process owns it) and kept in step with the catalog: models
-fitted or dropped since the last sync gain or lose their view. A query that reads ``synthetic.<model>``
-has the view expanded into its definition before pushdown, so a WHERE on the view becomes the
+fitted or dropped since the last sync gain or lose their view. Pushdown inlines views over
+``genesis_generate`` (``genesis_sql.sql.pushdown.inline_views``), so a WHERE on the view becomes the
 generator's condition.
 """
 from __future__ import annotations
@@ -11,8 +11,6 @@ from __future__ import annotations
 import threading
 
 import duckdb
-from sqlglot import exp
-
 from genesis_sql.catalog import model_names
 
 SCHEMA = "synthetic"
@@ -27,8 +25,8 @@ def view_sql(model: str) -> str:
 
 
 def _existing_views(con: duckdb.DuckDBPyConnection) -> set[str]:
-    rows = con.execute("SELECT view_name FROM duckdb_views() WHERE schema_name = ? AND database_name = current_database()",
-                       [SCHEMA]).fetchall()
+    rows = con.execute("SELECT view_name FROM duckdb_views() "
+                       "WHERE schema_name = ? AND database_name = current_database()", [SCHEMA]).fetchall()
     return {r[0] for r in rows}
 
 
@@ -45,16 +43,3 @@ def sync_synthetic_views(con: duckdb.DuckDBPyConnection) -> list[str]:
         for stale in sorted(existing - set(models)):
             con.execute(f'DROP VIEW IF EXISTS {SCHEMA}."{stale}"')
     return models
-
-
-def expand_synthetic_views(expression: exp.Expression, models: set[str]) -> exp.Expression:
-    """``expression`` with each ``synthetic.<model>`` table replaced by its view body as a subquery."""
-    def replace(node: exp.Expression) -> exp.Expression:
-        if (isinstance(node, exp.Table) and node.db.lower() == SCHEMA and node.name.lower() in models
-                and not node.args.get("catalog") and isinstance(node.this, exp.Identifier)):
-            alias = node.alias or node.name
-            body = exp.maybe_parse(view_sql(node.name.lower()), dialect="duckdb")
-            return exp.Subquery(this=body, alias=exp.TableAlias(this=exp.to_identifier(alias)))
-        return node
-
-    return expression.transform(replace)

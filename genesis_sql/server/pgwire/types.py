@@ -164,6 +164,7 @@ def _numeric_binary(value: decimal.Decimal) -> bytes:
     if exponent > 0:
         text += "0" * exponent
         exponent = 0
+    text = text.rjust(-exponent, "0")  # 0.0001: the fraction's leading zeros
     integer = text[:len(text) + exponent] if exponent else text
     fraction = text[len(text) + exponent:] if exponent else ""
     integer = integer.lstrip("0")

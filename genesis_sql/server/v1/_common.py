@@ -44,7 +44,7 @@ def typed(body: dict[str, Any], key: str, kinds: tuple[type, ...], example: str)
     value = body.get(key)
     if value is None:
         return None
-    if isinstance(value, bool) and bool not in kinds or not isinstance(value, kinds):
+    if (isinstance(value, bool) and bool not in kinds) or not isinstance(value, kinds):
         raise InvalidArgumentError(f"{key} must be {example}. Got {value!r}.")
     return value
 

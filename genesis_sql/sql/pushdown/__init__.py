@@ -56,6 +56,16 @@ def _nested(tree: exp.Expression, columns_of: Callable[[str], list[ColumnSpec] |
 
 def rewrite(sql: str, columns_of: Callable[[str], list[ColumnSpec] | None], *,
             parameters: Parameters | None = None, views_of: ViewsOf | None = None) -> Rewrite:
+    """Push WHERE conjuncts of ``sql`` into its ``genesis_generate`` calls (see :func:`_rewrite`); text nested
+    too deeply for the parser's recursion is left as it is, for DuckDB to run or reject."""
+    try:
+        return _rewrite(sql, columns_of, parameters=parameters, views_of=views_of)
+    except RecursionError:
+        return Rewrite(sql, None, columns_of)
+
+
+def _rewrite(sql: str, columns_of: Callable[[str], list[ColumnSpec] | None], *,
+             parameters: Parameters | None = None, views_of: ViewsOf | None = None) -> Rewrite:
     """Push WHERE conjuncts of ``sql`` into its ``genesis_generate`` calls.
 
     Args:

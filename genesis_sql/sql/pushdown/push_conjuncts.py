@@ -34,7 +34,8 @@ def push_conjuncts(rewrite: Rewrite) -> Rewrite:
             generator.call.append("expressions", exp.PropertyEQ(this=exp.to_identifier("condition"), expression=literal))
     for source, text, bound in rewrite.pushed_from:
         if source.generator.condition is not None:
-            rewrite.pushed.append(Pushed(source.generator.model, source.alias or source.generator.model, text, bound))
+            name = source.alias or source.generator.model
+            rewrite.pushed.append(Pushed(source.generator.model, name, text, bound))
         else:
             rewrite.skipped.append(Skipped(text, "the generator's condition := is not a string literal"))
     return rewrite

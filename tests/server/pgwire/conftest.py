@@ -82,7 +82,9 @@ def served(served_template: Path, users_file: Path, tmp_path_factory: pytest.Tem
                             stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True, env=env)
     try:
         line = proc.stdout.readline()
-        assert line.startswith("serving"), f"the server did not start: {line}{proc.stdout.read() if proc.poll() is not None else ''}"
+        if not line.startswith("serving"):
+            rest = proc.stdout.read() if proc.poll() is not None else ""
+            raise RuntimeError(f"the server did not start: {line}{rest}")
         yield Endpoint("127.0.0.1", port, db)
     finally:
         proc.terminate()

@@ -10,12 +10,14 @@ import pytest
 from tests.server.pgwire.conftest import MODEL, PASSWORD, USER, Endpoint
 
 PSQL = shutil.which("psql") or "/usr/bin/psql"
-pytestmark = pytest.mark.skipif(not os.path.exists(PSQL), reason="psql (postgresql-client) is not installed; .ci/run installs it")
+pytestmark = pytest.mark.skipif(not os.path.exists(PSQL),
+                                reason="psql (postgresql-client) is not installed; .ci/run installs it")
 
 
 def psql(endpoint: Endpoint, *commands: str, password: str = PASSWORD, user: str = USER) -> subprocess.CompletedProcess:
     """Run psql with each command as one -c, as a user would, with the password from PGPASSWORD."""
-    args = [PSQL, "-h", endpoint.host, "-p", str(endpoint.port), "-U", user, "-d", "genesis", "-X", "-v", "VERBOSITY=verbose"]
+    args = [PSQL, "-h", endpoint.host, "-p", str(endpoint.port), "-U", user, "-d", "genesis", "-X",
+            "-v", "VERBOSITY=verbose"]
     for command in commands:
         args += ["-c", command]
     env = dict(os.environ, PGPASSWORD=password, PGCONNECT_TIMEOUT="30", PGSSLMODE="prefer")
@@ -64,7 +66,8 @@ def test_conditioned_select_returns_exactly_n_matching_rows(served: Endpoint) ->
 
 def test_where_on_the_synthetic_view_is_pushed(served: Endpoint) -> None:
     result = psql(served, "\\pset format unaligned", "\\pset tuples_only on",
-                  f"SELECT count(*), min(age), max(state), min(state) FROM synthetic.{MODEL} WHERE age > 50 AND state = 93")
+                  f"SELECT count(*), min(age), max(state), min(state) FROM synthetic.{MODEL} "
+                  "WHERE age > 50 AND state = 93")
     assert result.returncode == 0, result.stderr
     count, min_age, max_state, min_state = result.stdout.strip().splitlines()[-1].split("|")
     assert int(count) == 10_000 and int(min_age) > 50 and int(max_state) == int(min_state) == 93
@@ -84,3 +87,10 @@ def test_unknown_column_and_unknown_model_have_their_sqlstates(served: Endpoint)
     assert "ERROR:  42P01: ModelNotFoundError" in result.stderr
     result = psql(served, "SELEC 1")
     assert "ERROR:  42601" in result.stderr
+
+
+def test_schema_browsing_commands(served: Endpoint) -> None:
+    result = psql(served, "\\dt", "\\dn", "\\l", "\\d benefits")
+    assert result.returncode == 0, result.stderr
+    assert "| benefits" in result.stdout and "synthetic" in result.stdout
+    assert 'Table "main.benefits"' in result.stdout

@@ -5,6 +5,7 @@ import datetime as dt
 import decimal
 import json
 import threading
+import time
 from pathlib import Path
 
 import pandas as pd
@@ -42,7 +43,8 @@ def test_string_parameters_are_literals_not_sql(served: Endpoint) -> None:
 
 
 def test_pandas_read_sql_through_sqlalchemy(served: Endpoint) -> None:
-    engine = sa.create_engine(f"postgresql+psycopg://{USER}:{PASSWORD.replace(chr(39), '%27')}@{served.host}:{served.port}/genesis")
+    url = sa.URL.create("postgresql+psycopg", USER, PASSWORD, served.host, served.port, "genesis")
+    engine = sa.create_engine(url)
     try:
         frame = pd.read_sql(sa.text(f"SELECT * FROM synthetic.{MODEL} WHERE age > :age AND sex = :sex"), engine,
                             params={"age": 55, "sex": "female"})
@@ -127,9 +129,15 @@ def test_served_generation_writes_lineage_with_the_rows_fingerprint(served: Endp
     sql = f"SELECT age, sex FROM genesis_generate('{MODEL}', 300, seed := 11) WHERE age > 45"
     with served.psycopg(autocommit=True) as con:
         rows = con.execute(sql).fetchall()
-        blocks = con.execute("SELECT content FROM genesis.lineage WHERE block_type = 'generation' "
-                             "ORDER BY seq DESC LIMIT 1").fetchall()
-    block = json.loads(blocks[0][0])
+        block = None
+        for _ in range(300):  # the server writes lineage after answering, on its own thread
+            found = con.execute("SELECT content FROM genesis.lineage WHERE block_type = 'generation' "
+                                "AND content LIKE '%\"seed\":11,%'").fetchall()
+            if found:
+                block = json.loads(found[0][0])
+                break
+            time.sleep(0.1)
+    assert block is not None, "no generation block for the served query"
     assert len(rows) == 300
     assert (block["model"], block["n"], block["seed"], block["row_count"]) == (MODEL, 300, 11, 300)
     assert block["destination"] == f"pgwire://{USER}@127.0.0.1"

@@ -9,7 +9,7 @@ import pytest
 
 from genesis_sql.errors import InvalidArgumentError
 from genesis_sql.server.pgwire import PgServer, load_users, scram_verifier
-from tests.server.pgwire.conftest import MODEL, PASSWORD, USER
+from tests.server.pgwire.conftest import MODEL
 
 
 def test_no_auth_is_refused_off_loopback() -> None:
@@ -95,7 +95,8 @@ def test_time_limit_per_query(in_process) -> None:
 def test_allow_fit_lets_clients_fit_and_the_view_appears(in_process) -> None:
     endpoint = in_process(allow_fit=True)
     with endpoint.psycopg(autocommit=True) as con:
-        con.execute("SELECT genesis_fit('older', 'SELECT age, sex, ui FROM benefits WHERE age > 40', method := 'copula')")
+        con.execute("SELECT genesis_fit('older', 'SELECT age, sex, ui FROM benefits WHERE age > 40', "
+                    "method := 'copula')")
         views = con.execute("SELECT table_name FROM information_schema.tables WHERE table_schema = 'synthetic' "
                             "ORDER BY 1").fetchall()
         rows = con.execute("SELECT age FROM synthetic.older WHERE sex = %s", ("male",)).fetchall()

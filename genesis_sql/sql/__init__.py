@@ -1,0 +1,1 @@
+"""The SQL surface: the functions and macros ``install()`` registers, and WHERE pushdown (``pushdown/``)."""
