@@ -179,14 +179,14 @@ def fit(
     report("reading")
     query, sql_types = _source_relation(con, source_sql)
     sources = privacy.sources_of(source_sql) if dp else []
-    if dp:
-        privacy.check_spend(con, sources, epsilon)
     train_query, holdout_query = _split(query, list(sql_types), fraction, fit_seed)
     if skip_unchanged:
         kept = _unchanged_version(con, model_name, train_query, method)
         if kept is not None:
             log.info("%s@%d was trained on the same rows; kept (skip_unchanged)", kept.name, kept.version)
             return kept
+    if dp:
+        privacy.check_spend(con, sources, epsilon)
     try:
         table = con.sql(train_query).to_arrow_table()
     except duckdb.Error as exc:
