@@ -12,7 +12,11 @@ from pathlib import Path
 import pytest
 
 REPO = Path(__file__).resolve().parents[1]
-BLOCK = re.compile(r"(?P<before>[^\n]*)\n```(?P<lang>sh|sql|python)\n(?P<body>.*?)\n```", re.DOTALL)
+BLOCK = re.compile(r"(?P<before>[^\n]*)\n```(?P<lang>[a-z]*)\n(?P<body>.*?)\n```", re.DOTALL)
+RUN = {"sh", "sql", "python"}
+# Languages that are data, not commands (a profiles.yml, a JSON answer); any other fence is an error, so a
+# command block cannot escape the test under another name (``bash``, ``console``, none).
+SHOWN = {"yaml", "json"}
 ILLUSTRATIVE = "<!-- illustrative:"
 # SQL blocks run one statement at a time on a plain connection with genesis installed, as the README says.
 RUN_SQL = """
@@ -28,7 +32,14 @@ pytestmark = pytest.mark.slow
 def blocks() -> list[tuple[str, str]]:
     """(language, text) of every block the test runs, in README order."""
     text = (REPO / "README.md").read_text(encoding="utf-8")
-    return [(m["lang"], m["body"]) for m in BLOCK.finditer(text) if not m["before"].startswith(ILLUSTRATIVE)]
+    return [(m["lang"], m["body"]) for m in BLOCK.finditer(text)
+            if m["lang"] in RUN and not m["before"].startswith(ILLUSTRATIVE)]
+
+
+def test_every_fence_names_a_known_language() -> None:
+    text = (REPO / "README.md").read_text(encoding="utf-8")
+    unknown = [m["lang"] or "(none)" for m in BLOCK.finditer(text) if m["lang"] not in RUN | SHOWN]
+    assert not unknown, f"fences must be one of {sorted(RUN | SHOWN)}: {unknown}"
 
 
 def test_every_block_runs_after_the_demo(tmp_path: Path) -> None:
