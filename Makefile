@@ -5,7 +5,13 @@ BIN := $(VENV)/bin
 # Pinned to torch==2.13.0: any other spec downloads a multi-GB CUDA build here.
 TORCH := torch==2.13.0
 
-.PHONY: demo test bench clean
+# DuckDB 1.5.5 (the version the duckdb-extension-* wheels need) in a second venv: the sharing, threading,
+# transaction and layer tests, on top of the full suite on 2.0.x in .venv.
+VENV15 := .venv15
+BIN15 := $(VENV15)/bin
+CORE_TESTS := tests/generation tests/sql/test_functions.py tests/test_api.py tests/test_layers.py
+
+.PHONY: demo test test-duckdb15 bench clean
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -31,8 +37,18 @@ demo: $(VENV)/.stamp-install
 test: $(VENV)/.stamp-test
 	$(BIN)/python -m pytest -q
 
+$(VENV15)/.stamp-test: pyproject.toml
+	$(PYTHON) -m venv $(VENV15)
+	$(BIN15)/pip install --quiet --upgrade pip
+	$(BIN15)/pip install --quiet -e ".[test]" "duckdb==1.5.5"
+	touch $@
+
+test-duckdb15: $(VENV15)/.stamp-test
+	$(BIN15)/python -c "import duckdb; assert duckdb.__version__ == '1.5.5', duckdb.__version__"
+	$(BIN15)/python -m pytest -q $(CORE_TESTS)
+
 bench: $(VENV)/.stamp-bench
 	for b in bench/*.py; do $(BIN)/python $$b || exit 1; done
 
 clean:
-	rm -rf $(VENV) genesis.duckdb .pytest_cache
+	rm -rf $(VENV) $(VENV15) genesis.duckdb .pytest_cache

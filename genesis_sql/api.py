@@ -157,6 +157,8 @@ def fit(
     if fit_seed is None:
         raise InvalidArgumentError("seed for fit must be a whole number (0 by default), not NULL.")
     fraction = _check_options(holdout, column_types)
+    if not isinstance(skip_unchanged, bool):
+        raise InvalidArgumentError(f"skip_unchanged must be true or false. Got {skip_unchanged!r}.")
     detection = check_detection(rules)
     sequence = sequence_key is not None or sequence_index is not None or context_columns is not None
     if sequence and constraints is not None:

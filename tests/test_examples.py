@@ -41,3 +41,8 @@ def test_streaming_kafka(tmp_path: Path) -> None:
 def test_lineage_audit(tmp_path: Path) -> None:
     out = run(["bash", str(EXAMPLES / "lineage_audit.sh"), str(tmp_path)], tmp_path)
     assert "audit ok" in out
+
+
+def test_bi_over_postgres(tmp_path: Path) -> None:
+    out = run(["bash", str(EXAMPLES / "bi_over_postgres.sh"), str(tmp_path)], tmp_path)
+    assert "-> 10000|10000 (rows, matching)" in out and "refused as read-only" in out

@@ -139,7 +139,8 @@ def sql_command(ctx: click.Context, query: str) -> None:
 def models_command(ctx: click.Context) -> None:
     """List stored models, one row per version."""
     with database(ctx) as con:
-        print_table(con.sql("SELECT * FROM genesis_models()").to_arrow_table())
+        print_table(con.sql("SELECT * EXCLUDE (created_at, rules), len(rules) AS rules FROM genesis_models()")
+                    .to_arrow_table())
 
 
 @cli.command("drop")

@@ -129,6 +129,7 @@ class CopulaAggregation:
         self.hist_plans: dict[int, dict[str, Any]] = {}
         self.categories: dict[int, tuple[list[str], np.ndarray]] = {}
         self.discrete: dict[int, tuple[list[str], np.ndarray]] = {}
+        self.known: dict[int, dict[str, float]] = {}
         self.numbers: dict[int, np.ndarray] = {}
         self.codecs: dict[int, Codec] = {}
         self.specs: list[ColumnSpec] = []
@@ -157,7 +158,7 @@ class CopulaAggregation:
             mode = "slots" if columns is not None else self._mode(i)
             plan: dict[str, Any] = {"index": i, "mode": mode}
             if i in self.slots:
-                plan.update(slots=self.slots[i], salt=self.salts[i])
+                plan.update(slots=self.slots[i], salt=self.salts[i], exclude=sorted(self.known.get(i, {})))
             elif mode == "fixed":
                 plan["values"] = ["false", "true", "null"]
             elif mode == "id":
@@ -237,59 +238,66 @@ class CopulaAggregation:
         for i, domain in self.domains.items():
             if "slots" in domain and i not in self.categories and i not in self.discrete:
                 plans.append({"index": i, "mode": "labels", "slots": domain["slots"], "slots_total": self.slots[i],
-                              "salt": self.salts[i], "chunks": max(domain["chunks"], 1)})
+                              "salt": self.salts[i], "chunks": max(domain["chunks"], 1),
+                              "exclude": sorted(self.known.get(i, {}))})
         for i, plan in self.hist_plans.items():
             if i not in self.numbers:
                 plans.append({k: v for k, v in plan.items() if k in ("index", "mode", "lo", "step", "size", "edges")})
         return {"kind": "marginals", "columns": plans}
 
     def read_marginals(self, totals: dict[str, np.ndarray], request: dict[str, Any], *, retry: bool) -> list[int]:
-        """Take in values and histograms; returns the categorical columns to run again (slot collisions)."""
+        """Take in values and histograms; returns the categorical columns to run again: values that
+        decoded cleanly are kept, those that shared a slot go again with a new salt (``exclude`` keeps the
+        known ones out). A number column whose values collide takes its histogram instead."""
         collided = []
         for plan in request["columns"]:
             i = plan["index"]
-            if plan["mode"] == "labels":
-                values = self._labels(i, plan, totals)
-                if values is None and retry:
-                    collided.append(i)
-                    self.salts[i] = f"{self.seed}:{i}:{int(self.salts[i].rsplit(':', 1)[1]) + 1}"
-                    self.slots[i] = min(MAX_SLOTS, self.slots[i] * 2)
-                    continue
-                target = self.discrete if self._mode(i) == "numeric" else self.categories
-                target[i] = values if values is not None else ([], np.zeros(0))
-            else:
+            if plan["mode"] != "labels":
                 self.numbers[i] = self._pseudo_values(i, totals)
                 self.plan_refinement(i, totals)
+                continue
+            values, counts, lost = self._labels(i, plan, totals)
+            if self._mode(i) == "numeric":
+                self.discrete[i] = (values, counts) if not lost else ([], np.zeros(0))
+                continue
+            known = self.known.setdefault(i, {})
+            known.update(zip(values, counts))
+            if lost and retry:
+                collided.append(i)
+                self.salts[i] = f"{self.seed}:{i}:{int(self.salts[i].rsplit(':', 1)[1]) + 1}"
+                self.slots[i] = int(min(MAX_SLOTS, 2 ** math.ceil(math.log2(max(64, SLOTS_PER_VALUE * 2 * lost)))))
+                continue
+            self.categories[i] = (list(known), np.asarray(list(known.values()), dtype=np.float64))
         return collided
 
     def _labels(self, i: int, plan: dict[str, Any],
-                totals: dict[str, np.ndarray]) -> tuple[list[str], np.ndarray] | None:
+                totals: dict[str, np.ndarray]) -> tuple[list[str], np.ndarray, int]:
+        """The values decoded cleanly, their counts, and how many occupied slots held several values."""
         present = np.round(totals[f"{i}.present"]).astype(np.int64)
         chunks = plan["chunks"]
         labels = np.round(totals[f"{i}.label"]).astype(np.int64).reshape(-1, chunks) if present.size else \
             np.zeros((0, chunks), dtype=np.int64)
         checks = np.round(totals[f"{i}.check"]).astype(np.int64)
+        multi = totals[f"{i}.multi"]
         counts = self.domains[i]["counts"]
-        values, kept, clean = [], [], True
+        values, kept, lost = [], [], 0
         for k, slot in enumerate(plan["slots"]):
             holders = int(present[k])
             if holders <= 0:
                 continue
-            if np.any(labels[k] % holders) or checks[k] % holders:
-                clean = False
-                continue
-            try:
-                text = st.text_of(labels[k] // holders)
-            except (UnicodeDecodeError, OverflowError, ValueError):
-                clean = False
-                continue
-            if st.checksum_of(text, plan["salt"]) != checks[k] // holders or \
+            text = None
+            if not (multi[k] > 0 or np.any(labels[k] % holders) or checks[k] % holders):
+                try:
+                    text = st.text_of(labels[k] // holders)
+                except (UnicodeDecodeError, OverflowError, ValueError):
+                    text = None
+            if text is None or st.checksum_of(text, plan["salt"]) != checks[k] // holders or \
                     st.slot_of(text, plan["salt"], plan["slots_total"]) != slot:
-                clean = False
+                lost += 1
                 continue
             values.append(text)
             kept.append(counts[k])
-        return (values, np.asarray(kept, dtype=np.float64)) if clean else None
+        return values, np.asarray(kept, dtype=np.float64), lost
 
     def _pseudo_values(self, i: int, totals: dict[str, np.ndarray]) -> np.ndarray:
         """The pooled column rebuilt from its histogram: lattice points repeated by their counts (exact);

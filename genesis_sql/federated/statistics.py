@@ -89,7 +89,7 @@ def layout(request: dict[str, Any], schema: list[dict[str, Any]]) -> list[dict[s
             if plan["mode"] == "labels":
                 k = len(plan["slots"])
                 out += [_entry(f"{i}.present", k, 0, None), _entry(f"{i}.label", k * plan["chunks"], 0, None),
-                        _entry(f"{i}.check", k, 0, None)]
+                        _entry(f"{i}.check", k, 0, None), _entry(f"{i}.multi", k, 0, None)]
             elif "size" in plan:
                 out.append(_entry(f"{i}.hist", plan["size"]))
             else:
@@ -223,7 +223,8 @@ def compute(site: SiteTable, request: dict[str, Any], schema: list[dict[str, Any
                 out[f"{i}.counts"] = np.bincount([position[t] for t in site.texts(spec.name)],
                                                  minlength=len(plan["values"])).astype(np.float64)
             if "slots" in plan:
-                texts = site.texts(spec.name)
+                excluded = set(plan.get("exclude", ()))
+                texts = [t for t in site.texts(spec.name) if t not in excluded]
                 slots = [slot_of(t, plan["salt"], plan["slots"]) for t in texts]
                 out[f"{i}.slots"] = np.bincount(slots, minlength=plan["slots"]).astype(np.float64)
                 longest = max((len(t.encode()) for t in set(texts)), default=0)
@@ -247,17 +248,21 @@ def compute(site: SiteTable, request: dict[str, Any], schema: list[dict[str, Any
             i = plan["index"]
             spec = site.spec(schema, i)
             if plan["mode"] == "labels":
-                held = {}
-                for t in set(site.texts(spec.name)):
-                    held[slot_of(t, plan["salt"], plan["slots_total"])] = t
+                held, shared = {}, set()
+                for t in set(site.texts(spec.name)) - set(plan.get("exclude", ())):
+                    slot = slot_of(t, plan["salt"], plan["slots_total"])
+                    if slot in held:
+                        shared.add(slot)  # two of this site's values in one slot: flagged, sent again later
+                    held[slot] = t
                 k, chunks = len(plan["slots"]), plan["chunks"]
                 present, label, check = np.zeros(k), np.zeros(k * chunks), np.zeros(k)
+                multi = np.array([slot in shared for slot in plan["slots"]], dtype=np.float64)
                 for position, slot in enumerate(plan["slots"]):
                     if slot in held:
                         present[position] = 1
                         label[position * chunks:(position + 1) * chunks] = chunks_of(held[slot], chunks)
                         check[position] = checksum_of(held[slot], plan["salt"])
-                out.update({f"{i}.present": present, f"{i}.label": label, f"{i}.check": check})
+                out.update({f"{i}.present": present, f"{i}.label": label, f"{i}.check": check, f"{i}.multi": multi})
             elif plan["mode"] == "refine":
                 out.update(_refined(site.numbers(spec), plan))
             else:

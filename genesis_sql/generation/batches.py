@@ -86,7 +86,10 @@ class BlockCache:
     def rows(self, plan: GenerationPlan, synthesizer: BaseSynthesizer, indices: np.ndarray) -> pa.Table:
         """The rows with these indices (one ascending run is served from a shared block)."""
         first, last = int(indices[0]), int(indices[-1])
-        if last - first + 1 != indices.size or (indices.size > 1 and not np.all(np.diff(indices) == 1)):
+        # A sequence model's indices count entities, each with several rows: a block of rows cannot be
+        # sliced by index, so those are made exactly as asked.
+        if synthesizer.entity_rows or last - first + 1 != indices.size or (
+                indices.size > 1 and not np.all(np.diff(indices) == 1)):
             return plain_columns(synthesizer.sample_rows(indices, key=plan.key, conditions=plan.conditions))
         start = first - first % BLOCK_ROWS
         if last >= start + BLOCK_ROWS:

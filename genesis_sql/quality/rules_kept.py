@@ -24,7 +24,7 @@ RULES = "rules"
 
 def rules_kept_metrics(real: pa.Table, synthetic: pa.Table, columns: Sequence[dict[str, Any]]) -> list[MetricResult]:
     """One metric per relation holding in every real row: the share of synthetic rows keeping it."""
-    specs = [ColumnSpec.from_dict(c) for c in columns]
+    specs = [ColumnSpec(c["name"], c["kind"], c.get("sql_type", ""), c.get("nullable", True)) for c in columns]
     names = [s.name for s in specs]
     try:
         found = detect_rules(real.select(names), specs)

@@ -16,11 +16,10 @@ from __future__ import annotations
 import itertools
 
 import numpy as np
-import pandas as pd
 import pyarrow as pa
 
 from genesis_sql.rules.kinds import Bound, DerivedRule, Equal, Function, Offset, Order, Rule, Sum
-from genesis_sql.rules.values import ORDERED_KINDS, numbers, objects
+from genesis_sql.rules.values import ORDERED_KINDS, numbers, objects, plain
 from genesis_sql.schema import ColumnSpec
 
 # Rows per determining value a function needs (the support floor).
@@ -134,6 +133,9 @@ def _offsets(specs: list[ColumnSpec], values: dict[str, np.ndarray], graph: _Gra
         if not np.array_equal(na, np.isnan(b)) or int((~na).sum()) < MIN_ROWS:
             continue
         diff = b[~na] - a[~na]
+        head = diff[:SCREEN_ROWS]
+        if not np.all(_close(head, head[0])):
+            continue
         delta = float(np.median(diff))
         if delta == 0 or not np.all(_close(b[~na], a[~na] + delta)):
             continue
@@ -184,26 +186,34 @@ def _verified_sum(specs: list[ColumnSpec], values: dict[str, np.ndarray], k: int
 def _functions(table: pa.Table, specs: list[ColumnSpec], graph: _Graph) -> list[Rule]:
     if table.num_rows < 2 * MIN_SUPPORT:
         return []
-    frame = pd.DataFrame({c.name: objects(table.column(c.name)) for c in specs})
-    overall = frame.nunique(dropna=False)
+    # Every column as integer codes (NULL a code of its own), made once: a function is then a count of
+    # distinct (source, target) code pairs equal to the count of distinct source codes.
+    codes: dict[str, np.ndarray] = {}
+    sizes: dict[str, int] = {}
+    for spec in specs:
+        encoded = plain(table.column(spec.name)).combine_chunks().dictionary_encode(null_encoding="encode")
+        codes[spec.name] = encoded.indices.to_numpy(zero_copy_only=False).astype(np.int64)
+        sizes[spec.name] = len(encoded.dictionary)
     rules: list[Rule] = []
     for source in specs:
-        if source.kind not in _FUNCTION_SOURCES or overall[source.name] < 2:
+        x = codes[source.name]
+        if source.kind not in _FUNCTION_SOURCES or sizes[source.name] < 2:
             continue
-        counts = frame[source.name].value_counts(dropna=False)
-        if counts.min() < MIN_SUPPORT:
+        if np.bincount(x, minlength=sizes[source.name]).min() < MIN_SUPPORT:
             continue
-        grouped = frame.groupby(source.name, dropna=False, sort=False)
-        distinct = grouped.nunique(dropna=False)
         for target in specs:
-            if target.name == source.name or overall[target.name] < 2 or target.kind == "datetime":
+            if target.name == source.name or sizes[target.name] < 2 or target.kind == "datetime":
                 continue
-            if not (distinct[target.name] <= 1).all():
+            y = codes[target.name]
+            pairs = x.astype(np.int64) * (sizes[target.name] + 1) + y
+            if np.unique(pairs[:SCREEN_ROWS * 8]).size != np.unique(x[:SCREEN_ROWS * 8]).size:
                 continue
-            first = grouped[target.name].first() if not frame[target.name].isna().any() else \
-                grouped[target.name].agg(lambda s: s.iloc[0])
-            keys = tuple(_plain(k) for k in first.index)
-            rule = Function(target.name, source.name, keys, tuple(_plain(v) for v in first.to_numpy()))
+            if np.unique(pairs).size != sizes[source.name]:
+                continue
+            first = np.unique(x, return_index=True)[1]
+            src, dst = objects(table.column(source.name)), objects(table.column(target.name))
+            rule = Function(target.name, source.name, tuple(_plain(src[i]) for i in first),
+                            tuple(_plain(dst[i]) for i in first))
             if graph.add(rule):
                 rules.append(rule)
     return rules

@@ -148,3 +148,14 @@ def test_bad_input_gets_clear_errors(benefits_con):
     with pytest.raises(FederatedError, match="free text"):
         sim.simulate_training(benefits_con, "fed_text")
     assert not {"fed_arf", "fed_text", "nothing"} & set(model_names(benefits_con))
+
+
+def test_many_categories_are_agreed_exactly_despite_slot_collisions(benefits_con):
+    # 1,500 categories over 3 sites: values sharing a hash slot are agreed again with a new salt.
+    benefits_con.execute("CREATE TABLE codes AS SELECT 'c' || (i % 1500) AS code, (i * 7) % 100 AS amount "
+                         "FROM range(12000) t(i)")
+    sim = FederatedTrainingSimulator(n_sites=3, seed=0)
+    sim.setup_from_data(benefits_con, "SELECT * FROM codes")
+    sim.simulate_training(benefits_con, "fed_codes")
+    codec = load_model(benefits_con, "fed_codes").state["codecs"][0]
+    assert sorted(codec["categories"]) == sorted(f"c{i}" for i in range(1500))

@@ -174,7 +174,7 @@ def test_results_do_not_depend_on_the_thread_setting(gems_db: Path, model: str) 
     for threads in (1, 2, 3):
         con.execute(f"SET threads = {threads}")
         outputs.append(con.sql(f"SELECT * FROM genesis_generate('{model}', 40000, seed := 5)").to_arrow_table())
-        outputs.append(genesis_sql.generate(con, model, 40000, seed=5, conditions="carat > 0.5"))
+        outputs.append(genesis_sql.generate(con, model, 40000, seed=5, condition="carat > 0.5"))
     assert outputs[0].equals(outputs[2]) and outputs[0].equals(outputs[4])
     assert outputs[1].equals(outputs[3]) and outputs[1].equals(outputs[5])
     con.close()

@@ -25,7 +25,7 @@ TOKENS = ["price", "carat", "cut", "color", "depth", "'Ideal'", "'E'", "1", "0",
           "END", "x" * 40, "\\", "\x00", "é", "COLUMNS(*)", "genesis_drop('diamonds')", "read_csv('x')"]
 FRAGMENTS = st.lists(st.sampled_from(TOKENS), min_size=1, max_size=14).map(" ".join)
 CONDITIONS = st.one_of(FRAGMENTS, st.text(max_size=40))
-SETTINGS = settings(max_examples=60, deadline=None, derandomize=True,
+SETTINGS = settings(max_examples=40, deadline=None, derandomize=True,
                     suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow])
 
 
@@ -77,7 +77,7 @@ OPTIONS = st.one_of(st.dictionaries(OPTION_KEYS, JSON_VALUES, max_size=3).map(
 
 
 @pytest.mark.slow
-@settings(max_examples=40, deadline=None, derandomize=True,
+@settings(max_examples=25, deadline=None, derandomize=True,
           suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow])
 @given(options=OPTIONS, method=st.one_of(st.sampled_from(["copula", "auto", "arf"]), FRAGMENTS))
 def test_fit_options_and_methods_through_sql(hostile_con: duckdb.DuckDBPyConnection, options: str, method: str):

@@ -34,7 +34,7 @@ def test_the_choice_is_logged_listed_and_scored_and_old_versions_stay(con, caplo
     con.execute(f"CREATE TABLE medexp AS {read_csv_sql('MedExp')}")
     with caplog.at_level(logging.INFO, logger="genesis_sql.api"):
         first = genesis_sql.fit(con, "b", "SELECT * FROM medexp")
-    assert first.method == "arf" and "chose 'arf'" in caplog.text and "sample similarity arf" in caplog.text
+    assert first.method == "arf" and "auto chose arf" in caplog.text and "(similarity arf" in caplog.text
     second = genesis_sql.fit(con, "b", "SELECT * FROM medexp USING SAMPLE 150 ROWS (reservoir, 1)")
     assert (second.version, second.method) == (2, "copula")
     con.sql("SELECT genesis_evaluate('b@1', 'SELECT * FROM medexp')").fetchall()

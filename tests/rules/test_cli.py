@@ -19,6 +19,6 @@ def test_fit_prints_the_rules_it_found_and_models_lists_them(db_path: Path):
                          capture_output=True, text=True, env=env, timeout=300)
     assert fit.returncode == 0, fit.stderr
     assert 'rule: "b" = "a" + 5 (detected)' in fit.stderr
-    listed = subprocess.run([*GENESIS, "--db", str(db_path), "models"], capture_output=True, text=True, env=env,
-                            timeout=300)
+    listed = subprocess.run([*GENESIS, "--db", str(db_path), "sql", "SELECT unnest(rules) AS rule FROM genesis_models()"],
+                            capture_output=True, text=True, env=env, timeout=300)
     assert listed.returncode == 0 and '"b" = "a" + 5' in listed.stdout
