@@ -40,7 +40,7 @@ def api_schema(server_url):
 
 
 OPERATIONS = [("GET", "/v1/models"), ("GET", "/v1/models/{name}"), ("POST", "/v1/models/{name}/generate"),
-              ("POST", "/v1/sql"), ("POST", "/v1/fit"), ("GET", "/v1/quality/runs"),
+              ("POST", "/v1/sql"), ("POST", "/v1/ask"), ("POST", "/v1/fit"), ("GET", "/v1/quality/runs"),
               ("GET", "/v1/quality/runs/{run_id}"), ("GET", "/v1/lineage/verify")]
 
 

@@ -267,3 +267,17 @@ def test_a_database_copy_keeps_working_per_request(db_path, tmp_path):
     response = client.post("/v1/sql", json={"sql": "SELECT count(*) AS n FROM genesis_generate('diamonds', 20)"})
     assert json.loads(response.get_data()) == {"n": 20}
     assert_problem(client.post("/v1/sql", json={"sql": "SELECT * FROM 'x.csv'"}), 400, "InvalidArgumentError")
+
+
+def test_ask_reads_a_request_into_sql_that_sql_then_runs(client):
+    reading = client.post("/v1/ask", json={"text": "500 diamonds with carat over 1 and cut Ideal"}).get_json()
+    assert reading["sql"].startswith("SELECT * FROM genesis_generate('diamonds', 500) WHERE")
+    assert reading["model"] == "diamonds" and reading["n"] == 500 and not reading["needs_confirmation"]
+    response = client.post("/v1/sql", json={"sql": reading["sql"]},
+                           headers={"Accept": "application/vnd.apache.arrow.stream"})
+    table = pa.ipc.open_stream(response.get_data()).read_all()
+    assert table.num_rows == 500 and set(table.column("cut").to_pylist()) == {"Ideal"}
+    assert min(table.column("carat").to_pylist()) > 1
+    vague = client.post("/v1/ask", json={"text": "500 shiny diamonds"}).get_json()
+    assert vague["needs_confirmation"] and vague["unparsed"]
+    assert_problem(client.post("/v1/ask", json={"text": ""}), 400, "InvalidArgumentError", "text must be")
