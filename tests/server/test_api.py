@@ -12,7 +12,7 @@ def test_runs_list(client, run_id):
 
 def test_one_run(client, run_id):
     body = client.get(f"/api/runs/{run_id}").get_json()
-    assert set(body) == {"summary", "columns", "pairs", "privacy", "projection"}
+    assert set(body) == {"summary", "columns", "pairs", "privacy", "projection", "rules"}
     assert body["summary"]["run_id"] == run_id and len(body["columns"]) == 10 and len(body["pairs"]) == 45
     assert body["columns"][0]["distribution"]["kind"] == "histogram"
 

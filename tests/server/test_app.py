@@ -9,7 +9,7 @@ from genesis_sql.server import check_bind, create_app
 
 def test_blueprints_one_per_page_and_per_api_resource():
     app = create_app({"TESTING": True, "DATABASE": "unused.duckdb"})
-    assert sorted(app.blueprints) == ["api", "assets", "dashboard", "openapi", "runs", "update", "v1_fit",
+    assert sorted(app.blueprints) == ["api", "assets", "dashboard", "openapi", "runs", "update", "v1_ask", "v1_fit",
                                       "v1_lineage", "v1_models", "v1_quality", "v1_sql"]
 
 
