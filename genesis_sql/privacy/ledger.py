@@ -9,50 +9,29 @@ transaction that stores the model, so a refused or failed fit spends nothing.
 """
 from __future__ import annotations
 
-import json
-import threading
-from collections.abc import Iterator
-from typing import Any
 
 import duckdb
 
+from genesis_sql._parse_tree import parse_tree, walk
 from genesis_sql.errors import InvalidArgumentError, PrivacyBudgetError
 from genesis_sql.lineage import drafts, store
 from genesis_sql.lineage.signing import Signer
 
 DEFAULT_LIMIT = 10.0
 MECHANISM = "dp_copula_zcdp"
-_parser_lock = threading.Lock()
-_parser: duckdb.DuckDBPyConnection | None = None
-
-
-def _walk(node: Any) -> Iterator[dict[str, Any]]:
-    if isinstance(node, dict):
-        yield node
-        for value in node.values():
-            yield from _walk(value)
-    elif isinstance(node, list):
-        for value in node:
-            yield from _walk(value)
-
-
 def sources_of(source_sql: str) -> list[str]:
     """The base tables ``source_sql`` reads (``schema.table``; ``main`` when unqualified), sorted; CTE names
     are not tables. A query reading none is its own source (its whitespace-normalised text)."""
-    global _parser
-    with _parser_lock:
-        if _parser is None:
-            _parser = duckdb.connect()
-        tree = json.loads(_parser.execute("SELECT json_serialize_sql(?)", [source_sql]).fetchall()[0][0])
+    tree = parse_tree(source_sql)
     ctes = set()
-    for node in _walk(tree):
+    for node in walk(tree):
         cte_map = node.get("cte_map")
         if isinstance(cte_map, dict):
             for entry in cte_map.get("map", []) or []:
                 if isinstance(entry, dict) and isinstance(entry.get("key"), str):
                     ctes.add(entry["key"].lower())
     tables = set()
-    for node in _walk(tree):
+    for node in walk(tree):
         table = node.get("table_name")
         if node.get("type") == "BASE_TABLE" and isinstance(table, str) and table:
             schema = str(node.get("schema_name") or "main").lower()

@@ -18,9 +18,7 @@ queries reach, do not (``allow_files=False``).
 """
 from __future__ import annotations
 
-import json
 import re
-import threading
 from collections.abc import Iterator
 from typing import Any
 
@@ -29,6 +27,7 @@ import sqlglot
 from sqlglot.errors import SqlglotError
 from sqlglot.tokens import TokenType
 
+from genesis_sql._parse_tree import parse_tree, walk
 from genesis_sql.errors import GenesisError, InvalidArgumentError
 
 # Genesis functions that change the catalog, the lineage or the privacy ledger (the Python functions behind
@@ -47,33 +46,11 @@ _FILE_WORD = re.compile(r"\b(read_\w+|\w+_scan|" + "|".join(sorted(FILE_FUNCTION
 _PATH_CHARACTERS = re.compile(r"[./\\:*~]")
 _READ_ONLY_TYPES = {duckdb.StatementType.SELECT}
 
-_parser_lock = threading.Lock()
-_parser: duckdb.DuckDBPyConnection | None = None
-
-
-def _serialized(statement: str) -> dict[str, Any]:
-    """DuckDB's parse tree of one SELECT statement, from a private in-memory connection."""
-    global _parser
-    with _parser_lock:
-        if _parser is None:
-            _parser = duckdb.connect()
-        text = _parser.execute("SELECT json_serialize_sql(?)", [statement]).fetchall()[0][0]
-    return json.loads(text)
-
-
-def _walk(node: Any) -> Iterator[dict[str, Any]]:
-    if isinstance(node, dict):
-        yield node
-        for value in node.values():
-            yield from _walk(value)
-    elif isinstance(node, list):
-        for value in node:
-            yield from _walk(value)
 
 
 def _strings(node: Any) -> Iterator[str]:
     """Every text in a subtree: its string constants among them, whatever the serializer version names them."""
-    for item in _walk(node):
+    for item in walk(node):
         for value in item.values():
             if isinstance(value, str):
                 yield value
@@ -86,7 +63,7 @@ def _is_file_function(name: str) -> bool:
 
 def _refusal(tree: dict[str, Any], allow_files: bool) -> str | None:
     """Why the parsed statement may not run as a query argument, or None when it may."""
-    for node in _walk(tree):
+    for node in walk(tree):
         function = str(node.get("function_name") or "").lower()
         if function in WRITING_FUNCTIONS:
             return f"it calls {function}(), which writes; call it on its own instead"
@@ -154,7 +131,7 @@ def validate_query(sql: object, *, what: str = "query", allow_files: bool = True
         raise error(f"The {what} may not read files ({name}); load the file into a table first and query the table.")
     statement = _without_trailing(statements[0].query)
     try:
-        tree = _serialized(statement)
+        tree = parse_tree(statement)
         if tree.get("error"):
             raise error(f"The {what} is not valid SQL: {tree.get('error_message')}.")
         reason = _refusal(tree, allow_files)
