@@ -6,17 +6,23 @@ died; genesis only cuts the request into row ranges. A part is written under a t
 renamed when complete (an object store's upload appears only when complete), and it is a function of
 (model, seed, condition, row range), so a retried task writes the same bytes again: no duplicates, no
 gaps. The client never generates rows: with no workers it fails after a bounded wait.
+
+Cutting a request into ranges (:func:`part_ranges`), running one task per range (:func:`cluster_client`,
+:func:`run_parts`) and recording the job (:func:`record_job`) serve :mod:`genesis_sql.distributed.stream`
+too, whose tasks produce their rows to Kafka instead of writing files.
 """
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import logging
 import uuid
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any, Protocol, TypeVar
 
 import duckdb
 import numpy as np
-import pyarrow as pa
 import pyarrow.fs as pafs
 import pyarrow.parquet as pq
 
@@ -30,13 +36,26 @@ from genesis_sql.lineage import drafts
 from genesis_sql.lineage.chain import LineageChain
 from genesis_sql.lineage.fingerprint import BatchFingerprint, fingerprint_from_sums
 from genesis_sql.models import synthesizer_class
+from genesis_sql.models.base import BaseSynthesizer
 from genesis_sql.schema import ColumnSpec
+
+if TYPE_CHECKING:
+    from distributed import Client
 
 log = logging.getLogger(__name__)
 
 WORKER_WAIT_SECONDS = 30.0
 TASK_RETRIES = 3
 _TEMPORARY_PREFIX = ".genesis-part-"
+T = TypeVar("T")
+
+
+class PartRows(Protocol):
+    """What lineage needs of a finished part: its rows, their columns and the sum of their row hashes."""
+
+    rows: int
+    columns: tuple[str, ...]
+    hash_sum: int
 
 
 @dataclass(frozen=True)
@@ -82,18 +101,25 @@ def part_name(index: int) -> str:
     return f"part-{index:05d}.parquet"
 
 
+def part_plan(model: bytes, seed: int, condition: str, start: int, count: int) -> tuple[GenerationPlan,
+                                                                                     BaseSynthesizer]:
+    """The plan and synthesizer that make rows [start, start + count) of a request, from the model file's bytes
+    alone (on a worker: nothing is read from the client's database)."""
+    record = read_model(model).record
+    columns = [ColumnSpec.from_dict(c) for c in record.columns]
+    synthesizer = synthesizer_class(record.method).from_state(record.parameters, columns, record.state,
+                                                              record.arrays)
+    conditions = parse_condition(condition, columns) if condition else ConditionSet()
+    return GenerationPlan(record.name, record.version, record.content_hash, start + count, seed, conditions), synthesizer
+
+
 def generate_part(model: bytes, seed: int, condition: str, index: int, start: int, count: int,
                   destination: str) -> PartResult:
     """Make rows [start, start + count) of the request and write them as part ``index`` of ``destination``.
 
     Runs on a worker: everything it needs travels in its arguments (the model file's bytes included).
     """
-    record = read_model(model).record
-    columns = [ColumnSpec.from_dict(c) for c in record.columns]
-    synthesizer = synthesizer_class(record.method).from_state(record.parameters, columns, record.state,
-                                                              record.arrays)
-    conditions = parse_condition(condition, columns) if condition else ConditionSet()
-    plan = GenerationPlan(record.name, record.version, record.content_hash, start + count, seed, conditions)
+    plan, synthesizer = part_plan(model, seed, condition, start, count)
     filesystem, base = pafs.FileSystem.from_uri(destination)
     final = f"{base.rstrip('/')}/{part_name(index)}"
     atomic_rename = isinstance(filesystem, pafs.LocalFileSystem)
@@ -138,15 +164,22 @@ def generate_distributed(con: duckdb.DuckDBPyConnection, model: str, n: object, 
     data = model_bytes(load_model(con, plan.ref), _fit_block(con, plan.content_hash))
     filesystem, base = pafs.FileSystem.from_uri(destination)
     filesystem.create_dir(base, recursive=True)
-    results = _run(scheduler, data, plan, ranges, destination, worker_wait, retries)
+    with cluster_client(scheduler, worker_wait) as client:
+        results = run_parts(client, data, plan, ranges, generate_part, (destination,), job=uuid.uuid4().hex[:12],
+                            retries=retries)
     _remove_leftovers(filesystem, base)
     result = DistributedResult(plan, destination, tuple(sorted(results, key=lambda p: p.index)))
     _record(con, result)
     return result
 
 
-def _run(scheduler: str, data: bytes, plan: GenerationPlan, ranges: list[tuple[int, int]], destination: str,
-         worker_wait: float, retries: int) -> list[PartResult]:
+@contextlib.contextmanager
+def cluster_client(scheduler: str, worker_wait: float) -> Iterator[Client]:
+    """A Dask client of the scheduler at ``scheduler`` that has at least one worker, closed afterwards.
+
+    Raises:
+        DistributedError: the scheduler cannot be reached, or has no workers within ``worker_wait`` seconds.
+    """
     from distributed import Client
 
     try:
@@ -160,15 +193,25 @@ def _run(scheduler: str, data: bytes, plan: GenerationPlan, ranges: list[tuple[i
         except TimeoutError as exc:
             raise DistributedError(f"The Dask scheduler at {scheduler} has no workers after {worker_wait:g} s; "
                                    f"start some with `dask worker {scheduler}`.") from exc
-        model = client.scatter(data, broadcast=True)
-        job = uuid.uuid4().hex[:12]
-        futures = [client.submit(generate_part, model, plan.seed, plan.condition_sql, index, start, count,
-                                 destination, key=f"genesis-{job}-{index:05d}", retries=retries, pure=False)
-                   for index, (start, count) in enumerate(ranges)]
-        try:
-            return client.gather(futures)
-        except Exception as exc:
-            raise DistributedError(f"A part of the job failed after {retries} retries: {exc}") from exc
+        yield client
+
+
+def run_parts(client: Client, data: bytes, plan: GenerationPlan, ranges: list[tuple[int, int]],
+              task: Callable[..., T], arguments: tuple, *, job: str, retries: int) -> list[T]:
+    """Run ``task(model, seed, condition, index, start, count, *arguments)`` for each range on the cluster,
+    the model file's bytes sent to every worker once; the tasks' results.
+
+    Raises:
+        DistributedError: a task failed after ``retries`` retries.
+    """
+    model = client.scatter(data, broadcast=True)
+    futures = [client.submit(task, model, plan.seed, plan.condition_sql, index, start, count, *arguments,
+                             key=f"genesis-{job}-{index:05d}", retries=retries, pure=False)
+               for index, (start, count) in enumerate(ranges)]
+    try:
+        return client.gather(futures)
+    except Exception as exc:
+        raise DistributedError(f"A part of the job failed after {retries} retries: {exc}") from exc
 
 
 def _remove_leftovers(filesystem: pafs.FileSystem, base: str) -> None:
@@ -179,15 +222,22 @@ def _remove_leftovers(filesystem: pafs.FileSystem, base: str) -> None:
 
 
 def _record(con: duckdb.DuckDBPyConnection, result: DistributedResult) -> None:
-    """One transform block listing the parts and one generation block with the whole output's fingerprint."""
-    plan = result.plan
+    """The job's lineage, each part with its file's SHA-256."""
     parts = [{"part": p.index, "start": p.start, "rows": p.rows, "sha256": p.sha256} for p in result.parts]
-    columns = next((p.columns for p in result.parts if p.columns), ())
-    fingerprint = fingerprint_from_sums(list(columns), result.rows, sum(p.hash_sum for p in result.parts))
-    job = drafts.transform_draft("distributed_generation", {"destination": result.destination, "parts": parts},
-                                 model=plan.name).with_id()
+    record_job(con, result.plan, "distributed_generation", {"destination": result.destination, "parts": parts},
+               result.parts, destination=result.destination)
+
+
+def record_job(con: duckdb.DuckDBPyConnection, plan: GenerationPlan, operation: str, params: dict[str, Any],
+               parts: Sequence[PartRows], *, destination: str) -> None:
+    """One transform block for the whole job (``operation`` with ``params``: its parts) and one generation
+    block with the fingerprint of every part's rows together (what one process's output would have)."""
+    rows = sum(p.rows for p in parts)
+    columns = next((p.columns for p in parts if p.columns), ())
+    fingerprint = fingerprint_from_sums(list(columns), rows, sum(p.hash_sum for p in parts))
+    job = drafts.transform_draft(operation, params, model=plan.name).with_id()
     generation = drafts.generation_draft(model=plan.name, version=plan.version, content_hash=plan.content_hash,
                                          n=plan.n, seed=plan.seed, conditions=plan.condition_sql,
-                                         fingerprint=fingerprint, destination=result.destination)
+                                         fingerprint=fingerprint, destination=destination)
     LineageChain.from_env(con).append(job, generation)
-    log.info("%s: %d rows in %d parts at %s", plan.ref, result.rows, len(parts), result.destination)
+    log.info("%s: %d rows in %d parts to %s", plan.ref, rows, len(parts), destination)

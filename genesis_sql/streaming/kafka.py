@@ -1,4 +1,8 @@
-"""KafkaStreamingGenerator: a model's rows into a Kafka topic, one JSON message per row (confluent-kafka).
+"""Kafka sinks: one JSON message per row into a topic with confluent-kafka.
+
+:class:`KafkaWriter` is one producer writing messages to one topic, shared by every Kafka sink (the
+background :class:`KafkaStreamingGenerator` here, and each task of a Dask job in
+:mod:`genesis_sql.distributed.stream`).
 
 The producer is idempotent by default (``enable.idempotence=True``: no duplicates, per-partition order
 kept across retries). Every setting in ``producer_config`` passes to librdkafka unchanged, so the same code
@@ -15,7 +19,7 @@ halves throughput. A message leaves the producer's queue only when the broker ac
 delivery failed, so ``stats.delivered`` = messages produced - still in the queue - failed, exactly.
 
 Backpressure. When librdkafka's local queue is full (``queue.buffering.max.messages``), ``produce`` raises
-BufferError; the stream then serves the producer (``poll``) and retries the same message: it waits, it
+BufferError; the writer then serves the producer (``poll``) and retries the same message: it waits, it
 never drops. ``stop()`` flushes: every message produced is acknowledged before it returns (within
 ``flush_timeout``), so a clean stop after N rows leaves exactly N messages in the topic.
 
@@ -24,12 +28,13 @@ An unreachable broker fails ``start_streaming`` with :class:`IntegrationError` w
 from __future__ import annotations
 
 import logging
+import threading
 import time
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from typing import TYPE_CHECKING, Any
 
 from genesis_sql.errors import IntegrationError, InvalidArgumentError, MissingDependencyError
-from genesis_sql.streaming.config import StreamingConfig
+from genesis_sql.streaming.config import StreamingConfig, StreamingStats
 from genesis_sql.streaming.sink import SinkStreamingGenerator
 
 if TYPE_CHECKING:
@@ -56,6 +61,154 @@ def _confluent_kafka():
         raise MissingDependencyError(
             "Streaming to Kafka needs confluent-kafka: pip install 'genesis-sql[kafka]'.") from exc
     return confluent_kafka
+
+
+def producer_settings(bootstrap_servers: str, producer_config: Mapping[str, Any] | None = None) -> dict[str, Any]:
+    """The producer settings: the defaults, then ``producer_config``, then the bootstrap servers."""
+    config = dict(producer_config or {})
+    given = config.get("bootstrap.servers")
+    if given is not None and given != bootstrap_servers:
+        raise InvalidArgumentError(f"bootstrap servers given twice: {bootstrap_servers!r} and "
+                                   f"producer_config['bootstrap.servers'] = {given!r}; pass one.")
+    return {**DEFAULT_PRODUCER_CONFIG, **config, "bootstrap.servers": bootstrap_servers}
+
+
+class KafkaWriter:
+    """One producer writing messages to one topic, waiting (never dropping) when its queue is full.
+
+    Args:
+        bootstrap_servers: ``host:port[,host:port...]`` of the cluster.
+        topic: The topic to produce to.
+        producer_config: librdkafka settings passed through over the defaults.
+        connect_timeout: Seconds :meth:`open` waits for the cluster's metadata before failing.
+        flush_timeout: Seconds :meth:`close` (or a full queue once ``stop`` is set) waits for acknowledgements.
+        stats: Counters to keep up to date (``delivered``, ``failed``, ``errors``, ``in_flight``,
+            ``backpressure_waits``); a fresh :class:`StreamingStats` when omitted.
+        stop: Set by the writer when delivery fails; once set by anyone, a full queue waits at most
+            ``flush_timeout`` more.
+
+    Attributes:
+        error: The first failure (a fatal producer error or an undelivered message), or None.
+    """
+
+    def __init__(self, bootstrap_servers: str, topic: str, *, producer_config: Mapping[str, Any] | None = None,
+                 connect_timeout: float = 10.0, flush_timeout: float = 60.0, stats: StreamingStats | None = None,
+                 stop: threading.Event | None = None) -> None:
+        self.bootstrap_servers = bootstrap_servers
+        self.topic = topic
+        self.producer_config = dict(producer_config or {})
+        self.connect_timeout = connect_timeout
+        self.flush_timeout = flush_timeout
+        self.stats = stats if stats is not None else StreamingStats()
+        self.stop = stop if stop is not None else threading.Event()
+        self.error: IntegrationError | None = None
+        self._producer = None
+        self._produced = 0
+
+    def open(self) -> KafkaWriter:
+        """Create the producer and wait for the topic's metadata; returns ``self``.
+
+        Raises:
+            IntegrationError: Kafka rejected the settings or did not answer within ``connect_timeout``.
+        """
+        kafka = _confluent_kafka()
+        if not isinstance(self.topic, str) or not self.topic:
+            raise InvalidArgumentError(f"topic must be a Kafka topic name such as 'customers'. Got {self.topic!r}.")
+        settings = {**producer_settings(self.bootstrap_servers, self.producer_config), "error_cb": self._on_error,
+                    "on_delivery": self._on_delivery}
+        try:
+            producer = kafka.Producer(settings, logger=logging.getLogger("genesis_sql.streaming.librdkafka"))
+        except kafka.KafkaException as exc:
+            raise IntegrationError(f"Kafka rejected the producer settings: {exc.args[0]}") from exc
+        try:
+            producer.list_topics(self.topic, timeout=self.connect_timeout)
+        except kafka.KafkaException as exc:
+            raise IntegrationError(
+                f"Kafka at {self.bootstrap_servers!r} did not answer within {self.connect_timeout:g} s "
+                f"({exc.args[0]}). Check the bootstrap servers, that the broker is up, and the security "
+                "settings (security.protocol, sasl.*, ssl.*) in producer_config.") from exc
+        self._producer = producer
+        self._produced = 0
+        return self
+
+    def _on_error(self, error: Any) -> None:
+        self.stats.errors += 1
+        log.warning("Kafka error (%s): %s", "fatal" if error.fatal() else "retrying", error.str())
+        if error.fatal():
+            self.error = self.error or IntegrationError(f"The Kafka producer failed: {error.str()}")
+            self.stop.set()
+
+    def _on_delivery(self, error: Any, message: Any) -> None:
+        if error is not None:
+            self.stats.failed += 1
+            self.error = self.error or IntegrationError(
+                f"Kafka could not deliver a message to {self.topic!r}: {error.str()}. The stream stopped; "
+                f"{self.stats.failed} message(s) failed so far.")
+            self.stop.set()
+
+    def _update(self) -> None:
+        in_flight = len(self._producer)
+        self.stats.in_flight = in_flight
+        self.stats.delivered = self._produced - in_flight - self.stats.failed
+
+    def send(self, messages: Sequence[bytes], keys: Sequence[str | bytes | None] | None = None,
+             headers: Sequence[list[tuple[str, bytes]]] | None = None) -> None:
+        """Produce ``messages`` (with their ``keys`` and ``headers``, when given), in order.
+
+        Raises:
+            IntegrationError: ``stop`` was set and the queue took nothing for ``flush_timeout`` seconds.
+        """
+        produce, topic = self._producer.produce, self.topic
+        sent, total = 0, len(messages)
+        deadline = None
+        while sent < total:
+            try:
+                if headers is not None:
+                    for value, key, header in zip(messages[sent:], keys[sent:], headers[sent:]):
+                        produce(topic, value, key, headers=header)
+                        sent += 1
+                elif keys is None:
+                    for value in messages[sent:] if sent else messages:
+                        produce(topic, value)
+                        sent += 1
+                else:
+                    for value, key in zip(messages[sent:], keys[sent:]):
+                        produce(topic, value, key)
+                        sent += 1
+            except BufferError:
+                self.stats.backpressure_waits += 1
+                if self.stop.is_set():
+                    deadline = deadline or time.monotonic() + self.flush_timeout
+                    if time.monotonic() > deadline:
+                        self._produced += sent
+                        raise IntegrationError(
+                            f"Kafka at {self.bootstrap_servers!r} took no messages for {self.flush_timeout:g} s "
+                            "while stopping; the unsent rows were not streamed.") from None
+                self._producer.poll(BACKPRESSURE_POLL_SECONDS)
+        self._produced += total
+        self._producer.poll(0)
+        self._update()
+
+    def close(self) -> None:
+        """Wait for every message produced to be acknowledged, then release the producer.
+
+        Raises:
+            IntegrationError: Messages were still unacknowledged after ``flush_timeout`` seconds.
+        """
+        if self._producer is None:
+            return
+        left = self._producer.flush(self.flush_timeout)
+        self._update()
+        self._producer = None
+        if left:
+            raise IntegrationError(f"{left} message(s) to {self.topic!r} were not acknowledged within "
+                                   f"{self.flush_timeout:g} s of stopping; Kafka at {self.bootstrap_servers!r} "
+                                   "may be down. Raise flush_timeout or check the cluster.")
+
+    @property
+    def delivered_ok(self) -> bool:
+        """Whether every message produced was acknowledged."""
+        return self.stats.failed == 0 and self.stats.in_flight == 0
 
 
 class KafkaStreamingGenerator(SinkStreamingGenerator):
@@ -85,8 +238,7 @@ class KafkaStreamingGenerator(SinkStreamingGenerator):
         self.producer_config = dict(producer_config or {})
         self.connect_timeout = connect_timeout
         self.flush_timeout = flush_timeout
-        self._producer = None
-        self._produced = 0
+        self._writer: KafkaWriter | None = None
 
     @property
     def destination(self) -> str:
@@ -99,92 +251,25 @@ class KafkaStreamingGenerator(SinkStreamingGenerator):
 
     def settings(self) -> dict[str, Any]:
         """The producer settings: defaults, then ``producer_config``, then the bootstrap servers."""
-        given = self.producer_config.get("bootstrap.servers")
-        if given is not None and given != self.bootstrap_servers:
-            raise InvalidArgumentError(f"bootstrap servers given twice: {self.bootstrap_servers!r} and "
-                                       f"producer_config['bootstrap.servers'] = {given!r}; pass one.")
-        return {**DEFAULT_PRODUCER_CONFIG, **self.producer_config, "bootstrap.servers": self.bootstrap_servers}
+        return producer_settings(self.bootstrap_servers, self.producer_config)
 
     def _open(self, plan: GenerationPlan) -> None:
-        kafka = _confluent_kafka()
-        if not isinstance(self.topic, str) or not self.topic:
-            raise InvalidArgumentError(f"topic must be a Kafka topic name such as 'customers'. Got {self.topic!r}.")
-        settings = {**self.settings(), "error_cb": self._on_error, "on_delivery": self._on_delivery}
-        try:
-            producer = kafka.Producer(settings, logger=logging.getLogger("genesis_sql.streaming.librdkafka"))
-        except kafka.KafkaException as exc:
-            raise IntegrationError(f"Kafka rejected the producer settings: {exc.args[0]}") from exc
-        try:
-            producer.list_topics(self.topic, timeout=self.connect_timeout)
-        except kafka.KafkaException as exc:
-            raise IntegrationError(
-                f"Kafka at {self.bootstrap_servers!r} did not answer within {self.connect_timeout:g} s "
-                f"({exc.args[0]}). Check the bootstrap servers, that the broker is up, and the security "
-                "settings (security.protocol, sasl.*, ssl.*) in producer_config.") from exc
-        self._producer = producer
-        self._produced = 0
-
-    def _on_error(self, error: Any) -> None:
-        self.stats.errors += 1
-        log.warning("Kafka error (%s): %s", "fatal" if error.fatal() else "retrying", error.str())
-        if error.fatal():
-            self._error = self._error or IntegrationError(f"The Kafka producer failed: {error.str()}")
-            self._stop.set()
-
-    def _on_delivery(self, error: Any, message: Any) -> None:
-        if error is not None:
-            self.stats.failed += 1
-            self._error = self._error or IntegrationError(
-                f"Kafka could not deliver a message to {self.topic!r}: {error.str()}. The stream stopped; "
-                f"{self.stats.failed} message(s) failed so far.")
-            self._stop.set()
-
-    def _update(self) -> None:
-        in_flight = len(self._producer)
-        self.stats.in_flight = in_flight
-        self.stats.delivered = self._produced - in_flight - self.stats.failed
+        self._writer = KafkaWriter(self.bootstrap_servers, self.topic, producer_config=self.producer_config,
+                                   connect_timeout=self.connect_timeout, flush_timeout=self.flush_timeout,
+                                   stats=self.stats, stop=self._stop).open()
 
     def _send(self, batch: EncodedBatch) -> bool:
-        produce, topic, messages, keys = self._producer.produce, self.topic, batch.messages, batch.keys
-        sent, total = 0, len(messages)
-        deadline = None
-        while sent < total:
-            try:
-                if keys is None:
-                    for value in messages[sent:] if sent else messages:
-                        produce(topic, value)
-                        sent += 1
-                else:
-                    for value, key in zip(messages[sent:], keys[sent:]):
-                        produce(topic, value, key)
-                        sent += 1
-            except BufferError:
-                self.stats.backpressure_waits += 1
-                if self._stop.is_set():
-                    deadline = deadline or time.monotonic() + self.flush_timeout
-                    if time.monotonic() > deadline:
-                        self._produced += sent
-                        raise IntegrationError(
-                            f"Kafka at {self.bootstrap_servers!r} took no messages for {self.flush_timeout:g} s "
-                            "while stopping; the unsent rows were not streamed.") from None
-                self._producer.poll(BACKPRESSURE_POLL_SECONDS)
-        self._produced += total
-        self._producer.poll(0)
-        self._update()
+        self._writer.send(batch.messages, batch.keys)
+        if self._writer.error is not None:
+            raise self._writer.error
         return True
 
     def _close(self) -> None:
-        if self._producer is None:
+        if self._writer is None:
             return
-        left = self._producer.flush(self.flush_timeout)
-        self._update()
-        if left:
-            raise IntegrationError(f"{left} message(s) to {self.topic!r} were not acknowledged within "
-                                   f"{self.flush_timeout:g} s of stopping; Kafka at {self.bootstrap_servers!r} "
-                                   "may be down. Raise flush_timeout or check the cluster.")
+        self._writer.close()
+        if self._writer.error is not None:
+            raise self._writer.error
 
     def _delivered_ok(self) -> bool:
-        return self.stats.failed == 0 and self.stats.in_flight == 0
-
-    def _shutdown(self) -> None:
-        self._producer = None
+        return self._writer is not None and self._writer.delivered_ok

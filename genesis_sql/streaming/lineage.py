@@ -29,21 +29,25 @@ class StreamFingerprint:
 
     Args:
         columns: The stream's column names, in order.
+
+    Attributes:
+        rows: Rows added so far.
+        hash_sum: The exact sum of their row hashes.
     """
 
     def __init__(self, columns: list[str]) -> None:
         self.columns = list(columns)
         self.rows = 0
-        self._hash_sum = 0
+        self.hash_sum = 0
 
     def add(self, batch: EncodedBatch) -> None:
         """Count the rows of ``batch`` as delivered."""
         self.rows += batch.num_rows
-        self._hash_sum += batch.hash_sum()
+        self.hash_sum += batch.hash_sum()
 
     def fingerprint(self) -> RowsFingerprint:
         """The fingerprint of every row added so far (``genesis-rows/1``, like ``table_fingerprint``)."""
-        return fingerprint_from_sums(self.columns, self.rows, self._hash_sum)
+        return fingerprint_from_sums(self.columns, self.rows, self.hash_sum)
 
 
 def record_stream(con: duckdb.DuckDBPyConnection, plan: GenerationPlan, rows: StreamFingerprint, *,

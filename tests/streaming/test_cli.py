@@ -54,6 +54,11 @@ def test_websocket_streams_to_nobody_and_reports_its_address(db_path):
     ([], "Choose one destination"),
     (["--out", "x", "--websocket", "127.0.0.1:1"], "Choose one destination"),
     (["--kafka", "127.0.0.1:9092"], "--kafka needs --topic"),
+    (["--out", "x", "--cluster", "tcp://127.0.0.1:1", "--max-rows", "10"], "--cluster streams to Kafka"),
+    (["--kafka", "127.0.0.1:9092", "--topic", "t", "--cluster", "tcp://127.0.0.1:1"],
+     "--cluster streams a bounded number of rows: give --max-rows N"),
+    (["--kafka", "127.0.0.1:9092", "--topic", "t", "--cluster", "tcp://127.0.0.1:1", "--max-rows", "10",
+      "--batch-size", "500"], "--batch-size is for a single-process stream"),
 ])
 def test_destination_usage_errors(db_path, args, message):
     result = _stream(db_path, *args)
