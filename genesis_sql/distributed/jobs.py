@@ -199,19 +199,34 @@ def cluster_client(scheduler: str, worker_wait: float) -> Iterator[Client]:
 def run_parts(client: Client, data: bytes, plan: GenerationPlan, ranges: list[tuple[int, int]],
               task: Callable[..., T], arguments: tuple, *, job: str, retries: int) -> list[T]:
     """Run ``task(model, seed, condition, index, start, count, *arguments)`` for each range on the cluster,
-    the model file's bytes sent to every worker once; the tasks' results.
+    the model file's bytes registered once on every worker; the tasks' results, in the order they finish.
+
+    Each result is fetched and released as soon as its task finishes, so a worker that dies later does not
+    take finished parts with it (Dask would run them again).
 
     Raises:
         DistributedError: a task failed after ``retries`` retries.
     """
-    model = client.scatter(data, broadcast=True)
-    futures = [client.submit(task, model, plan.seed, plan.condition_sql, index, start, count, *arguments,
-                             key=f"genesis-{job}-{index:05d}", retries=retries, pure=False)
-               for index, (start, count) in enumerate(ranges)]
+    from distributed import as_completed
+
+    from genesis_sql.distributed._model_file import ModelFile, with_model
+
+    name = f"genesis-{job}-model"
+    client.register_plugin(ModelFile(data), name=name)
     try:
-        return client.gather(futures)
-    except Exception as exc:
-        raise DistributedError(f"A part of the job failed after {retries} retries: {exc}") from exc
+        futures = [client.submit(with_model, name, task, plan.seed, plan.condition_sql, index, start, count,
+                                 *arguments, key=f"genesis-{job}-{index:05d}", retries=retries, pure=False)
+                   for index, (start, count) in enumerate(ranges)]
+        results = []
+        try:
+            for future, result in as_completed(futures, with_results=True):
+                results.append(result)
+                future.release()
+        except Exception as exc:
+            raise DistributedError(f"A part of the job failed after {retries} retries: {exc}") from exc
+        return results
+    finally:
+        client.unregister_worker_plugin(name)
 
 
 def _remove_leftovers(filesystem: pafs.FileSystem, base: str) -> None:

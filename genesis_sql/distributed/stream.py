@@ -135,8 +135,9 @@ def stream_part(model: bytes, seed: int, condition: str, index: int, start: int,
     produced = StreamFingerprint(synthesizer.output_schema.names)
     size = slice_rows(target.part_rate, BATCH_ROWS)
     bucket = None if target.part_rate is None else TokenBucket(target.part_rate, burst=size)
-    writer = target.writer().open()
+    writer = target.writer()
     try:
+        writer.open()
         for table in generate_batches(plan, synthesizer, batch_size=BATCH_ROWS, start=start):
             batch = encoder.encode(table)
             ids = row_ids(target.job, index, produced.rows, batch.num_rows)
@@ -181,11 +182,11 @@ def stream_distributed(con: duckdb.DuckDBPyConnection, model: str, n: object, *,
     """
     plan, synthesizer = plan_generation(con, model, n, seed=seed, condition=condition)
     ranges = part_ranges(plan.n, partitions)
-    RowEncoder(synthesizer.output_schema, json=False, key_column=key_column).close()
-    StreamingConfig(rate=rate)
+    RowEncoder(synthesizer.output_schema, json=False, key_column=key_column).close()  # checks the key column
+    StreamingConfig(rate=rate)  # checks the rate
     target = KafkaTarget(uuid.uuid4().hex[:12], bootstrap_servers, topic, key_column, dict(producer_config or {}),
                          connect_timeout)
-    target.writer().open().close()
+    target.writer().open().close()  # Kafka answers (and creates the topic where topics are made on first use)
     data = model_bytes(load_model(con, plan.ref), _fit_block(con, plan.content_hash))
     with cluster_client(scheduler, worker_wait) as client:
         if rate is not None:

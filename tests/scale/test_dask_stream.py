@@ -63,10 +63,13 @@ class TopicReader:
 
         metadata = Producer({"bootstrap.servers": bootstrap}).list_topics(topic, timeout=10)
         self.partitions = [TopicPartition(topic, p, 0) for p in sorted(metadata.topics[topic].partitions)]
-        self.consumer = Consumer({"bootstrap.servers": bootstrap, "group.id": f"reader-{topic}",
-                                  "enable.auto.commit": False, "fetch.wait.max.ms": 50})
+        settings = {"bootstrap.servers": bootstrap, "group.id": f"reader-{topic}", "enable.auto.commit": False}
+        self.consumer = Consumer({**settings, "fetch.wait.max.ms": 50})
         self.consumer.assign(self.partitions)
+        # The reading thread holds its consumer while it waits for messages: offsets are asked of another.
+        self._offsets = Consumer(settings)
         self.records: list[Record] = []
+        self.errors: list[str] = []
         self._stop = threading.Event()
         self._thread = threading.Thread(target=self._read, daemon=True)
         self._thread.start()
@@ -74,14 +77,16 @@ class TopicReader:
     def _read(self) -> None:
         while not self._stop.is_set():
             for message in self.consumer.consume(num_messages=10_000, timeout=0.1):
-                assert message.error() is None, message.error()
+                if message.error() is not None:
+                    self.errors.append(str(message.error()))
+                    continue
                 headers = dict(message.headers() or [])
                 row_id = headers[ROW_HEADER].decode() if ROW_HEADER in headers else None
                 self.records.append(Record(message.key(), message.value(), row_id))
 
     def appended(self) -> int:
         """Messages appended to the topic: the sum of its partitions' high watermarks."""
-        return sum(self.consumer.get_watermark_offsets(p, timeout=10)[1] for p in self.partitions)
+        return sum(self._offsets.get_watermark_offsets(p, timeout=10)[1] for p in self.partitions)
 
     def all(self, timeout: float = 60.0) -> list[Record]:
         """Every message appended so far, once read; then the reader stops."""
@@ -90,7 +95,10 @@ class TopicReader:
         while len(self.records) < expected and time.monotonic() < deadline:
             time.sleep(0.05)
         self.close()
-        assert len(self.records) == expected, f"read {len(self.records)} of {expected} messages appended"
+        assert not self.errors, self.errors
+        assert len(self.records) == expected, (
+            f"read {len(self.records)} of {expected} messages appended: the mock cluster dropped messages before "
+            "they were read (is the machine overloaded?)")
         return self.records
 
     def close(self) -> None:
@@ -98,6 +106,7 @@ class TopicReader:
             self._stop.set()
             self._thread.join()
             self.consumer.close()
+            self._offsets.close()
 
     def __enter__(self) -> TopicReader:
         return self
@@ -174,9 +183,13 @@ def test_exactly_the_single_process_stream(cluster, con, kafka_bootstrap, topics
     assert con.execute("SELECT ok FROM genesis_lineage_verify()").fetchall() == [(True,)]
 
 
-def test_a_worker_killed_mid_part_still_gives_exactly_n_rows(con, kafka_bootstrap, topics, tmp_path: Path) -> None:
+def test_a_worker_killed_mid_part_still_gives_exactly_n_rows(con, kafka_bootstrap, topics, tmp_path: Path,
+                                                            monkeypatch: pytest.MonkeyPatch) -> None:
     from distributed import Client
 
+    # Dask's memory manager drops the copies of data that idle workers hold, every 0.2 s here (not 2 s): the
+    # job must not depend on data that only the killed worker holds.
+    monkeypatch.setenv("DASK_DISTRIBUTED__SCHEDULER__ACTIVE_MEMORY_MANAGER__INTERVAL", "200ms")
     scheduler, address = start_scheduler(tmp_path)
     workers = [start_worker(address) for _ in range(2)]
     topic = topics("killed")
@@ -189,38 +202,40 @@ def test_a_worker_killed_mid_part_still_gives_exactly_n_rows(con, kafka_bootstra
                 con, "workers", N, scheduler=address, bootstrap_servers=kafka_bootstrap, topic=topic, partitions=3,
                 seed=3, rate=RATE)))
             job.start()
-            killed = kill_a_worker_mid_part(probe, pids, reader)
+            kill_a_worker_mid_part(probe, pids, reader, part=2)
             job.join(timeout=300)
             assert finished, "the job did not finish after a worker was killed"
             records = reader.all()
     finally:
         stop(*workers, scheduler)
     result = finished[0]
-    assert killed in {p.index for p in result.parts}
 
     distinct = first_of_each_row(records)
     assert len(records) > N, "the killed part's first messages were produced again by its retry"
     assert len(distinct) == result.rows == N and set(distinct) == expected_ids(result.job, N, 3)
     assert all(r.value == distinct[r.row_id].value and r.key == distinct[r.row_id].key for r in records)
-    assert {r.part for r in records if r is not distinct[r.row_id]} == {killed}
+    assert {r.part for r in records if r is not distinct[r.row_id]} == {2}
     generation = newest_block(con, "generation")
     assert Counter((None, r.value) for r in distinct.values()) == single_process_stream(con, 3, None, None)
     assert generation["rows_hash"] == newest_block(con, "generation")["rows_hash"]
 
 
-def kill_a_worker_mid_part(probe, pids: dict[str, int], reader: TopicReader) -> int:
-    """SIGKILL the worker running a part whose messages are arriving; the part's index."""
+def kill_a_worker_mid_part(probe, pids: dict[str, int], reader: TopicReader, part: int) -> None:
+    """SIGKILL the worker running ``part`` once the part's messages are arriving and the other worker is idle."""
     deadline = time.monotonic() + 120
+    seen, arrived = 0, 0
     while time.monotonic() < deadline:
-        arrived = Counter(record.part for record in list(reader.records))
-        for address, keys in probe.processing().items():
-            for key in keys:
-                part = int(str(key).rsplit("-", 1)[1])
-                if arrived[part] >= 1000:
-                    os.kill(pids[address], signal.SIGKILL)
-                    return part
-        time.sleep(0.01)
-    raise AssertionError("no part was seen mid-way")
+        records = reader.records[seen:]
+        seen += len(records)
+        arrived += sum(1 for record in records if record.part == part)
+        processing = probe.processing()
+        running = [address for address, keys in processing.items()
+                   if any(str(key).endswith(f"-{part:05d}") for key in keys)]
+        if arrived >= 1000 and running and sum(map(len, processing.values())) == 1:
+            os.kill(pids[running[0]], signal.SIGKILL)
+            return
+        time.sleep(0.05)
+    raise AssertionError(f"part {part} was not seen running alone")
 
 
 def test_a_scheduler_without_workers_is_a_clear_error(con, kafka_bootstrap, topics, tmp_path: Path) -> None:
