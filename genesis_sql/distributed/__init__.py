@@ -1,4 +1,4 @@
-"""Beyond one machine: portable model files and partitioned generation on Dask.
+"""Beyond one machine: portable model files, and partitioned generation (to files or to Kafka) on Dask.
 
 Generation is deterministic per (model content, seed, condition, row index), so a request splits into
 row ranges that any process can make from the model file alone and that join back into exactly the

@@ -101,8 +101,8 @@ def part_name(index: int) -> str:
     return f"part-{index:05d}.parquet"
 
 
-def part_plan(model: bytes, seed: int, condition: str, start: int, count: int) -> tuple[GenerationPlan,
-                                                                                     BaseSynthesizer]:
+def part_plan(model: bytes, seed: int, condition: str, start: int,
+              count: int) -> tuple[GenerationPlan, BaseSynthesizer]:
     """The plan and synthesizer that make rows [start, start + count) of a request, from the model file's bytes
     alone (on a worker: nothing is read from the client's database)."""
     record = read_model(model).record
@@ -110,7 +110,8 @@ def part_plan(model: bytes, seed: int, condition: str, start: int, count: int) -
     synthesizer = synthesizer_class(record.method).from_state(record.parameters, columns, record.state,
                                                               record.arrays)
     conditions = parse_condition(condition, columns) if condition else ConditionSet()
-    return GenerationPlan(record.name, record.version, record.content_hash, start + count, seed, conditions), synthesizer
+    plan = GenerationPlan(record.name, record.version, record.content_hash, start + count, seed, conditions)
+    return plan, synthesizer
 
 
 def generate_part(model: bytes, seed: int, condition: str, index: int, start: int, count: int,

@@ -12,10 +12,10 @@ Exactly the requested rows, with per-part idempotent keys. Every message carries
 then offset, gives the single-process order). Without ``key_column`` the row id is the message key too.
 A task's rows are a function of (model, seed, condition, row range), so when Dask runs a part again
 (its worker died, or the task failed and is retried) the retry produces byte-identical messages with the
-same row ids. The topic then holds every row id at least once; the only duplicates are copies of a
-retried part's first messages, and a consumer that keeps the first message of each row id reads exactly
-the ``n`` rows of the single-process stream. Without ``key_column`` that is deduplication by key, so a
-compacted topic (``cleanup.policy=compact``) also drops the copies on the broker's side.
+same row ids. The topic then holds every row id at least once; the only duplicates are copies of what
+a part's earlier attempt had produced, and a consumer that keeps the first message of each row id reads
+exactly the ``n`` rows of the single-process stream. Without ``key_column`` that is deduplication by
+key, so a compacted topic (``cleanup.policy=compact``) also drops the copies on the broker's side.
 
 Why not Kafka transactions. A transactional producer per part (``transactional.id`` stable across
 retries, consumers on ``read_committed``) would hide a dead attempt's messages, but librdkafka's mock
