@@ -15,9 +15,9 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 
 import numpy as np
-from threadpoolctl import threadpool_limits
 
 from genesis_sql.quality._columns import EncodedColumn
+from genesis_sql.quality._threads import one_thread
 
 BLOCK_CELLS = 2_000_000
 # Discrete columns with fewer categories than this are compared through one-hot matrix products.
@@ -128,7 +128,7 @@ def nearest(columns: Sequence[EncodedColumn], ranges: np.ndarray, a: tuple[str, 
     for start in range(0, a_rows.size, block):
         chunk = a_rows[start:start + block]
         rows = chunk.size
-        with threadpool_limits(limits=1):  # block-sized products: one BLAS thread, no stalls when busy
+        with one_thread():
             _block(spans, narrow, _prepare(columns, ranges, a_side, chunk), b_values,
                    total[:rows], buffer[:rows], same[:rows])
         distances = total[:rows]
