@@ -158,7 +158,8 @@ def risks_figure(run: RunData) -> Figure:
     """Each attack's success on the training rows against its holdout baseline, with confidence intervals."""
     rows = [r for r in run.risks if r["available"]]
     labels = [risk_label(r) for r in rows]
-    sides = (("training rows (attack)", "attack_rate", SYNTHETIC_COLOR), ("holdout rows (baseline)", "holdout_rate", REAL_COLOR))
+    sides = (("training rows (attack)", "attack_rate", SYNTHETIC_COLOR),
+             ("holdout rows (baseline)", "holdout_rate", REAL_COLOR))
     traces = [{"type": "bar", "name": name, "x": labels, "y": [r[rate] for r in rows], "marker": {"color": color},
                "error_y": _error_bars(rows, rate)} for name, rate, color in sides]
     return {"data": traces, "layout": _layout("Attack success: training rows vs. holdout baseline", barmode="group",

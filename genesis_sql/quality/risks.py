@@ -23,8 +23,15 @@ from typing import Any
 import numpy as np
 
 from genesis_sql.quality._columns import EncodedColumn
-from genesis_sql.quality.attacks import CONFIDENCE, TOLERANCE, AttackOutcome, Rate, inference, linkability, \
-    singling_out
+from genesis_sql.quality.attacks import (
+    CONFIDENCE,
+    TOLERANCE,
+    AttackOutcome,
+    Rate,
+    inference,
+    linkability,
+    singling_out,
+)
 from genesis_sql.quality.privacy import NO_HOLDOUT
 from genesis_sql.quality.results import PRIVACY, MetricResult
 from genesis_sql.quality.sampling import ATTACKS, INFERENCE_SECRETS, SINGLING_OUT_ATTEMPTS

@@ -67,7 +67,7 @@ def inference(columns: Sequence[EncodedColumn], secret: int, *, synthetic: tuple
 
     def attack(side: str, rows: np.ndarray) -> tuple[int, int]:
         targets = rng.choice(rows, size=min(attacks, rows.size), replace=False)
-        return targets.size, right(side, targets, fake_rows[closest_synthetic(known, (side, targets), synthetic)])
+        return targets.size, right(side, targets, fake_rows[closest_synthetic(known, (side, targets), synthetic, rng)])
 
     attacked, inferred = attack(*original)
     blind = min(attacked, fake_rows.size)

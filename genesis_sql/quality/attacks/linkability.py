@@ -6,7 +6,8 @@ looks up its closest synthetic row on its own columns; the attack succeeds when 
 the same synthetic row, which links them. Distances are Anonymeter's: a continuous column counts its
 difference over the column's range in the synthetic and attacked rows together, a discrete one 0 when
 equal and 1 otherwise; two NULLs are equal and a NULL against a value differs by 1 (Anonymeter counts
-two NULLs as 1 and leaves a row with one NULL out of the search). Ties go to the first synthetic row.
+two NULLs as 1 and leaves a row with one NULL out of the search). Ties are broken in a random order,
+each half in its own.
 
 The random baseline links two random synthetic rows (a chance of one in the number of synthetic rows).
 """
@@ -22,14 +23,19 @@ from genesis_sql.quality.distance import column_ranges, nearest
 
 
 def closest_synthetic(columns: Sequence[EncodedColumn], targets: tuple[str, np.ndarray],
-                      synthetic: tuple[str, np.ndarray]) -> np.ndarray:
+                      synthetic: tuple[str, np.ndarray], rng: np.random.Generator) -> np.ndarray:
     """For each target row, the position (in ``synthetic``'s rows) of its closest synthetic row on ``columns``.
 
     Continuous columns are scaled by their range over the synthetic and the target rows together, as
-    Anonymeter's ``mixed_types_transform`` does, so no difference exceeds 1.
+    Anonymeter's ``mixed_types_transform`` does, so no difference exceeds 1. Among equally close synthetic
+    rows the first in a random order (one shuffle per call) is chosen: with a fixed first-row rule, two
+    halves that each match many rows on a few categories would both pick the same row, and link records
+    that share nothing.
     """
+    side, rows = synthetic
+    order = rng.permutation(rows.size)
     ranges = column_ranges(columns, synthetic, targets)
-    return nearest(columns, ranges, targets, synthetic).closest
+    return order[nearest(columns, ranges, targets, (side, rows[order])).closest]
 
 
 def linkability(columns: Sequence[EncodedColumn], *, split: tuple[Sequence[int], Sequence[int]],
@@ -54,7 +60,7 @@ def linkability(columns: Sequence[EncodedColumn], *, split: tuple[Sequence[int],
 
     def links(side: str, rows: np.ndarray) -> tuple[int, int]:
         targets = (side, rng.choice(rows, size=min(attacks, rows.size), replace=False))
-        first, second = (closest_synthetic(half, targets, synthetic) for half in halves)
+        first, second = (closest_synthetic(half, targets, synthetic, rng) for half in halves)
         return targets[1].size, int(np.count_nonzero(first == second))
 
     attacked, linked = links(*original)

@@ -16,8 +16,9 @@ training row too. Duplicate rows are dropped first on every side, as Anonymeter 
 The rates count over the queries written: when fewer than ``attacks`` single a synthetic row out within
 ``max_attempts``, Anonymeter still divides by ``attacks`` (and warns that the risk is underestimated);
 here the interval widens instead. The random baseline asks ``attacks`` queries of random columns, random
-operators and random synthetic values. The control (holdout) rows should be as many as the training rows, as the quality evaluator
-draws them: Anonymeter instead fits a correction for a control of another size.
+operators and random synthetic values. The control (holdout) rows should be as many as the training
+rows, as the quality evaluator draws them: Anonymeter instead fits a correction for a control of
+another size.
 """
 from __future__ import annotations
 
@@ -29,8 +30,19 @@ import numpy as np
 
 from genesis_sql.quality._columns import EncodedColumn
 from genesis_sql.quality.attacks.outcome import AttackOutcome
-from genesis_sql.quality.attacks.queries import EQ, GE, GT, IS_NULL, LE, LT, NE, NOT_NULL, Queries, attack_matrix, \
-    first_distinct
+from genesis_sql.quality.attacks.queries import (
+    EQ,
+    GE,
+    GT,
+    IS_NULL,
+    LE,
+    LT,
+    NE,
+    NOT_NULL,
+    Queries,
+    attack_matrix,
+    first_distinct,
+)
 
 # Anonymeter's defaults: columns per multivariate query, and candidate queries written per batch.
 COLUMNS_PER_QUERY = 3
@@ -92,7 +104,8 @@ def multivariate_queries(synthetic: np.ndarray, continuous: np.ndarray, attacks:
         picked = rng.integers(low=0, high=rows, size=batch)
         columns = np.sort([rng.choice(width, size=n_cols, replace=False) for _ in range(batch)], axis=1)
         values = synthetic[picked[:, None], columns]
-        above = np.greater(values, medians[columns], where=~np.isnan(medians[columns]), out=np.zeros(values.shape, bool))
+        medians_here = medians[columns]
+        above = np.greater(values, medians_here, where=~np.isnan(medians_here), out=np.zeros(values.shape, bool))
         ops = np.where(np.isnan(values), IS_NULL, np.where(continuous[columns], np.where(above, GE, LE), EQ))
         candidates = Queries(columns, ops, values)
         found = Queries.concat([found, candidates.take(candidates.counts(synthetic) == 1)]).distinct()
