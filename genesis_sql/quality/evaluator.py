@@ -20,7 +20,6 @@ from genesis_sql.quality.detection import detection_score
 from genesis_sql.quality.pairs import REAL_ASSOCIATION_THRESHOLD, REAL_CORRELATION_THRESHOLD
 from genesis_sql.quality.privacy import privacy_metrics
 from genesis_sql.quality.projection import project
-from genesis_sql.quality.risks import RISK_METRICS, risk_metrics
 from genesis_sql.quality.results import (
     COVERAGE,
     DETECTION,
@@ -31,6 +30,7 @@ from genesis_sql.quality.results import (
     MetricResult,
     QualityReport,
 )
+from genesis_sql.quality.risks import RISK_METRICS, risk_metrics
 from genesis_sql.quality.sampling import MODEL_ROWS, PRIVACY_ROWS, PROJECTION_POINTS, SAMPLE_ROWS, sample_table
 from genesis_sql.quality.rules_kept import rules_kept_metrics, rules_kept_score
 from genesis_sql.quality.utility import ml_efficacy
@@ -111,7 +111,7 @@ def _risk_scores(metrics: list[MetricResult]) -> dict[str, Any]:
     """Each attack's risk; for inference the riskiest secret column (``inference_risk_column``)."""
     risks = [m for m in metrics if m.category == PRIVACY and m.metric in RISK_METRICS and m.available]
     scores: dict[str, Any] = {name: next((m.value for m in risks if m.metric == name), None) for name in RISK_METRICS}
-    worst = max((m for m in risks if m.metric == "inference_risk"), key=lambda m: m.value or 0.0, default=None)
+    worst = max((m for m in risks if m.metric == "inference_risk"), key=lambda m: m.value, default=None)
     scores["inference_risk"] = None if worst is None else worst.value
     scores["inference_risk_column"] = None if worst is None else worst.column_1
     return scores
