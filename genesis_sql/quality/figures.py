@@ -163,4 +163,5 @@ def risks_figure(run: RunData) -> Figure:
     traces = [{"type": "bar", "name": name, "x": labels, "y": [r[rate] for r in rows], "marker": {"color": color},
                "error_y": _error_bars(rows, rate)} for name, rate, color in sides]
     return {"data": traces, "layout": _layout("Attack success: training rows vs. holdout baseline", barmode="group",
+                                               height=440, margin={"l": 60, "r": 20, "t": 50, "b": 140},
                                                yaxis={"range": [0, 1], "title": {"text": "success rate"}})}

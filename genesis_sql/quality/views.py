@@ -87,8 +87,8 @@ class RunData:
             columns=_parse(_records(con, f"SELECT * FROM genesis.quality_columns {by_run}", [run_id]), "distribution"),
             pairs=_records(con, f"SELECT * FROM genesis.quality_pairs {by_run}", [run_id]),
             privacy=_parse(_records(con, "SELECT * FROM genesis.quality_privacy WHERE run_id = ? AND position NOT IN "
-                                         "(SELECT position FROM genesis.quality_risks WHERE run_id = ?) ORDER BY position",
-                                    [run_id, run_id]), "detail"),
+                                         "(SELECT position FROM genesis.quality_risks WHERE run_id = ?) "
+                                         "ORDER BY position", [run_id, run_id]), "detail"),
             projection=_records(con, "SELECT source, x, y FROM genesis.quality_projection WHERE run_id = ?", [run_id]),
             rules=_records(con, "SELECT rule, kind, kept FROM genesis.quality_rules WHERE run_id = ? "
                                 "ORDER BY kept NULLS LAST, rule", [run_id]),
