@@ -247,7 +247,7 @@ def main() -> int:
     parser.add_argument("--tables", nargs="*", default=list(TABLES), help="tables to run (default: both)")
     parser.add_argument("--epsilons", nargs="*", type=float, default=list(EPSILONS),
                         help="epsilons (inf: no DP); default 0.1 0.5 1 4 10 inf")
-    parser.add_argument("--genesis-fits", type=int, default=5, help="genesis dp fits per epsilon (default 5)")
+    parser.add_argument("--genesis-fits", type=int, default=3, help="genesis dp fits per epsilon (default 3)")
     parser.add_argument("--refresh", action="store_true", help="re-run the competitors instead of reading bench/.cache")
     args = parser.parse_args()
     warnings.filterwarnings("ignore")
