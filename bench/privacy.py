@@ -15,7 +15,7 @@ Protocol (issue 17):
   QualityEvaluator, the SDMetrics-style mean of column shapes and column pair trends), against the
   training rows under one column typing for all: bench/fidelity.py's ``sdtypes`` (numbers with more than
   10 distinct values numeric, everything else categorical);
-- genesis dp is fitted ``--genesis-fits`` times per epsilon (a second each; its noise is fresh every fit,
+- genesis dp is fitted ``--genesis-fits`` times per epsilon (seconds each; its noise is fresh every fit,
   and one fit's score moves by about +-0.02): mean and range. Each competitor is fitted once per epsilon
   (seeded), its figures cached in bench/.cache (keyed by library version, settings, epsilon and the
   training rows' digest); the output says which are cached;
@@ -31,7 +31,9 @@ Protocol (issue 17):
   epsilon-1 genesis model against its training rows: what a user sees.
 
 Exit code 0 when every check holds: genesis dp at epsilon 1 >= every competitor at epsilon 1 (mean of its
-fits), and the report's overall at epsilon 1 >= 0.80. Absolute times move with the load (printed).
+fits), and the report's overall at epsilon 1 >= 0.80. On Benefits the first is close to a tie (genesis'
+mean over 49 fits 0.874, the TVAE over seeds 0-4 0.871-0.875), so a run can fail it by the draw of the
+noise. Absolute times move with the load (printed).
 """
 from __future__ import annotations
 
