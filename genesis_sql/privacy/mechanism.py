@@ -63,11 +63,20 @@ NUMERIC_BINS = 32
 # Integers spanning at most this many values get one bin per value.
 INTEGER_LATTICE = 256
 # Logarithmic cells per doubling of |x| + 1, and cells per sign (covering |x| up to 2^(CELLS / CELLS_PER_OCTAVE)).
-CELLS_PER_OCTAVE = 8
-CELLS = 8 * 64
-# A range cell is kept when its noisy count exceeds this many noise standard deviations (a cell with no
-# rows passes with probability 3e-7, so a released range rarely reaches out to an empty cell).
+# Coarse on purpose: the range only needs its ends, and a coarse cell gathers more rows above the noise.
+CELLS_PER_OCTAVE = 2
+CELLS = 2 * 64
+# The range's core: the cells whose noisy count exceeds this many noise standard deviations (an empty cell
+# passes with probability 3e-7); when none does, the run of the fewest WINDOWS cells whose largest noisy
+# sum exceeds as many of its own noise standard deviations (sqrt(width) sigma).
 RANGE_THRESHOLD_SIGMAS = 5.0
+WINDOWS = (1, 2, 4, 8)
+# The core's ends then reach out over at most RANGE_TAIL_CELLS cells on each side, to the farthest cell
+# whose noisy sum with the cells past it exceeds RANGE_TAIL_SIGMAS of its noise: a thin tail spread over
+# several cells is kept when its rows add up, not only when one cell holds many of them (8 tests per end
+# at Phi(-4) = 3e-5 each when nothing lies beyond the core).
+RANGE_TAIL_CELLS = 8
+RANGE_TAIL_SIGMAS = 4.0
 # A declared value, and the NULLs of a column, are kept when their noisy count exceeds this many noise
 # standard deviations (post-processing: a column without NULLs then rarely generates any).
 KEEP_SIGMAS = 3.0
@@ -110,6 +119,46 @@ def _cell_edges(cell: int) -> tuple[float, float]:
     octave = cell % CELLS
     low, high = 2.0 ** (octave / CELLS_PER_OCTAVE) - 1.0, 2.0 ** ((octave + 1) / CELLS_PER_OCTAVE) - 1.0
     return (-high, -low) if cell >= CELLS else (low, high)
+
+
+# The cells in order along the real line: negative cells from the most negative up, then the others.
+_LINE = np.concatenate([np.arange(2 * CELLS - 1, CELLS - 1, -1), np.arange(CELLS)])
+
+
+def released_range(noisy: np.ndarray, sigma: float) -> tuple[float, float]:
+    """The range read off noisy cell counts (indexed as ``_cells``; each with noise ``sigma``): post-processing.
+
+    The core is the hull of the cells that pass ``RANGE_THRESHOLD_SIGMAS`` (else the narrowest run of cells that
+    does, see ``WINDOWS``);
+    each end then reaches out to the farthest cell (within ``RANGE_TAIL_CELLS``) up to which the noisy sum
+    from the core's edge passes ``RANGE_TAIL_SIGMAS``. Without a core: [0, 1].
+    """
+    line = noisy[_LINE]
+    total = np.concatenate([[0.0], np.cumsum(line)])
+    core = np.flatnonzero(line > RANGE_THRESHOLD_SIGMAS * sigma)
+    for width in WINDOWS[1:]:
+        if core.size:
+            break
+        sums = total[width:] - total[:-width]
+        best = int(np.argmax(sums))
+        if sums[best] > RANGE_THRESHOLD_SIGMAS * math.sqrt(width) * sigma:
+            core = np.arange(best, best + width)
+    if not core.size:
+        return 0.0, 1.0
+    first, last = int(core[0]), int(core[-1])
+    last += _reach(line[last + 1:last + 1 + RANGE_TAIL_CELLS], sigma)
+    first -= _reach(line[max(first - RANGE_TAIL_CELLS, 0):first][::-1], sigma)
+    edges = [e for position in (first, last) for e in _cell_edges(int(_LINE[position]))]
+    return min(edges), max(edges)
+
+
+def _reach(beyond: np.ndarray, sigma: float) -> int:
+    """How many of the noisy cells ``beyond`` a core's edge (nearest first) the range takes: up to the
+    farthest cell whose noisy sum with every cell past it (within ``beyond``) passes ``RANGE_TAIL_SIGMAS``."""
+    outward = np.cumsum(beyond[::-1])[::-1]
+    widths = np.arange(beyond.size, 0, -1)
+    passed = np.flatnonzero(outward > RANGE_TAIL_SIGMAS * np.sqrt(widths) * sigma)
+    return int(passed[-1]) + 1 if passed.size else 0
 
 
 class DPCopula(GaussianCopula):
@@ -285,9 +334,7 @@ def _numeric(spec: ColumnSpec, column: pa.ChunkedArray, declared: list[Any] | No
     else:
         sigma = gaussian_sigma(1.0, rho / 2.0)
         noisy = np.bincount(_cells(finite), minlength=2 * CELLS) + rng.normal(0.0, sigma, 2 * CELLS)
-        kept = np.flatnonzero(noisy > RANGE_THRESHOLD_SIGMAS * sigma)
-        edges = [e for cell in kept for e in _cell_edges(int(cell))] or [0.0, 1.0]
-        low, high = min(edges), max(edges)
+        low, high = released_range(noisy, sigma)
         rho_histogram = rho / 2.0
     if not low <= high:
         raise InvalidArgumentError(f"public_bounds[{spec.name!r}] must be [min, max] with min <= max.")
