@@ -12,7 +12,9 @@ Gaussian mechanism, so each step is zCDP and the steps compose by adding their r
    so the per-column budgets add). Each column's histogram has L2 sensitivity 1 (one row moves one count).
    a. Numbers and dates without declared ``public_bounds``: a histogram over a fixed, data-independent
       grid of logarithmic cells (finite, 2 x CELLS cells) with half the column's rho; the released range
-      is the cells whose noisy count passes a threshold. Then a histogram of the values clipped into that
+      is read off those noisy counts alone (``released_range``: the cells that pass a threshold, or the
+      narrowest run of cells whose noisy sum does, reached out to the tail cells whose noisy sums with the
+      cells past them pass one; post-processing, no further budget). Then a histogram of the values clipped into that
       range on ``NUMERIC_BINS`` equal bins (integers: one bin per value when the range is small), plus a
       NULL bin, with the other half. With ``public_bounds: [min, max]`` the whole rho goes to the second.
    b. Categories (text, booleans are fixed to true/false) without declared values: Gaussian counts of the
