@@ -386,8 +386,9 @@ class IdCodec(Codec):
     """Identifier columns: fresh unique values per output row, never a training value.
 
     Integer ids continue above the training maximum. Text ids shaped like emails, phone numbers, card
-    numbers, national identity numbers or IP addresses are made with Faker and made unique with the row
-    number (:func:`genesis_sql.models._identity.numbered`); other text ids are ``g<stream tag>-<row>``.
+    numbers, national identity numbers or IP addresses, and integers named and shaped like card, phone or
+    national identity numbers, are made with Faker and made unique with the row number
+    (:func:`genesis_sql.models._identity.numbered`); other text ids are ``g<stream tag>-<row>``.
     Nothing of the training values is kept beyond the style, locale and common email domains. A model
     that reads no values (``method="dp"``) may give an id any PII style (names too, then not unique).
     """
@@ -398,12 +399,13 @@ class IdCodec(Codec):
     def fit(self, values: pa.ChunkedArray, rng: np.random.Generator) -> IdCodec:
         target = arrow_type(self.spec.sql_type)
         self.integer_ = pa.types.is_integer(target)
-        self.start_ = int(pc.max(values).as_py()) + 1 if self.integer_ and len(values) else 0
         style = column_style(self.spec.name, values)
         self.style_ = style if style in NUMBERED_STYLES else None
-        texts = values.to_pylist() if self.style_ is not None else []
         if self.style_ is not None:
             require_faker(self.spec.name, self.style_)
+        # A personal integer (a card number) is made as numbered fakes, never counted on from a real one.
+        self.start_ = int(pc.max(values).as_py()) + 1 if self.integer_ and len(values) and not self.style_ else 0
+        texts = [str(v) for v in values.to_pylist() if v is not None] if self.style_ is not None else []
         self.locale_ = national_id_locale(texts) if self.style_ == "national_id" else DEFAULT_LOCALE
         self.domains_ = email_domains(texts) if self.style_ == "email" else []
         self.source_: str | None = None
@@ -415,16 +417,18 @@ class IdCodec(Codec):
         ``names`` (one per row) are the generated names an email id is derived from, when it has one.
         """
         target = arrow_type(self.spec.sql_type)
-        if self.integer_:
+        if self.integer_ and self.style_ is None:
             return pa.array(self.start_ + rows.astype(np.int64), type=pa.int64()).cast(target)
         if self.style_ is None:
             numbers = pc.utf8_lpad(pa.array(rows.astype(np.int64)).cast(pa.string()), 9, "0")
             return pc.binary_join_element_wise(f"g{tag}-", numbers, "").cast(target)
         u = uniforms(row_states(derive_key(tag, self.spec.name), rows), IdentityText.DIMS)
         values = IdentityText(self.style_, self.locale_, self.domains_).generate(u, names)
+        if self.integer_:
+            values = [v.split("x")[0] for v in values]  # a phone number's extension has no place in an integer
         if self.style_ in NUMBERED_STYLES:
             values = [numbered(value, int(row), self.style_) for value, row in zip(values, rows)]
-        return pa.array(values, pa.string()).cast(target)
+        return _digits_as(values, target) if self.integer_ else pa.array(values, pa.string()).cast(target)
 
     def to_state(self) -> tuple[dict[str, Any], dict[str, np.ndarray]]:
         meta = {"integer": self.integer_, "start": self.start_, "style": self.style_, "locale": self.locale_,
@@ -439,6 +443,18 @@ class IdCodec(Codec):
         check_stored_style(codec.style_, codec.locale_, (None, *PII_STYLES))
         codec.domains_, codec.source_ = meta.get("domains", []), meta.get("source")
         return codec
+
+
+def _digits_as(values: list[str], target: pa.DataType) -> pa.Array:
+    """The digits of each value as an integer of type ``target``; a number too long for it keeps its last
+    digits (a 10-digit phone number in a 32-bit column keeps 9)."""
+    limit = (1 << (target.bit_width - (0 if pa.types.is_unsigned_integer(target) else 1))) - 1
+    numbers = []
+    for value in values:
+        digits = "".join(c for c in value if c.isdigit())
+        number = int(digits)
+        numbers.append(number if number <= limit else int(digits[-(len(str(limit)) - 1):]))
+    return pa.array(numbers, pa.uint64() if limit > 2**63 else pa.int64()).cast(target)
 
 
 MAX_WORDS = 48

@@ -224,11 +224,19 @@ class IdentityText:
 
 # Digits of the output row written into a numbered fake (unique up to 10**7 rows).
 ROW_DIGITS = 7
+# Rows are scrambled before they are written: times an odd number that 5 does not divide, plus an offset,
+# a bijection modulo every power of 2 and of 10, so numbered fakes stay unique without counting 0, 1, 2.
+_SCRAMBLE = 7_654_321
+_OFFSET = 3_141_593
+
+
+def _scrambled(row: int, modulus: int) -> int:
+    return (row * _SCRAMBLE + _OFFSET) % modulus
 
 
 def _with_row_digits(value: str, row: int) -> str:
-    """``value`` with its last digits replaced by the row's (as many as it has, up to ROW_DIGITS)."""
-    digits = list(f"{row % 10**ROW_DIGITS:0{ROW_DIGITS}d}")
+    """``value`` with its last digits replaced by the (scrambled) row's, as many as it has, up to ROW_DIGITS."""
+    digits = list(f"{_scrambled(row, 10**ROW_DIGITS):0{ROW_DIGITS}d}")
     chars = list(value)
     for i in range(len(chars) - 1, -1, -1):
         if digits and chars[i].isdigit():
@@ -249,14 +257,16 @@ def numbered(value: str, row: int, style: str) -> str:
         local, _, domain = value.partition("@")
         return f"{local}.{row}@{domain}"
     if style == "ipv4":
-        return f"{value.split('.', 1)[0]}.{(row >> 16) & 255}.{(row >> 8) & 255}.{row & 255}"
+        low = _scrambled(row, 2**24)
+        return f"{value.split('.', 1)[0]}.{low >> 16}.{(low >> 8) & 255}.{low & 255}"
     if style == "ipv6":
         head = ipaddress.IPv6Address(value).exploded.split(":")[:6]
-        return str(ipaddress.IPv6Address(":".join([*head, f"{(row >> 16) & 0xFFFF:04x}", f"{row & 0xFFFF:04x}"])))
+        low = _scrambled(row, 2**32)
+        return str(ipaddress.IPv6Address(":".join([*head, f"{low >> 16:04x}", f"{low & 0xFFFF:04x}"])))
     if style == "credit_card":
         body = _with_row_digits(value[:-1], row)
         return body + luhn_digit(body)
     if style == "national_id" and len(value) == 15 and value[-8:].isdigit():
-        body = f"{value[:7]}{row % 10**6:06d}"
+        body = f"{value[:7]}{_scrambled(row, 10**6):06d}"
         return body + insee_key(body)
     return _with_row_digits(value, row)

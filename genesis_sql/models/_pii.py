@@ -11,7 +11,12 @@ Detection reads a sample of the values. A column named like a style (``email``, 
 ...) needs half of its values to have the style's shape; without such a name, four fifths. Names are found
 without a column name only as full names whose words are in Faker's name lists (single words such as
 ``Rose`` or ``Amber`` are too often something else). Date-like strings and plain decimal numbers are never
-phone numbers, and a column of bare digit strings is a phone column only when its name says so.
+phone numbers, and a column of bare digit strings is a phone column only when its name says so. An integer
+column is personal only when named as a card, phone or national identity number and its digits agree.
+
+:func:`personal_columns` runs at fit (genesis_sql.api) to report the PII columns and to keep them out of
+the kinds that would store real values (categories, numbers); the codecs detect the same style again from
+the same values when they fit.
 """
 from __future__ import annotations
 
@@ -40,6 +45,8 @@ PII_STYLES = ("email", "ipv4", "ipv6", "credit_card", "national_id", "phone", "n
 STYLES = (*PII_STYLES, "city", "company")
 # Styles whose fake can be made unique by the output row (identifier columns: one value per row).
 NUMBERED_STYLES = ("email", "phone", "credit_card", "national_id", "ipv4", "ipv6")
+# Styles an integer column can hold (found by its name, its digits checked): generated as numbered fakes.
+INTEGER_STYLES = ("credit_card", "national_id", "phone")
 # Share of values that must have a style's shape: with a column name saying the style, and without.
 NAMED_SHARE = 0.5
 SHAPE_SHARE = 0.8
@@ -232,19 +239,26 @@ def national_id_locale(values: list[str | None]) -> str:
 
 
 def column_style(column: str, values: pa.ChunkedArray | pa.Array) -> str | None:
-    """:func:`detect_style` of a string column as Arrow holds it (None for other types)."""
-    if not (pa.types.is_string(values.type) or pa.types.is_large_string(values.type)):
-        return None
+    """:func:`detect_style` of a column as Arrow holds it: strings, or integers named as card, phone or
+    national identity numbers (:data:`INTEGER_STYLES`) whose digits bear the name out; None otherwise."""
     # Converted a slice at a time: reading the sample need not turn a whole column into Python strings.
     slices = (values.slice(start, SAMPLE).to_pylist() for start in range(0, len(values), SAMPLE))
-    return detect_style(column, itertools.chain.from_iterable(slices))
+    if pa.types.is_string(values.type) or pa.types.is_large_string(values.type):
+        return detect_style(column, itertools.chain.from_iterable(slices))
+    named = style_by_name(column)
+    if not pa.types.is_integer(values.type) or named not in INTEGER_STYLES:
+        return None
+    digits = [str(v) for v in itertools.islice(itertools.chain.from_iterable(slices), SAMPLE) if v is not None]
+    return named if digits and _named_style(named, digits) else None
 
 
 def personal_columns(table: pa.Table, columns: list[ColumnSpec], overrides: set[str]
                      ) -> tuple[list[ColumnSpec], dict[str, str]]:
     """The PII columns of a training table (name -> one of :data:`PII_STYLES`), and ``columns`` with the
     kind of each set so its codec makes fakes: ``text`` (an ``id`` stays one when its fakes can be numbered
-    unique). A category would keep the real values in the model, so a PII column is never one.
+    unique; an integer column is always one, numbered fakes being the only kind of them an integer holds).
+    A category or a number would keep real values in the model (as categories or quantiles), so a PII
+    column is never one.
 
     Columns whose kind the user set (``overrides``, lower case) keep it: a PII column set to another kind
     than ``text`` or ``id`` is modelled with its real values, which is logged as a warning.
@@ -252,11 +266,12 @@ def personal_columns(table: pa.Table, columns: list[ColumnSpec], overrides: set[
     found: dict[str, str] = {}
     marked = []
     for spec in columns:
-        style = column_style(spec.name, table.column(spec.name)) if spec.kind in ("categorical", "text", "id") \
-            else None
+        values = table.column(spec.name)
+        style = column_style(spec.name, values) if spec.kind in ("categorical", "text", "id", "integer") else None
         if style not in PII_STYLES:
             marked.append(spec)
             continue
+        integer = pa.types.is_integer(values.type)
         keeps_fakes = spec.kind == "text" or spec.kind == "id" and style in NUMBERED_STYLES
         if spec.name.lower() in overrides:
             if keeps_fakes:
@@ -267,5 +282,5 @@ def personal_columns(table: pa.Table, columns: list[ColumnSpec], overrides: set[
             marked.append(spec)
             continue
         found[spec.name] = style
-        marked.append(spec if keeps_fakes else dataclasses.replace(spec, kind="text"))
+        marked.append(spec if keeps_fakes else dataclasses.replace(spec, kind="id" if integer else "text"))
     return marked, found

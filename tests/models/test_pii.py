@@ -192,3 +192,25 @@ def test_french_national_ids_keep_a_valid_key_when_numbered():
 
     assert all(valid(v) for v in generated), [v for v in generated if not valid(v)][:3]
     assert Counter(v[0] for v in generated).keys() <= {"1", "2"}
+
+
+def test_integer_card_and_national_numbers_are_numbered_fakes_of_their_type():
+    fake = _faker("en_US", 6)
+    cards = [int(fake.credit_card_number(card_type="visa16")) for _ in range(300)]
+    ssns = [int(fake.ssn().replace("-", "")) for _ in range(300)]
+    table, columns = typed(pa.table({"card_number": pa.array(cards, pa.int64()), "ssn": pa.array(ssns, pa.int32()),
+                                     "phone": pa.array(range(300), pa.int64()), "visits": pa.array(range(300))}))
+    marked, found = personal_columns(table, columns, set())
+    assert found == {"card_number": "credit_card", "ssn": "national_id"}  # 0..299 are no phone numbers
+    assert [c.kind for c in marked][:2] == ["id", "id"]
+    rng = np.random.default_rng(0)
+    card = IdCodec(marked[0]).fit(table.column("card_number"), rng)
+    ssn = IdCodec(marked[1]).fit(table.column("ssn"), rng)
+    assert card.start_ == ssn.start_ == 0  # nothing counted on from a real number
+    rows = np.arange(4000, dtype=np.int64)
+    made_cards = card.sample_ids(rows, "00abcd")
+    made_ssns = ssn.sample_ids(rows, "00abcd")
+    assert made_cards.type == pa.int64() and made_ssns.type == pa.int32()
+    assert len(set(made_cards.to_pylist())) == 4000 and set(made_cards.to_pylist()).isdisjoint(cards)
+    assert all(_luhn(str(v)) for v in made_cards.to_pylist())
+    assert len(set(made_ssns.to_pylist())) == 4000 and max(made_ssns.to_pylist()) < 10**9
