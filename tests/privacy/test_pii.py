@@ -144,6 +144,9 @@ def test_cli_fit_reports_personal_columns(orders_con, db_path):
                                       "--method", "copula", "--pii-consistent"])
     assert result.exit_code == 0, result.output
     assert "PII made with Faker, never copied: customer_name (name), email (email), phone (phone)" in result.output
+    described = CliRunner().invoke(cli, ["--db", str(db_path), "describe", "o", "--json"])
+    assert described.exit_code == 0, described.output
+    assert {c["name"]: c["pii"] for c in json.loads(described.output)["columns"] if c["pii"]} == PII
     with duckdb.connect(str(db_path)) as check:
         rules = json.loads(check.execute("SELECT json_extract(state, '$.rules') FROM genesis.models").fetchone()[0])
     assert [e["fake"] for e in rules["entities"]] == [True]
