@@ -257,6 +257,8 @@ def fit(
     pii = tuple((c.name, personal[c.name]) for c in columns if c.name in personal)
     if pii:
         state = {**state, "pii": dict(pii)}
+        log.info("%s: personal columns made with Faker, never copied: %s", model_name,
+                 ", ".join(f"{n} ({s})" for n, s in pii))
     holdout_rows = 0
     holdout_info = None
     if holdout_query is not None:
