@@ -22,6 +22,7 @@ from genesis_sql.conditions.condition import Condition, ConditionSet
 from genesis_sql.models.feasibility import _category_matches, _to_number, numeric_interval
 from genesis_sql.models._columns import CategoricalCodec, Codec, NumericCodec
 from genesis_sql.models._random import DIMS_PER_ATTEMPT, row_states, standard_normals, uniforms
+from genesis_sql.models._rowwise import rowwise_matmul
 
 Intervals = np.ndarray  # shape (k, 2): allowed [low, high] score intervals, sorted and disjoint
 
@@ -253,13 +254,13 @@ def propose_latent(region: LatentRegion, rows: np.ndarray, attempts: np.ndarray,
     L = region.cholesky
     weight = np.ones(rows.size)
     for k in range(n_constrained):
-        mean = e[:, :k] @ L[k, :k] if k else np.zeros(rows.size)
+        mean = rowwise_matmul(e[:, :k], L[k, :k, None])[:, 0] if k else np.zeros(rows.size)
         e[:, k], mass = _union_sample(u[:, k], mean, L[k, k], region.intervals[k])
         if k:
             weight *= mass
     if n_constrained < dims:
         e[:, n_constrained:] = standard_normals(u[:, n_constrained:])
-    permuted = e @ L.T
+    permuted = rowwise_matmul(e, L.T)
     scores = np.empty_like(permuted)
     scores[:, region.order] = permuted
     return scores, weight, accept_u

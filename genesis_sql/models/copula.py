@@ -23,6 +23,7 @@ from genesis_sql.models._encoding import TableEncoding
 from genesis_sql.models._latent import LatentRegion, compile_region, propose_latent
 from genesis_sql.models._latent_correlation import latent_correlation
 from genesis_sql.models._random import row_states, standard_normals, uniforms
+from genesis_sql.models._rowwise import rowwise_matmul
 from genesis_sql.models.base import BaseSynthesizer, check_is_fitted
 from genesis_sql.schema import ColumnSpec
 
@@ -167,7 +168,7 @@ class GaussianCopula(BaseSynthesizer):
         check_is_fitted(self)
         states = row_states(key, rows)
         normals = standard_normals(uniforms(states, len(self.latent_), attempts=attempts))
-        return self.decode(rows, attempts, key, states, normals @ self.cholesky_.T)
+        return self.decode(rows, attempts, key, states, rowwise_matmul(normals, self.cholesky_.T))
 
     def condition_proposal(self, conditions: ConditionSet) -> LatentProposal:
         """A proposal of rows inside the condition's latent region (see genesis_sql.models._latent); cached."""

@@ -13,6 +13,8 @@ import genesis_sql
 from genesis_sql.conditions import parse_condition
 from genesis_sql.conditions.sampling import ConditionalSampler, GuidedConditionalSampler
 from genesis_sql.errors import InfeasibleConditionError, RareConditionError
+from genesis_sql.generation.batches import generate_batches
+from genesis_sql.generation.plan import plan_generation
 from genesis_sql.models import GaussianCopula
 from genesis_sql.schema import detect_schema
 
@@ -95,6 +97,14 @@ def test_conditional_rows_do_not_depend_on_batching(models_con) -> None:
     assert whole.equals(sql.cast(whole.schema))
     prefix = genesis_sql.generate(models_con, "diamonds", 100, seed=9, condition="price > 10000 AND color = 'E'")
     assert prefix.equals(whole.slice(0, 100))
+
+
+def test_conditional_rows_do_not_depend_on_the_start(models_con) -> None:
+    """Rows from a start off the piece grid are the same rows as in a batch from 0, to the last bit."""
+    plan, synthesizer = plan_generation(models_con, "benefits", 12_000, seed=3, condition="age > 50 AND state = 93")
+    whole = next(generate_batches(plan, synthesizer, batch_size=12_000))
+    later = next(generate_batches(plan, synthesizer, batch_size=6000, start=6000))
+    assert later.equals(whole.slice(6000))
 
 
 def test_faithful_conditional_price_given_carat(diamonds) -> None:
