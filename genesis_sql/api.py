@@ -30,6 +30,7 @@ from genesis_sql.generation.row_function import register_model
 from genesis_sql.lineage.fingerprint import RowsFingerprint, rows_fingerprint
 from genesis_sql.lineage.record import record_fit
 from genesis_sql.models import SELECTION_ROWS, SMALL_TABLE_ROWS, candidate_methods, synthesizer_class
+from genesis_sql.models._seen import SeenPairs
 from genesis_sql.nl.labels import FitNotes, gather_fit_notes
 from genesis_sql import privacy
 from genesis_sql.rules import RuleSet, check_detection, entity_columns, fit_rules
@@ -199,11 +200,12 @@ def fit(
     report("detecting")
     columns = privacy.public_schema(sql_types, column_types) if dp else detect_schema(table, sql_types, column_types)
     notes = gather_fit_notes(con, source_sql, columns, labels)
-    ruleset = RuleSet(detection=detection)
+    ruleset, seen = RuleSet(detection=detection), None
     if not sequence and not dp:
         overrides = {k.lower() for k in column_types or {}}
         columns, entities = entity_columns(table, columns, detection, overrides)
         ruleset = fit_rules(table, columns, detection=detection, constraints=constraints, entities=entities)
+        seen = SeenPairs.fit(table, columns)
     candidates = candidate_methods(method, table.num_rows, [c.kind for c in columns], sequence=sequence)
     report("fitting")
     started = time.perf_counter()
@@ -215,7 +217,7 @@ def fit(
     if dp:
         columns = fitted[0].columns_
     for model in fitted:
-        model.rules_ = ruleset
+        model.rules_, model.seen_ = ruleset, seen
     synthesizer, similarities = fitted[0], []
     if len(fitted) > 1:
         # Imported here: the quality metrics load only when a fit compares candidates.

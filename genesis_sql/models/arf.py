@@ -152,7 +152,9 @@ class AdversarialRandomForest(BaseSynthesizer):
         meta, mixture_arrays = self.mixture_.to_state()
         arrays.update({f"leaf.{k}": v for k, v in mixture_arrays.items()})
         arrays["calibration"] = self.calibration_.knots
-        return {"codecs": metas, "leaves": meta, "accuracy": self.accuracy_, "rules": self.rules_.to_dict()}, arrays
+        attached, attached_arrays = self.attached_state()
+        arrays.update(attached_arrays)
+        return {"codecs": metas, "leaves": meta, "accuracy": self.accuracy_, **attached}, arrays
 
     @classmethod
     def from_state(cls, params: dict[str, Any], columns: list[ColumnSpec], state: dict[str, Any],
@@ -165,7 +167,7 @@ class AdversarialRandomForest(BaseSynthesizer):
         model.mixture_ = LeafMixture.from_state(
             state["leaves"], {k[5:]: v for k, v in arrays.items() if k.startswith("leaf.")})
         model.calibration_ = Calibration(arrays["calibration"])
-        return model.restore_rules(state)
+        return model.restore_attached(state, arrays)
 
 
 class LeafProposal:

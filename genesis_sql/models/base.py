@@ -15,6 +15,7 @@ import pyarrow as pa
 
 from genesis_sql.errors import GenesisError
 from genesis_sql.models._columns import arrow_type
+from genesis_sql.models._seen import SeenPairs
 from genesis_sql.rules import RuleSet
 from genesis_sql.rules.entity import BLOCK_ROWS
 from genesis_sql.schema import ColumnSpec, output_type
@@ -57,6 +58,9 @@ class BaseSynthesizer:
     piece_rows: ClassVar[int] = PIECE_ROWS
     # Relations every generated row keeps, and entity keys (genesis_sql.rules); set after fit, stored in state.
     rules_: RuleSet = RuleSet()
+    # Value pairs of few-valued columns that training rows show (genesis_sql.models._seen); set after fit,
+    # stored in state. None for DP models (they read nothing outside their mechanism) and older models.
+    seen_: SeenPairs | None = None
 
     def get_params(self) -> dict[str, Any]:
         """The ``__init__`` parameters, as given."""
@@ -164,13 +168,26 @@ class BaseSynthesizer:
         check_is_fitted(self)
         return pa.schema([(c.name, arrow_type(output_type(c.sql_type))) for c in self.columns_])
 
-    def restore_rules(self, state: dict[str, Any]) -> BaseSynthesizer:
-        """Attach the rules stored in ``state`` (none for a model stored before rules existed); returns self."""
+    def attached_state(self) -> tuple[dict[str, Any], dict[str, np.ndarray]]:
+        """What was attached after fit (rules, seen pairs) as state entries and arrays, for ``to_state``."""
+        state: dict[str, Any] = {"rules": self.rules_.to_dict()}
+        arrays: dict[str, np.ndarray] = {}
+        if self.seen_ is not None:
+            state["seen"], seen_arrays = self.seen_.to_state()
+            arrays = {f"seen.{k}": v for k, v in seen_arrays.items()}
+        return state, arrays
+
+    def restore_attached(self, state: dict[str, Any], arrays: dict[str, np.ndarray]) -> BaseSynthesizer:
+        """Attach the rules and seen pairs stored in ``state`` and ``arrays`` (none for a model stored before
+        they existed); returns self."""
         self.rules_ = RuleSet.from_dict(state.get("rules"))
+        if "seen" in state:
+            self.seen_ = SeenPairs.from_state(state["seen"], {k[5:]: v for k, v in arrays.items()
+                                                              if k.startswith("seen.")})
         return self
 
     def to_state(self) -> tuple[dict[str, Any], dict[str, np.ndarray]]:
-        """Learned state as JSON-able metadata plus named numeric arrays (rules under ``"rules"``)."""
+        """Learned state as JSON-able metadata plus named numeric arrays (with :meth:`attached_state`)."""
         raise NotImplementedError
 
     @classmethod

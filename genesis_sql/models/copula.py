@@ -194,7 +194,9 @@ class GaussianCopula(BaseSynthesizer):
             meta, codec_arrays = codec.to_state()
             metas.append(meta)
             arrays.update({f"{i}.{key}": value for key, value in codec_arrays.items()})
-        return {"codecs": metas, "latent": self.latent_, "rules": self.rules_.to_dict()}, arrays
+        attached, attached_arrays = self.attached_state()
+        arrays.update(attached_arrays)
+        return {"codecs": metas, "latent": self.latent_, **attached}, arrays
 
     @classmethod
     def from_state(cls, params: dict[str, Any], columns: list[ColumnSpec], state: dict[str, Any],
@@ -209,4 +211,4 @@ class GaussianCopula(BaseSynthesizer):
         model.latent_ = state["latent"]
         model.correlation_ = arrays["correlation"]
         model.cholesky_ = np.linalg.cholesky(model.correlation_) if model.latent_ else np.zeros((0, 0))
-        return model.restore_rules(state)
+        return model.restore_attached(state, arrays)
