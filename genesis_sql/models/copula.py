@@ -56,7 +56,11 @@ class LatentProposal:
         self.region = region
         self.is_empty = region.is_empty
         first = region.intervals[0] if region.dims else None
-        self.first_mass = float(np.sum(ndtr(first[:, 1]) - ndtr(first[:, 0]))) if first is not None else 1.0
+        if region.cells is not None:
+            self.first_mass = region.cells.total
+            self.is_empty = self.is_empty or self.first_mass <= 0
+        else:
+            self.first_mass = float(np.sum(ndtr(first[:, 1]) - ndtr(first[:, 0]))) if first is not None else 1.0
         self.weight_bound = 1.0
         if not self.is_empty and len(region.dims) > 1:
             pilot = np.arange(_BOUND_PILOT, dtype=np.int64)
