@@ -75,7 +75,7 @@ class LinearPair:
 def _pair(text: str, tree: exp.Expression, difference: Linear, low: float, high: float) -> LinearPair | None:
     """The pair meaning ``low <= difference <= high``, when the difference names exactly two columns; the
     target is the one named first (an order that does not depend on hashing, so neither do the rows)."""
-    named = dict.fromkeys(c.name for c in tree.find_all(exp.Column))
+    named = dict.fromkeys(c.name for c in tree.find_all(exp.Column, bfs=False))
     columns = [k for k in named if difference.get(k, 0.0) != 0]
     if len(columns) != 2:
         return None
