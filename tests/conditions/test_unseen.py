@@ -20,9 +20,10 @@ NEVER_TOGETHER = "no training row has \"state\" = 15 together with \"joblost\" =
 
 
 def test_an_unseen_combination_is_generated_and_named_in_the_log(models_con, caplog) -> None:
+    # A condition no other test plans: the warning is logged once per model version and condition.
     with caplog.at_level(logging.WARNING, logger=PLAN_LOG):
         rows = genesis_sql.generate(models_con, "benefits", 200, seed=1,
-                                    condition="state = 15 AND joblost = 'seasonal_job_ended'")
+                                    condition="state = 15 AND joblost = 'seasonal_job_ended' AND age > 21")
     assert rows.num_rows == 200
     assert set(rows.column("state").to_pylist()) == {15}
     assert NEVER_TOGETHER in caplog.text and "extrapolation" in caplog.text
