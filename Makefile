@@ -22,9 +22,14 @@ $(VENV)/.stamp-install: pyproject.toml | $(BIN)/python
 	$(BIN)/pip install --quiet -e ".[dashboard]"
 	touch $@
 
+# anonymeter (the reference the attack-based risks are checked against) pins numpy<1.27 and pyarrow<22 in its
+# metadata but runs on the versions here; its real dependencies (numba, polars) are in the test extra.
+ANONYMETER := anonymeter==1.1.0
+
 $(VENV)/.stamp-test: pyproject.toml | $(BIN)/python
 	$(BIN)/pip install --quiet $(TORCH)
 	$(BIN)/pip install --quiet -e ".[test,torch]" torch==2.13.0
+	$(BIN)/pip install --quiet --no-deps $(ANONYMETER)
 	touch $@
 
 $(VENV)/.stamp-bench: pyproject.toml $(VENV)/.stamp-test
