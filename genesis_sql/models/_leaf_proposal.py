@@ -15,6 +15,7 @@ import pyarrow as pa
 from genesis_sql.models._calibration import Calibration
 from genesis_sql.models._forest import (
     SparseCategories,
+    TruncatedNormals,
     _normal_mass,
     _piece_masses,
     pick_by_weight,
@@ -119,6 +120,24 @@ def _piece_total(mean: np.ndarray, sd: np.ndarray, low: np.ndarray, high: np.nda
     return _piece_masses(mean, sd, low, high, intervals).sum(axis=1)
 
 
+def _draw_within(u: np.ndarray, mean: np.ndarray, sd: np.ndarray, low: np.ndarray, high: np.ndarray,
+                 intervals: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Draws of N(mean, sd) restricted to [low, high] and the union of ``intervals`` (k x 2), and each row's
+    normal mass there (0 where nothing is allowed; the draw is then some value of the leaf's)."""
+    if intervals.shape[0] > 1:
+        mass = _piece_total(mean, sd, low, high, intervals)
+        inside = mass > 0
+        draw = truncated_normal_in(u, mean, sd, np.where(inside, low, mean), np.where(inside, high, mean), intervals)
+        return np.where(inside, draw, mean), mass
+    # One allowed interval (often the whole line): the truncated normal's own width is the mass.
+    low, high = np.maximum(low, intervals[0, 0]), np.minimum(high, intervals[0, 1])
+    inside = high >= low
+    low, high = np.where(inside, low, mean), np.where(inside, high, mean)
+    normals = TruncatedNormals.of(mean, sd, low, high)
+    mass = np.where(sd > 0, np.abs(normals.width), ((low <= mean) & (mean <= high)).astype(float))
+    return normals.invert(u), np.where(inside, mass, 0.0)
+
+
 # Cells a leaf's driver range is cut into (of equal mass under the leaf's driver distribution).
 _CELLS = 16
 
@@ -160,6 +179,9 @@ class LeafCells:
         # The target's allowed range moves monotonically with the driver: over a cell it lies within the
         # hull of its ranges at the cell's ends, and in a leaf the target does not depend on the driver.
         hull = [self._target_raw(start), self._target_raw(end)]
+        target = [np.asarray(a[:, self.k_target], dtype=np.float64) for a in (mixture.mean, mixture.sd, mixture.low,
+                                                                              mixture.high)]
+        self.target_mass = np.maximum(_normal_mass(*target), 1e-300)  # each leaf's whole target mass
         self.bound = self._target_share(leaves, np.minimum(hull[0][0], hull[1][0]), np.maximum(hull[0][1], hull[1][1]))
         self.weight = np.repeat(weight, _CELLS) * cell * self.bound
 
@@ -180,20 +202,16 @@ class LeafCells:
 
     def draw(self, z: np.ndarray, u: np.ndarray, leaf: np.ndarray, cell: np.ndarray) -> np.ndarray:
         """Draw the driver in its cell and the target inside what the driver allows it (raw scores, into ``z``);
-        returns each row's weight (the target's allowed mass over its cell's bound)."""
+        returns each row's weight (the target's allowed share over its cell's bound)."""
         mixture, k, t = self.model.mixture_, self.k_driver, self.k_target
         low = np.maximum(mixture.low[leaf, k], self.edges[leaf, cell])
         high = np.minimum(mixture.high[leaf, k], self.edges[leaf, cell + 1])
-        z[:, self.driver] = truncated_normal_in(u[:, 1 + self.driver], mixture.mean[leaf, k], mixture.sd[leaf, k],
-                                                low, high, self.raw_driver)
+        z[:, self.driver] = _draw_within(u[:, 1 + self.driver], mixture.mean[leaf, k].astype(float),
+                                         mixture.sd[leaf, k].astype(float), low, high, self.raw_driver)[0]
         allowed_low, allowed_high = self._target_raw(z[:, self.driver])
-        mass = self._target_share(leaf, allowed_low, allowed_high)
-        inside = mass > 0
-        # Rows whose driver leaves the target nothing keep the leaf's mean there (and weigh 0).
-        mean = mixture.mean[leaf, t].astype(float)
-        low = np.where(inside, np.maximum(mixture.low[leaf, t], allowed_low), mean)
-        high = np.where(inside, np.minimum(mixture.high[leaf, t], allowed_high), mean)
-        z[:, self.target] = np.where(inside, truncated_normal_in(u[:, 1 + self.target], mean, mixture.sd[leaf, t],
-                                                                 low, high, self.raw_target), mean)
-        bound = self.bound[leaf * _CELLS + cell]
-        return np.where(inside, mass / np.where(bound > 0, bound, 1.0), 0.0)
+        z[:, self.target], mass = _draw_within(
+            u[:, 1 + self.target], mixture.mean[leaf, t].astype(float), mixture.sd[leaf, t].astype(float),
+            np.maximum(mixture.low[leaf, t], allowed_low), np.minimum(mixture.high[leaf, t], allowed_high),
+            self.raw_target)
+        bound = self.bound[leaf * _CELLS + cell] * self.target_mass[leaf]
+        return np.where(bound > 0, mass / np.where(bound > 0, bound, 1.0), 0.0)
