@@ -32,7 +32,9 @@ Gaussian mechanism, so each step is zCDP and the steps compose by adding their r
 Total: ``rho``-zCDP for the Gaussian parts, hence ``(epsilon_z, delta_z)``-DP with ``epsilon_z <= epsilon``, plus
 ``delta_t`` for thresholded category lists: ``(epsilon, delta)``-DP. The model holds only the released
 statistics; no rules, entity keys, exact bounds, category lists or copy guards are read from the rows.
-Column kinds come from SQL types (or ``column_types``), not from the values. The noise comes from OS
+Column kinds come from SQL types (or ``column_types``), not from the values. A VARCHAR column named like
+personal data (``email``, ``ssn``, ``customer_name`` ...; genesis_sql.models._pii) is generated as Faker
+fakes that read nothing, like an id: its values are neither released nor used to find it. The noise comes from OS
 entropy (``secrets``), not from the fit's seed, which anyone could replay; floating-point attacks on the
 Gaussian sampler (Mironov 2012) are not defended against.
 """
@@ -49,6 +51,7 @@ from scipy.special import ndtri
 from genesis_sql.errors import InvalidArgumentError
 from genesis_sql.models._columns import CategoricalCodec, Codec, IdCodec, NumericCodec, _to_float, arrow_type
 from genesis_sql.models._identity import DEFAULT_LOCALE
+from genesis_sql.models._pii import PII_STYLES, style_by_name
 from genesis_sql.models._latent_correlation import hermite_coefficients, invert_correlation
 from genesis_sql.models.copula import GaussianCopula
 from genesis_sql.privacy.accounting import check_budget, gaussian_sigma, rho_for
@@ -82,12 +85,23 @@ _DATETIME_TYPES = {"DATE", "TIMESTAMP", "TIMESTAMP WITH TIME ZONE", "TIME"}
 _KINDS = {"numeric", "integer", "datetime", "categorical", "boolean", "id"}
 
 
-def public_schema(sql_types: dict[str, str], column_types: dict[str, str] | None) -> list[ColumnSpec]:
-    """Column specs from SQL types and declared kinds only (detecting kinds from values would leak them)."""
+def personal_by_name(sql_types: dict[str, str], column_types: dict[str, str] | None) -> dict[str, str]:
+    """The PII style of each VARCHAR column that its name alone marks as personal and that is not declared
+    another kind than ``id`` (the values are never read to find them)."""
     declared = {k.lower(): v for k, v in (column_types or {}).items()}
+    styles = {name: style_by_name(name) for name, sql_type in sql_types.items()
+              if base_type(sql_type) == "VARCHAR" and declared.get(name.lower(), "id") == "id"}
+    return {name: style for name, style in styles.items() if style in PII_STYLES}
+
+
+def public_schema(sql_types: dict[str, str], column_types: dict[str, str] | None) -> list[ColumnSpec]:
+    """Column specs from SQL types, declared kinds and names only (detecting kinds from values would leak them);
+    personal columns (:func:`personal_by_name`) are ids, made as fakes that read nothing."""
+    declared = {k.lower(): v for k, v in (column_types or {}).items()}
+    personal = personal_by_name(sql_types, column_types)
     specs = []
     for name, sql_type in sql_types.items():
-        kind = declared.get(name.lower())
+        kind = declared.get(name.lower()) or ("id" if name in personal else None)
         if kind is None:
             base = base_type(sql_type)
             kind = ("integer" if base in _INTEGER_TYPES else "numeric" if base in _NUMBER_TYPES
@@ -234,10 +248,12 @@ def _bound(value: Any, spec: ColumnSpec) -> float:
 
 
 def _fresh_ids(spec: ColumnSpec) -> tuple[ColumnSpec, Codec]:
-    """Ids carry no information: numbered afresh from 1, nothing read."""
+    """Ids carry no information: numbered afresh from 1, or Faker fakes of a personal column's style, nothing
+    read."""
     integer = base_type(spec.sql_type) in _NUMBER_TYPES
+    style = personal_by_name({spec.name: spec.sql_type}, None).get(spec.name)
     spec = ColumnSpec(spec.name, "id", spec.sql_type, False)
-    return spec, IdCodec.from_state(spec, {"integer": integer, "start": 1, "style": None, "locale": DEFAULT_LOCALE,
+    return spec, IdCodec.from_state(spec, {"integer": integer, "start": 1, "style": style, "locale": DEFAULT_LOCALE,
                                            "domains": [], "source": None}, {})
 
 
