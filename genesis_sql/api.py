@@ -36,6 +36,7 @@ from genesis_sql.models import (
     personal_columns,
     synthesizer_class,
 )
+from genesis_sql.models._seen import SeenPairs
 from genesis_sql.nl.labels import FitNotes, gather_fit_notes
 from genesis_sql import privacy
 from genesis_sql.rules import RuleSet, check_detection, entity_columns, fit_rules
@@ -221,11 +222,12 @@ def fit(
     else:
         columns, personal = personal_columns(table, detect_schema(table, sql_types, column_types), overrides)
     notes = gather_fit_notes(con, source_sql, columns, labels)
-    ruleset = RuleSet(detection=detection)
+    ruleset, seen = RuleSet(detection=detection), None
     if not sequence and not dp:
         columns, entities = entity_columns(table, columns, detection, overrides, personal=frozenset(personal),
                                            consistent=pii_consistent)
         ruleset = fit_rules(table, columns, detection=detection, constraints=constraints, entities=entities)
+        seen = SeenPairs.fit(table, columns)
     candidates = candidate_methods(method, table.num_rows, [c.kind for c in columns], sequence=sequence)
     report("fitting")
     started = time.perf_counter()
@@ -237,7 +239,7 @@ def fit(
     if dp:
         columns = fitted[0].columns_
     for model in fitted:
-        model.rules_ = ruleset
+        model.rules_, model.seen_ = ruleset, seen
     synthesizer, similarities = fitted[0], []
     if len(fitted) > 1:
         # Imported here: the quality metrics load only when a fit compares candidates.
