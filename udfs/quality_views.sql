@@ -34,6 +34,11 @@ SELECT
     (r.scores ->> 'dcr_overfitting_protection')::DOUBLE AS dcr_overfitting_protection,
     (r.scores ->> 'membership_inference_auc')::DOUBLE AS membership_inference_auc,
     (r.scores ->> 'privacy_passed')::BOOLEAN AS privacy_passed,
+    (r.scores ->> 'singling_out_univariate_risk')::DOUBLE AS singling_out_univariate_risk,
+    (r.scores ->> 'singling_out_multivariate_risk')::DOUBLE AS singling_out_multivariate_risk,
+    (r.scores ->> 'linkability_risk')::DOUBLE AS linkability_risk,
+    (r.scores ->> 'inference_risk')::DOUBLE AS inference_risk,
+    r.scores ->> 'inference_risk_column' AS inference_risk_column,
     r.scores
 FROM genesis.quality_runs AS r
 LEFT JOIN genesis.quality_metrics AS d ON d.run_id = r.run_id AND d.category = 'detection'
@@ -99,6 +104,45 @@ SELECT
 FROM genesis.quality_metrics AS p
 JOIN genesis.quality_runs AS r ON r.run_id = p.run_id
 WHERE p.category = 'privacy';
+
+-- Attack-based risks (Anonymeter's singling out, linkability and inference), one row per attack (inference: per
+-- secret column): the risk and its confidence interval; the same attack's success rate on the training rows and
+-- on the holdout rows (the holdout baseline; NULL without a holdout, and the risk is then the attack's rate);
+-- blind guessing's rate; the counts.
+CREATE OR REPLACE VIEW genesis.quality_risks AS
+SELECT
+    k.run_id,
+    r.model,
+    r.model_version,
+    k.position,
+    regexp_replace(k.metric, '_risk$', '') AS attack,
+    k.column_1 AS secret_column,
+    k.value AS risk,
+    (k.detail ->> 'risk_low')::DOUBLE AS risk_low,
+    (k.detail ->> 'risk_high')::DOUBLE AS risk_high,
+    (k.detail ->> 'confidence')::DOUBLE AS confidence,
+    (k.detail ->> 'relative_to_holdout')::BOOLEAN AS relative_to_holdout,
+    (k.detail ->> 'attack_rate')::DOUBLE AS attack_rate,
+    (k.detail ->> 'attack_rate_low')::DOUBLE AS attack_rate_low,
+    (k.detail ->> 'attack_rate_high')::DOUBLE AS attack_rate_high,
+    (k.detail ->> 'holdout_rate')::DOUBLE AS holdout_rate,
+    (k.detail ->> 'holdout_rate_low')::DOUBLE AS holdout_rate_low,
+    (k.detail ->> 'holdout_rate_high')::DOUBLE AS holdout_rate_high,
+    (k.detail ->> 'random_rate')::DOUBLE AS random_rate,
+    (k.detail ->> 'attacks')::INTEGER AS attacks,
+    (k.detail ->> 'successes')::INTEGER AS successes,
+    (k.detail ->> 'holdout_attacks')::INTEGER AS holdout_attacks,
+    (k.detail ->> 'holdout_successes')::INTEGER AS holdout_successes,
+    k.available,
+    k.detail ->> 'reason' AS reason,
+    k.detail ->> 'holdout_reason' AS holdout_reason,
+    k.detail ->> 'warning' AS warning,
+    k.detail
+FROM genesis.quality_metrics AS k
+JOIN genesis.quality_runs AS r ON r.run_id = k.run_id
+WHERE k.category = 'privacy'
+  AND k.metric IN ('singling_out_univariate_risk', 'singling_out_multivariate_risk', 'linkability_risk',
+                   'inference_risk');
 
 -- The stored sample of the PCA projection (components fitted on the real rows), one row per point.
 CREATE OR REPLACE VIEW genesis.quality_projection AS

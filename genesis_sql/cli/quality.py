@@ -1,13 +1,33 @@
 """``genesis evaluate`` and ``genesis dashboard``: quality runs from the command line."""
 from __future__ import annotations
 
+import typing as t
+
 import click
 
 from genesis_sql.cli._base import cli, database, stop_on_sigterm
 
+if t.TYPE_CHECKING:
+    from genesis_sql.quality import QualityReport
+
 
 def _score(value: float | None) -> str:
     return "n/a" if value is None else f"{value:.3f}"
+
+
+def _risk(report: QualityReport, metric: str) -> tuple[str, str]:
+    """The label and text of one attack's risk: the riskiest one (inference: per secret column), its interval
+    and its holdout baseline."""
+    label = metric.replace("_", " ").replace("singling out", "singling-out")
+    risks = [m for m in report.select("privacy", metric) if m.available]
+    if not risks:
+        return label, "n/a"
+    worst = max(risks, key=lambda m: m.value)
+    detail = worst.detail
+    baseline = (f"holdout baseline {detail['holdout_rate']:.3f}" if detail["relative_to_holdout"]
+                else "no holdout: the attack's success rate")
+    label += f" ({worst.column_1})" if worst.column_1 else ""
+    return label, f"{worst.value:.3f} [{detail['risk_low']:.3f}, {detail['risk_high']:.3f}]; {baseline}"
 
 
 @cli.command()
@@ -27,6 +47,7 @@ def evaluate(ctx: click.Context, model: str, real_sql: str, target: str | None, 
     """Evaluate MODEL against real rows, store the run, and print its scores."""
     from genesis_sql.quality import QualityDashboard
     from genesis_sql.quality import evaluate as run_evaluation
+    from genesis_sql.quality.risks import RISK_METRICS
 
     with database(ctx) as con:
         report = run_evaluation(con, model, real_sql, n=n, target=target, holdout_sql=holdout_sql)
@@ -39,6 +60,8 @@ def evaluate(ctx: click.Context, model: str, real_sql: str, target: str | None, 
                          ("utility", scores["utility"]), ("exact-copy rate", scores["exact_copy_rate"]),
                          ("DCR ratio (synthetic / holdout)", scores["dcr_ratio"])):
         click.echo(f"  {label:<32} {_score(value)}")
+    for metric in RISK_METRICS:
+        click.echo("  {:<32} {}".format(*_risk(report, metric)))
     if dashboard is not None and report_path:
         dashboard.generate_html_report(report_path)
         click.echo(f"HTML report: {report_path}")

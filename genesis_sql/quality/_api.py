@@ -54,12 +54,16 @@ def _check_n(n: Any, real_rows: int) -> int:
 
 def _training_rows(con: duckdb.DuckDBPyConnection, real_sql: str, holdout_sql: str,
                    names: list[str]) -> pa.Table:
-    """The real rows that are not holdout rows (as a multiset), the stand-in for the training rows."""
+    """The real rows that are not holdout rows (as a multiset), the stand-in for the training rows.
+
+    Sorted, because EXCEPT ALL returns its rows in an order that changes from run to run, and the seeded
+    samples of the metrics must draw the same rows each time.
+    """
     columns = ", ".join(_quote(n) for n in names)
     real = validate_query(real_sql, what="real query", error=EvaluationError)
     holdout = validate_query(holdout_sql, what="holdout query", error=EvaluationError)
-    query = (f"SELECT {columns} FROM ({real}\n) AS genesis_real EXCEPT ALL "
-             f"SELECT {columns} FROM ({holdout}\n) AS genesis_holdout")
+    query = (f"(SELECT {columns} FROM ({real}\n) AS genesis_real EXCEPT ALL "
+             f"SELECT {columns} FROM ({holdout}\n) AS genesis_holdout) ORDER BY ALL")
     try:
         return con.sql(query).to_arrow_table()
     except duckdb.Error as exc:

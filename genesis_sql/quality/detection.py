@@ -13,7 +13,8 @@ import numpy as np
 from sklearn.linear_model import LogisticRegression
 from sklearn.metrics import roc_auc_score
 from sklearn.model_selection import StratifiedKFold
-from threadpoolctl import threadpool_limits
+
+from genesis_sql.quality._threads import one_thread
 
 FOLDS = 3
 
@@ -43,7 +44,7 @@ def detection_score(real: np.ndarray, synthetic: np.ndarray, *, seed: int) -> De
     labels = np.concatenate([np.ones(len(real)), np.zeros(len(synthetic))])
     folds = StratifiedKFold(n_splits=FOLDS, shuffle=True, random_state=seed)
     aucs = []
-    with threadpool_limits(limits=1):  # small inputs: one BLAS thread is as fast and never stalls
+    with one_thread():
         for train, test in folds.split(features, labels):
             classifier = LogisticRegression(max_iter=500, random_state=seed)
             classifier.fit(features[train], labels[train])

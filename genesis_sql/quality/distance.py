@@ -15,9 +15,9 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 
 import numpy as np
-from threadpoolctl import threadpool_limits
 
 from genesis_sql.quality._columns import EncodedColumn
+from genesis_sql.quality._threads import one_thread
 
 BLOCK_CELLS = 2_000_000
 # Discrete columns with fewer categories than this are compared through one-hot matrix products.
@@ -31,18 +31,22 @@ class Nearest:
     Attributes:
         a_to_b: (rows of a, k) the ``k`` smallest distances from each row of a, ascending.
         b_to_a: (rows of b,) the smallest distance from each row of b.
+        closest: (rows of a,) for each row of a, the position (in b's row indices) of its closest row
+            of b; the first one when several are equally close.
     """
 
     a_to_b: np.ndarray
     b_to_a: np.ndarray
+    closest: np.ndarray
 
 
-def column_ranges(columns: Sequence[EncodedColumn], side: str, rows: np.ndarray) -> np.ndarray:
-    """The max - min of each continuous column over the given reference rows (0 when no value)."""
+def column_ranges(columns: Sequence[EncodedColumn], *references: tuple[str, np.ndarray]) -> np.ndarray:
+    """The max - min of each continuous column over the rows of every ``(side, row indices)`` reference
+    together (0 when no value)."""
     ranges = []
     for column in columns:
         if column.is_continuous:
-            values = column[side][rows]
+            values = np.concatenate([column[side][rows] for side, rows in references])
             values = values[~np.isnan(values)]
             ranges.append(float(np.ptp(values)) if values.size else 0.0)
     return np.array(ranges)
@@ -111,7 +115,7 @@ def nearest(columns: Sequence[EncodedColumn], ranges: np.ndarray, a: tuple[str, 
         k: How many nearest distances to keep per row of ``a`` (at most the rows of ``b``).
 
     Returns:
-        The :class:`Nearest` distances.
+        The :class:`Nearest` distances, and the closest row of ``b`` to each row of ``a``.
     """
     (a_side, a_rows), (b_side, b_rows) = a, b
     k = min(k, b_rows.size)
@@ -125,15 +129,18 @@ def nearest(columns: Sequence[EncodedColumn], ranges: np.ndarray, a: tuple[str, 
     same = np.empty(total.shape, dtype=bool)
     a_to_b = np.empty((a_rows.size, k), dtype=np.float64)
     b_to_a = np.full(b_rows.size, np.inf)
+    closest = np.zeros(a_rows.size, dtype=np.int64)
     for start in range(0, a_rows.size, block):
         chunk = a_rows[start:start + block]
         rows = chunk.size
-        with threadpool_limits(limits=1):  # block-sized products: one BLAS thread, no stalls when busy
+        with one_thread():
             _block(spans, narrow, _prepare(columns, ranges, a_side, chunk), b_values,
                    total[:rows], buffer[:rows], same[:rows])
         distances = total[:rows]
         distances /= max(len(columns), 1)
         smallest = np.partition(distances, k - 1, axis=1)[:, :k] if k < distances.shape[1] else distances
         a_to_b[start:start + rows] = np.sort(smallest, axis=1)[:, :k]
+        if b_rows.size:
+            closest[start:start + rows] = distances.argmin(axis=1)
         np.minimum(b_to_a, distances.min(axis=0), out=b_to_a)
-    return Nearest(a_to_b, b_to_a)
+    return Nearest(a_to_b, b_to_a, closest)

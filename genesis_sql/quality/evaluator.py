@@ -30,6 +30,7 @@ from genesis_sql.quality.results import (
     MetricResult,
     QualityReport,
 )
+from genesis_sql.quality.risks import RISK_METRICS, risk_metrics
 from genesis_sql.quality.sampling import MODEL_ROWS, PRIVACY_ROWS, PROJECTION_POINTS, SAMPLE_ROWS, sample_table
 from genesis_sql.quality.rules_kept import rules_kept_metrics, rules_kept_score
 from genesis_sql.quality.utility import ml_efficacy
@@ -106,6 +107,16 @@ def _mean(values: list[float | None]) -> float | None:
     return float(np.mean(present)) if present else None
 
 
+def _risk_scores(metrics: list[MetricResult]) -> dict[str, Any]:
+    """Each attack's risk; for inference the riskiest secret column (``inference_risk_column``)."""
+    risks = [m for m in metrics if m.category == PRIVACY and m.metric in RISK_METRICS and m.available]
+    scores: dict[str, Any] = {name: next((m.value for m in risks if m.metric == name), None) for name in RISK_METRICS}
+    worst = max((m for m in risks if m.metric == "inference_risk"), key=lambda m: m.value, default=None)
+    scores["inference_risk"] = None if worst is None else worst.value
+    scores["inference_risk_column"] = None if worst is None else worst.column_1
+    return scores
+
+
 class QualityEvaluator:
     """Evaluate synthetic rows against real rows: fidelity, detection, utility and privacy.
 
@@ -166,11 +177,12 @@ class QualityEvaluator:
 
         metrics = fidelity.fidelity_metrics(encoded)
         metrics.extend(self._model_metrics(encoded, samples))
+        privacy_rows = {side: np.arange(min(PRIVACY_ROWS, t.num_rows)) for side, t in samples.items()}
         metrics.extend(privacy_metrics(
-            encoded, synthetic=samples["synthetic"], train=train, holdout=samples.get("holdout"),
-            rows={side: np.arange(min(PRIVACY_ROWS, t.num_rows)) for side, t in samples.items()},
+            encoded, synthetic=samples["synthetic"], train=train, holdout=samples.get("holdout"), rows=privacy_rows,
             identifiers=[c["name"] for c in columns if c["kind"] in IDENTIFIER_KINDS],
         ))
+        metrics.extend(risk_metrics(encoded, rows=privacy_rows, target=self.target, seed=self.seed))
         metrics.extend(rules_kept_metrics(real, synthetic, columns))
         scores = self._scores(metrics)
         overall = _mean([scores["column_shapes"], scores["column_pair_trends"]])
@@ -248,6 +260,7 @@ class QualityEvaluator:
             "dcr_ratio": ratio,
             "dcr_overfitting_protection": value(PRIVACY, "dcr_overfitting_protection"),
             "membership_inference_auc": value(PRIVACY, "membership_inference_auc"),
+            **_risk_scores(metrics),
             "privacy_passed": passed,
             "projection_explained_variance": next(
                 (m.detail["explained_variance"] for m in metrics if m.category == PROJECTION), []),

@@ -20,6 +20,12 @@ SCORE_NAMES = {
     "utility": "ML utility (TSTR/TRTR)",
     "rules_kept": "Rules kept (worst rule)",
 }
+RISK_NAMES = {
+    "singling_out_univariate": "Singling out (univariate)",
+    "singling_out_multivariate": "Singling out (multivariate)",
+    "linkability": "Linkability",
+    "inference": "Inference",
+}
 # The "synthetic - real" heatmap spans at least this much either side of 0 (so noise does not look loud).
 MIN_DIFFERENCE_SCALE = 0.1
 
@@ -134,3 +140,28 @@ def privacy_figure(run: RunData) -> Figure:
     traces = [{"type": "bar", "name": name, "x": [g[0] for g in groups], "y": [values.get(g[k]) for g in groups],
                "marker": {"color": color}} for name, k, color in sides]
     return {"data": traces, "layout": _layout("Privacy: synthetic rows vs. real holdout rows", barmode="group")}
+
+
+def risk_label(risk: dict[str, Any]) -> str:
+    """How a ``genesis.quality_risks`` row is named in reports: the attack, and the secret column of an inference."""
+    name = RISK_NAMES.get(risk["attack"], risk["attack"])
+    return f"{name}: {risk['secret_column']}" if risk["secret_column"] else name
+
+
+def _error_bars(rows: list[dict[str, Any]], rate: str) -> dict[str, Any]:
+    return {"type": "data", "symmetric": False,
+            "array": [None if r[rate] is None else r[f"{rate}_high"] - r[rate] for r in rows],
+            "arrayminus": [None if r[rate] is None else r[rate] - r[f"{rate}_low"] for r in rows]}
+
+
+def risks_figure(run: RunData) -> Figure:
+    """Each attack's success on the training rows against its holdout baseline, with confidence intervals."""
+    rows = [r for r in run.risks if r["available"]]
+    labels = [risk_label(r) for r in rows]
+    sides = (("training rows (attack)", "attack_rate", SYNTHETIC_COLOR),
+             ("holdout rows (baseline)", "holdout_rate", REAL_COLOR))
+    traces = [{"type": "bar", "name": name, "x": labels, "y": [r[rate] for r in rows], "marker": {"color": color},
+               "error_y": _error_bars(rows, rate)} for name, rate, color in sides]
+    return {"data": traces, "layout": _layout("Attack success: training rows vs. holdout baseline", barmode="group",
+                                               height=440, margin={"l": 60, "r": 20, "t": 50, "b": 140},
+                                               yaxis={"range": [0, 1], "title": {"text": "success rate"}})}

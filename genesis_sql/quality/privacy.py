@@ -26,6 +26,11 @@ from genesis_sql.quality.distance import column_ranges, nearest
 from genesis_sql.quality.results import PRIVACY, MetricResult
 
 
+NO_HOLDOUT = ("no holdout: pass holdout_sql, or fit the model with holdout=... so that a seeded split is kept "
+              "out of training")
+NO_COLUMNS = "no numeric, datetime, categorical or boolean column to measure distances on"
+
+
 def _quote(name: str) -> str:
     return '"' + name.replace('"', '""') + '"'
 
@@ -138,30 +143,27 @@ def privacy_metrics(columns: Sequence[EncodedColumn], *, synthetic: pa.Table, tr
     Returns:
         The privacy :class:`MetricResult` rows.
     """
-    no_holdout = ("no holdout: pass holdout_sql, or fit the model with holdout=... so that a seeded split "
-                  "is kept out of training")
-    no_columns = "no numeric, datetime, categorical or boolean column to measure distances on"
     copies = exact_copy_rate(synthetic, train)
     results = [MetricResult.of(PRIVACY, "exact_copy_rate", copies, reason="no synthetic rows",
                                detail={"rows": synthetic.num_rows, "reference_rows": train.num_rows})]
     holdout_copies = exact_copy_rate(holdout, train) if holdout is not None else float("nan")
-    results.append(MetricResult.of(PRIVACY, "holdout_copy_rate", holdout_copies, reason=no_holdout))
+    results.append(MetricResult.of(PRIVACY, "holdout_copy_rate", holdout_copies, reason=NO_HOLDOUT))
     for name in identifiers:
         rate = copied_value_rate(synthetic.column(name), train.column(name))
         results.append(MetricResult.of(PRIVACY, "copied_value_rate", rate, column_1=name,
                                        reason=f"column {name!r} is NULL in every synthetic row"))
     train_ref, synthetic_ref = ("train", rows["train"]), ("synthetic", rows["synthetic"])
-    ranges = column_ranges(columns, *train_ref)
+    ranges = column_ranges(columns, train_ref)
     if columns:
         to_train = nearest(columns, ranges, synthetic_ref, train_ref, k=2)
         dcr_synthetic, ratios = to_train.a_to_b[:, 0], nndr(to_train.a_to_b)
     else:
         dcr_synthetic = ratios = np.array([])
-    results.append(MetricResult.of(PRIVACY, "dcr_synthetic_median", _median(dcr_synthetic), reason=no_columns,
+    results.append(MetricResult.of(PRIVACY, "dcr_synthetic_median", _median(dcr_synthetic), reason=NO_COLUMNS,
                                    detail={"rows": int(dcr_synthetic.size), "reference_rows": int(rows["train"].size)}))
-    results.append(MetricResult.of(PRIVACY, "nndr_median", _median(ratios), reason=no_columns))
+    results.append(MetricResult.of(PRIVACY, "nndr_median", _median(ratios), reason=NO_COLUMNS))
     if holdout is None or not columns:
-        reason = no_holdout if holdout is None else no_columns
+        reason = NO_HOLDOUT if holdout is None else NO_COLUMNS
         for name in ("dcr_holdout_median", "dcr_ratio", "dcr_overfitting_protection", "membership_inference_auc"):
             results.append(MetricResult.of(PRIVACY, name, float("nan"), reason=reason))
         return results

@@ -9,7 +9,8 @@ from dataclasses import dataclass
 
 import numpy as np
 from sklearn.decomposition import PCA
-from threadpoolctl import threadpool_limits
+
+from genesis_sql.quality._threads import one_thread
 
 
 @dataclass(frozen=True)
@@ -36,7 +37,7 @@ def project(real: np.ndarray, synthetic: np.ndarray, *, seed: int) -> Projection
     if components == 0:
         empty = np.zeros((0, 2))
         return Projection(empty, empty, ())
-    with threadpool_limits(limits=1):  # small inputs: one BLAS thread is as fast and never stalls
+    with one_thread():
         pca = PCA(n_components=components, random_state=seed).fit(real)
         points = pca.transform(real), pca.transform(synthetic)
     pad = [(0, 0), (0, 2 - components)]

@@ -65,7 +65,7 @@ class QualityDashboard:
             "columns": [figures.distribution_figure(c) for c in run.columns],
             "pairs": figures.correlation_figures(run),
             "projection": [figures.projection_figure(run)],
-            "privacy": [figures.privacy_figure(run)],
+            "privacy": [figures.privacy_figure(run), figures.risks_figure(run)],
         }
 
     def render_sections(self) -> str:
@@ -82,7 +82,7 @@ class QualityDashboard:
         weakest = sorted(pairs, key=lambda p: p["score"])[:WEAKEST_PAIRS]
         template = _environment().get_template("sections.html")
         return template.render(run=self.run, s=self.run.summary, sections=placed, weakest_pairs=weakest,
-                               figures_json=markup.Markup(_script_json(flat)))
+                               risk_label=figures.risk_label, figures_json=markup.Markup(_script_json(flat)))
 
     def generate_html_report(self, path: str | Path | None = None) -> str:
         """One self-contained HTML page (plotly.js inlined); also written to ``path`` when given."""

@@ -18,6 +18,7 @@ from genesis_sql.quality.figures import (
     SYNTHETIC_COLOR,
     association_matrices,
     difference_scale,
+    risk_label,
 )
 from genesis_sql.quality.views import RunData
 
@@ -46,9 +47,9 @@ def _page(run: RunData, title: str) -> Any:
     return figure
 
 
-def _table(ax: Any, rows: list[list[str]], header: list[str]) -> None:
+def _table(ax: Any, rows: list[list[str]], header: list[str], widths: list[float] | None = None) -> None:
     ax.axis("off")
-    table = ax.table(cellText=rows, colLabels=header, loc="upper left", cellLoc="left")
+    table = ax.table(cellText=rows, colLabels=header, loc="upper left", cellLoc="left", colWidths=widths)
     table.auto_set_font_size(False)
     table.set_fontsize(8)
     table.scale(1, 1.3)
@@ -143,23 +144,52 @@ def projection_page(run: RunData, title: str) -> Any:
     return figure
 
 
+def _risk_rows(run: RunData) -> list[list[str]]:
+    def interval(row: dict[str, Any], rate: str) -> str:
+        if row[rate] is None:
+            return "n/a" if rate != "holdout_rate" else "unavailable"
+        return f"{row[rate]:.3f} [{row[f'{rate}_low']:.3f}, {row[f'{rate}_high']:.3f}]"
+
+    return [[_short(risk_label(r), PRIVACY_NOTE_CHARS), interval(r, "risk"), interval(r, "attack_rate"),
+             interval(r, "holdout_rate"), _format(r["attacks"])] for r in run.risks]
+
+
 def privacy_page(run: RunData, title: str) -> Any:
-    """The privacy metrics and the synthetic-vs-holdout comparison."""
+    """The privacy metrics, the attack-based risks, and both against the holdout baseline."""
     figure = _page(run, title)
     rows = [[p["metric"] + (f" ({p['column_name']})" if p["column_name"] else ""), _format(p["value"], 4),
              _short(p["reason"] or "", PRIVACY_NOTE_CHARS)] for p in run.privacy]
-    _table(figure.add_axes((0.02, 0.05, 0.55, 0.82)), rows, ["metric", "value", "note"])
+    _table(figure.add_axes((0.02, 0.5, 0.55, 0.38)), rows, ["metric", "value", "note"])
+    _table(figure.add_axes((0.02, 0.02, 0.6, 0.44)), _risk_rows(run),
+           ["attack", "risk [95% CI]", "training rows", "holdout baseline", "attacks"], [0.26, 0.21, 0.21, 0.21, 0.11])
     values = {p["metric"]: p["value"] for p in run.privacy}
-    ax = figure.add_axes((0.65, 0.2, 0.32, 0.6))
+    ax = figure.add_axes((0.7, 0.58, 0.28, 0.3))
     labels = ["exact-copy rate", "median DCR"]
     synthetic = [values.get("exact_copy_rate") or 0.0, values.get("dcr_synthetic_median") or 0.0]
     holdout = [values.get("holdout_copy_rate") or 0.0, values.get("dcr_holdout_median") or 0.0]
     x = np.arange(len(labels))
     ax.bar(x - 0.2, synthetic, width=0.4, color=SYNTHETIC_COLOR, label="synthetic → training")
     ax.bar(x + 0.2, holdout, width=0.4, color=REAL_COLOR, label="holdout → training")
-    ax.set_xticks(x, labels)
+    ax.set_xticks(x, labels, fontsize=8)
     ax.legend(fontsize=7)
+    _risk_bars(figure.add_axes((0.7, 0.12, 0.28, 0.34)), [r for r in run.risks if r["available"]])
     return figure
+
+
+def _risk_bars(ax: Any, risks: list[dict[str, Any]]) -> None:
+    """Attack success on the training rows and on the holdout rows, with their confidence intervals."""
+    x = np.arange(len(risks))
+    for offset, rate, color, label in ((-0.2, "attack_rate", SYNTHETIC_COLOR, "training rows"),
+                                       (0.2, "holdout_rate", REAL_COLOR, "holdout baseline")):
+        shown = [r for r in risks if r[rate] is not None]
+        if shown:
+            errors = [[r[rate] - r[f"{rate}_low"] for r in shown], [r[f"{rate}_high"] - r[rate] for r in shown]]
+            ax.bar(x[[risks.index(r) for r in shown]] + offset, [r[rate] for r in shown], width=0.4, color=color,
+                   label=label, yerr=errors, capsize=2)
+    ax.set_ylim(0, 1)
+    ax.set_title("Attack success rate", fontsize=9)
+    ax.set_xticks(x, [_short(risk_label(r), 24) for r in risks], rotation=60, ha="right", fontsize=6)
+    ax.legend(fontsize=7)
 
 
 PAGES = (summary_page, columns_page, pairs_page, projection_page, privacy_page)

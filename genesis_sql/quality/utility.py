@@ -16,9 +16,9 @@ from dataclasses import dataclass
 import numpy as np
 from sklearn.ensemble import HistGradientBoostingClassifier, HistGradientBoostingRegressor
 from sklearn.metrics import f1_score, r2_score
-from threadpoolctl import threadpool_limits
 
 from genesis_sql.quality._columns import EncodedColumn
+from genesis_sql.quality._threads import one_thread
 
 # HistGradientBoosting handles at most this many categories natively; more are used as ordinal codes.
 MAX_NATIVE_CATEGORIES = 255
@@ -63,7 +63,7 @@ def _predict(task: str, x_train: np.ndarray, y_train: np.ndarray, x_test: np.nda
     model = model_class(max_iter=MAX_ITER, random_state=seed,
                         categorical_features=np.array(categorical, dtype=bool) if any(categorical) else None)
     # At most MODEL_ROWS rows: one thread is as fast, and does not stall on a busy machine as OpenMP does.
-    with threadpool_limits(limits=1):
+    with one_thread():
         return model.fit(x_train, y_train).predict(x_test)
 
 

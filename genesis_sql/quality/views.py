@@ -50,10 +50,11 @@ class RunData:
         summary: The ``genesis.quality_summary`` row (``scores`` parsed).
         columns: ``genesis.quality_columns`` rows in the model's column order (``distribution`` parsed).
         pairs: ``genesis.quality_pairs`` rows.
-        privacy: ``genesis.quality_privacy`` rows (``detail`` parsed).
+        privacy: ``genesis.quality_privacy`` rows (``detail`` parsed), but for the attack-based risks.
         projection: ``genesis.quality_projection`` rows (``source``, ``x``, ``y``).
         rules: ``genesis.quality_rules`` rows: each relation of the real rows and the share of synthetic
             rows keeping it, worst first.
+        risks: ``genesis.quality_risks`` rows: each attack's risk, interval and baselines.
     """
 
     summary: dict[str, Any]
@@ -62,6 +63,7 @@ class RunData:
     privacy: list[dict[str, Any]]
     projection: list[dict[str, Any]]
     rules: list[dict[str, Any]] = field(default_factory=list)
+    risks: list[dict[str, Any]] = field(default_factory=list)
 
     @property
     def run_id(self) -> str:
@@ -84,10 +86,14 @@ class RunData:
             summary=summary[0],
             columns=_parse(_records(con, f"SELECT * FROM genesis.quality_columns {by_run}", [run_id]), "distribution"),
             pairs=_records(con, f"SELECT * FROM genesis.quality_pairs {by_run}", [run_id]),
-            privacy=_parse(_records(con, f"SELECT * FROM genesis.quality_privacy {by_run}", [run_id]), "detail"),
+            privacy=_parse(_records(con, "SELECT * FROM genesis.quality_privacy WHERE run_id = ? AND position NOT IN "
+                                         "(SELECT position FROM genesis.quality_risks WHERE run_id = ?) "
+                                         "ORDER BY position", [run_id, run_id]), "detail"),
             projection=_records(con, "SELECT source, x, y FROM genesis.quality_projection WHERE run_id = ?", [run_id]),
             rules=_records(con, "SELECT rule, kind, kept FROM genesis.quality_rules WHERE run_id = ? "
                                 "ORDER BY kept NULLS LAST, rule", [run_id]),
+            risks=_parse(_records(con, f"SELECT * EXCLUDE (run_id, model, model_version) FROM genesis.quality_risks "
+                                       f"{by_run}", [run_id]), "detail"),
         )
 
     def to_json(self) -> dict[str, Any]:
@@ -100,4 +106,5 @@ class RunData:
             return value.isoformat() if hasattr(value, "isoformat") else value
 
         return plain({"summary": self.summary, "columns": self.columns, "pairs": self.pairs,
-                      "privacy": self.privacy, "projection": self.projection, "rules": self.rules})
+                      "privacy": self.privacy, "projection": self.projection, "rules": self.rules,
+                      "risks": self.risks})

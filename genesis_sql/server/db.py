@@ -21,6 +21,9 @@ from genesis_sql._db import connect_with_retry, cursor
 from genesis_sql.errors import CatalogError
 
 _LOCK = "genesis_db_lock"
+# The views the pages read (udfs/quality_views.sql); a read-only database has those of its last writable install.
+QUALITY_VIEWS = frozenset({"quality_summary", "quality_columns", "quality_pairs", "quality_privacy",
+                           "quality_projection", "quality_rules", "quality_risks"})
 _OWNER_LOCK = "genesis_owner_lock"
 
 
@@ -65,10 +68,17 @@ def get_db(*, write: bool = False) -> duckdb.DuckDBPyConnection:
         from genesis_sql._install import install
 
         install(con)
-    elif not con.execute("SELECT count(*) FROM duckdb_views() WHERE schema_name = 'genesis' "
-                         "AND view_name = 'quality_summary'").fetchall()[0][0]:
-        raise CatalogError(f"{path} has no genesis quality views yet. Evaluate a model first: "
-                           "genesis evaluate MODEL --real \"SELECT ...\" (or SELECT genesis_evaluate(...)).")
+    else:
+        views = {row[0] for row in con.execute("SELECT view_name FROM duckdb_views() WHERE schema_name = 'genesis' "
+                                               "AND view_name LIKE 'quality%'").fetchall()}
+        if "quality_summary" not in views:
+            raise CatalogError(f"{path} has no genesis quality views yet. Evaluate a model first: "
+                               "genesis evaluate MODEL --real \"SELECT ...\" (or SELECT genesis_evaluate(...)).")
+        if not QUALITY_VIEWS <= views:
+            missing = ", ".join(sorted(QUALITY_VIEWS - views))
+            raise CatalogError(f"{path} has the quality views of an older genesis (it lacks {missing}). Open it "
+                               "writable once to update them: genesis evaluate MODEL --real \"SELECT ...\", or "
+                               "genesis_sql.install(duckdb.connect(path)).")
     return con
 
 

@@ -46,6 +46,11 @@ def test_evaluate_prints_scores_and_writes_both_reports(db, tmp_path):
     assert len(PdfReader(pdf).pages) == 5
     with duckdb.connect(db, read_only=True) as con:
         assert con.sql("SELECT count(*) FROM genesis.quality_summary WHERE target = 'price'").fetchall() == [(1,)]
+        ((risk, low, high),) = con.sql("SELECT risk, risk_low, risk_high FROM genesis.quality_risks "
+                                       "WHERE attack = 'linkability'").fetchall()
+    # Each attack's risk with its interval; without a holdout, the raw success rate.
+    assert f"linkability risk                 {risk:.3f} [{low:.3f}, {high:.3f}]; no holdout" in result.output
+    assert "singling-out multivariate risk" in result.output and "inference risk (" in result.output
 
 
 def test_evaluate_bad_input_is_one_line_and_stores_nothing(db):

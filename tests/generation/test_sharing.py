@@ -18,6 +18,7 @@ import duckdb
 import pytest
 
 import genesis_sql
+from tests.conftest import read_csv_sql
 
 GENERATE = "SELECT * FROM genesis_generate('{model}', 3000, seed := {seed})"
 
@@ -177,4 +178,22 @@ def test_results_do_not_depend_on_the_thread_setting(gems_db: Path, model: str) 
         outputs.append(genesis_sql.generate(con, model, 40000, seed=5, condition="carat > 0.5"))
     assert outputs[0].equals(outputs[2]) and outputs[0].equals(outputs[4])
     assert outputs[1].equals(outputs[3]) and outputs[1].equals(outputs[5])
+    con.close()
+
+
+
+@pytest.mark.parametrize("condition", [None, "age > 40", "age > 50 AND state = 93"])
+def test_results_do_not_depend_on_how_many_threads_blas_uses(tmp_path: Path, condition: str | None) -> None:
+    """A row must not change with BLAS's thread count, which other libraries and other machines set (a wide
+    table: BLAS splits its products over threads only above a size)."""
+    from threadpoolctl import threadpool_limits
+
+    con = genesis_sql.install(duckdb.connect(str(tmp_path / "benefits.duckdb")))
+    con.execute(f"CREATE TABLE benefits AS {read_csv_sql('Benefits')}")
+    genesis_sql.fit(con, "workers", "SELECT * FROM benefits", method="copula")
+    outputs = []
+    for blas_threads in (1, 2, 4):
+        with threadpool_limits(limits=blas_threads):
+            outputs.append(genesis_sql.generate(con, "workers", 140_000, seed=2, condition=condition))
+    assert outputs[0].equals(outputs[1]) and outputs[0].equals(outputs[2])
     con.close()

@@ -24,7 +24,7 @@ def test_auto_picks_by_size_kinds_and_sequence_options(rows, kinds, sequence, ex
 
 def test_named_methods_are_kept_and_unknown_ones_refused():
     assert choose_method("tvae", 10, ["numeric"]) == "tvae"
-    with pytest.raises(InvalidArgumentError, match="Unknown method 'gan'.*arf, copula, sequence, tvae"):
+    with pytest.raises(InvalidArgumentError, match="Unknown method 'gan'.*arf, copula, dp, sequence, tvae"):
         choose_method("gan", 10, ["numeric"])
     with pytest.raises(InvalidArgumentError, match="options of method='sequence'"):
         choose_method("copula", 10, ["numeric"], sequence=True)

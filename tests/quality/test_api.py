@@ -29,6 +29,11 @@ def test_a_run_is_stored_with_the_recorded_holdout(con):
     privacy = dict(con.sql("SELECT metric, available FROM genesis.quality_privacy WHERE run_id = ?",
                            params=[report.run_id]).fetchall())
     assert all(privacy[name] for name in HOLDOUT_METRICS)
+    risks = con.sql("SELECT attack, secret_column, risk, relative_to_holdout, holdout_rate, holdout_attacks = attacks "
+                    "FROM genesis.quality_risks WHERE run_id = ? ORDER BY position", params=[report.run_id]).fetchall()
+    assert [r[:2] for r in risks[:4]] == [("singling_out_univariate", None), ("singling_out_multivariate", None),
+                                          ("linkability", None), ("inference", "price")]
+    assert all(r[3] is True and r[4] is not None and r[5] for r in risks) and len(risks) == 13
     assert report.scores["utility"] is not None and 0.9 < report.overall <= 1.0
     assert counts(con) == (1, len(report.metrics), 1)
 
@@ -40,6 +45,13 @@ def test_without_a_holdout_the_holdout_metrics_are_stored_unavailable(con):
     unavailable = {metric: (value, reason) for metric, value, available, reason in rows if not available}
     assert set(unavailable) == set(HOLDOUT_METRICS)
     assert all(value is None and reason.startswith("no holdout") for value, reason in unavailable.values())
+    # The attack-based risks are there, but their holdout baseline is not (never invented).
+    risks = con.sql("SELECT risk, attack_rate, holdout_rate, holdout_reason, relative_to_holdout "
+                    "FROM genesis.quality_risks WHERE run_id = ?", params=[report.run_id]).fetchall()
+    assert len(risks) == 13
+    for risk, attack_rate, holdout_rate, reason, relative in risks:
+        assert risk == pytest.approx(attack_rate) and holdout_rate is None and relative is False
+        assert reason.startswith("no holdout")
     assert report.n_synthetic == 500 and report.scores["privacy_passed"] is None
 
 
@@ -49,9 +61,11 @@ def test_an_explicit_holdout_query(con):
     assert report.scores["dcr_ratio"] is not None and report.holdout_sql == "SELECT * FROM diamonds OFFSET 2400"
 
 
-def test_same_model_rows_and_seed_give_the_same_figures(con):
-    first = evaluate(con, "plain", "SELECT * FROM diamonds", n=800)
-    second = evaluate(con, "plain", "SELECT * FROM diamonds", n=800)
+@pytest.mark.parametrize("model", ["plain", "diamonds"])
+def test_same_model_rows_and_seed_give_the_same_figures(con, model):
+    # "diamonds" has a recorded holdout: its training rows are the real rows less the holdout's.
+    first = evaluate(con, model, "SELECT * FROM diamonds", n=800)
+    second = evaluate(con, model, "SELECT * FROM diamonds", n=800)
     assert first.run_id != second.run_id and first.metrics == second.metrics
 
 

@@ -28,7 +28,7 @@ def test_association_matrices_are_symmetric_with_a_unit_diagonal(run):
 
 def test_every_figure_is_plain_json(run):
     specs = [figures.scores_figure(run), figures.column_shapes_figure(run), figures.projection_figure(run),
-             figures.privacy_figure(run), *figures.correlation_figures(run),
+             figures.privacy_figure(run), figures.risks_figure(run), *figures.correlation_figures(run),
              *(figures.distribution_figure(c) for c in run.columns)]
     for spec in specs:
         assert set(spec) == {"data", "layout"} and spec["data"]
@@ -59,3 +59,16 @@ def test_the_difference_heatmap_is_scaled_to_the_differences():
 
     assert difference_scale([[None, 0.02], [0.02, None]]) == MIN_DIFFERENCE_SCALE
     assert difference_scale([[None, -0.35], [0.2, None]]) == 0.35
+
+
+def test_attack_success_against_the_holdout_baseline_with_intervals(run):
+    spec = figures.risks_figure(run)
+    attack, holdout = spec["data"]
+    labels = [figures.risk_label(k) for k in run.risks]
+    assert attack["x"] == holdout["x"] == labels and labels[3] == "Inference: price"
+    for trace, rate in ((attack, "attack_rate"), (holdout, "holdout_rate")):
+        assert trace["y"] == [k[rate] for k in run.risks]
+        bars = trace["error_y"]
+        assert [y + up for y, up in zip(trace["y"], bars["array"])] == pytest.approx([k[f"{rate}_high"] for k in run.risks])
+        assert [y - down for y, down in zip(trace["y"], bars["arrayminus"])] == pytest.approx(
+            [k[f"{rate}_low"] for k in run.risks])

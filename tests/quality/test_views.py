@@ -27,6 +27,16 @@ def test_a_run_reads_back_in_the_model_order(view_con, run_db):
     assert [(p["column_1"], p["column_2"]) for p in run.pairs] == list(itertools.combinations(MODEL_COLUMNS, 2))
     assert {p["source"] for p in run.projection} == {"real", "synthetic"}
     assert [p["metric"] for p in run.privacy][:2] == ["exact_copy_rate", "holdout_copy_rate"]
+    # The attack-based risks read back from genesis.quality_risks, not among the other privacy rows.
+    assert not any(p["metric"].endswith("_risk") for p in run.privacy)
+    assert [(k["attack"], k["secret_column"]) for k in run.risks] == [
+        ("singling_out_univariate", None), ("singling_out_multivariate", None), ("linkability", None),
+        *(("inference", name) for name in ["price", *(c for c in MODEL_COLUMNS if c != "price")])]
+    for k in run.risks:
+        assert k["available"] and k["relative_to_holdout"] and k["confidence"] == 0.95
+        assert k["risk_low"] <= k["risk"] <= k["risk_high"] and 0 <= k["random_rate"] <= 1
+        assert k["holdout_rate_low"] <= k["holdout_rate"] <= k["holdout_rate_high"] and k["holdout_reason"] is None
+        assert k["detail"]["successes"] == k["successes"]
     assert run.summary["scores"]["sample_rows"]["fidelity"] == 50_000
 
 
@@ -36,6 +46,17 @@ def test_summary_view_carries_the_headline_figures(view_con, run_db):
     overall, shapes, pairs, utility, task, copies, ratio, passed = row
     assert overall == pytest.approx((shapes + pairs) / 2)
     assert task == "regression" and 0 < utility <= 1 and copies == 0.0 and ratio > 0.5 and passed is True
+
+
+def test_summary_view_carries_each_attack_s_risk(view_con, run_db):
+    columns = ["singling_out_univariate_risk", "singling_out_multivariate_risk", "linkability_risk", "inference_risk",
+               "inference_risk_column"]
+    summary = view_con.sql(f"SELECT {', '.join(columns)} FROM genesis.quality_summary").fetchall()[0]
+    risks = view_con.sql("SELECT attack, secret_column, risk FROM genesis.quality_risks ORDER BY position").fetchall()
+    by_attack = {attack: risk for attack, _, risk in risks[:3]}
+    worst = max(risks[3:], key=lambda r: r[2])
+    assert summary == (by_attack["singling_out_univariate"], by_attack["singling_out_multivariate"],
+                       by_attack["linkability"], worst[2], worst[1])
 
 
 def test_models_and_runs_lists(view_con, run_db):

@@ -12,8 +12,12 @@ def test_runs_list(client, run_id):
 
 def test_one_run(client, run_id):
     body = client.get(f"/api/runs/{run_id}").get_json()
-    assert set(body) == {"summary", "columns", "pairs", "privacy", "projection", "rules"}
+    assert set(body) == {"summary", "columns", "pairs", "privacy", "projection", "rules", "risks"}
     assert body["summary"]["run_id"] == run_id and len(body["columns"]) == 10 and len(body["pairs"]) == 45
+    # The attack-based risks: three attacks and an inference per secret column, each with its holdout baseline.
+    assert [k["attack"] for k in body["risks"]][:4] == ["singling_out_univariate", "singling_out_multivariate",
+                                                        "linkability", "inference"] and len(body["risks"]) == 13
+    assert all(k["holdout_rate"] is not None and k["risk_low"] <= k["risk"] <= k["risk_high"] for k in body["risks"])
     assert body["columns"][0]["distribution"]["kind"] == "histogram"
 
 

@@ -28,7 +28,7 @@ FLAGS = ("--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-
          # Names a page on another site would have: evil.test for an attacker's page, rebind.test for a
          # DNS-rebinding name that resolves to this machine.
          "--host-resolver-rules=MAP evil.test 127.0.0.1, MAP rebind.test 127.0.0.1")
-FIGURES = 2 + 10 + 3 + 1 + 1
+FIGURES = 2 + 10 + 3 + 1 + 2
 
 pytestmark = [
     pytest.mark.slow,

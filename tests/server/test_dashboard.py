@@ -9,12 +9,19 @@ import genesis_sql
 from genesis_sql.server import create_app
 
 
-def test_lists_models_and_runs(client, run_id):
+def test_lists_models_and_runs(client, run_id, db_path):
     page = client.get("/")
     assert page.status_code == 200
     html = page.get_data(as_text=True)
     assert f'href="/runs/{run_id}"' in html and "diamonds@1" in html
     assert 'action="/models/diamonds/update_synthetic"' in html
+    with duckdb.connect(str(db_path), read_only=True) as con:  # the runs table shows each attack's risk
+        risks = con.sql("SELECT singling_out_multivariate_risk, linkability_risk, inference_risk "
+                        "FROM genesis.quality_summary WHERE run_id = ?", params=[run_id]).fetchall()[0]
+    runs = html[html.index('id="runs"'):]
+    row = runs[runs.index(f'href="/runs/{run_id}"'):]
+    row = row[:row.index("</tr>")]
+    assert ">Linkability</th>" in html and all(f"<td>{risk:.3f}</td>" in row for risk in risks)
 
 
 def test_a_database_without_runs_says_how_to_make_one(tmp_path):

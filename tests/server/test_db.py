@@ -4,6 +4,8 @@ from __future__ import annotations
 import subprocess
 import sys
 
+import duckdb
+
 
 def test_another_process_can_write_between_requests(client, db_path):
     assert client.get("/").status_code == 200
@@ -27,3 +29,13 @@ def test_the_app_recovers_when_the_lock_is_released(client, held_database):
     held_database.stdin.close()
     held_database.wait(timeout=30)
     assert client.get("/").status_code == 200
+
+
+def test_quality_views_of_an_older_genesis_are_named(client, db_path, run_id):
+    # A database last installed by a genesis without genesis.quality_risks, opened read-only by the dashboard.
+    with duckdb.connect(str(db_path)) as con:
+        con.execute("DROP VIEW genesis.quality_risks")
+    page = client.get(f"/runs/{run_id}")
+    html = page.get_data(as_text=True)
+    assert page.status_code == 404 and "quality views of an older genesis (it lacks quality_risks)" in html
+    assert "Open it writable once" in html

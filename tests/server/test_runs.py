@@ -11,7 +11,8 @@ def test_run_page_has_every_section_and_loads_plotly_from_the_app(client, run_id
     assert '<script src="/assets/plotly.min.js"></script>' in html
     for title in ("Summary", "Column distributions", "Column pair trends", "PCA projection", "Privacy"):
         assert f"<h2>{title}</h2>" in html
-    assert len(re.findall(r'data-figure="\d+"', html)) == 2 + 10 + 3 + 1 + 1
+    assert len(re.findall(r'data-figure="\d+"', html)) == 2 + 10 + 3 + 1 + 2
+    assert "<h3>Attack-based risks (Anonymeter)</h3>" in html and html.count("<td>Inference: ") == 10
     assert not re.findall(r"""(?:src|href)\s*=\s*["']https?:""", html)
 
 

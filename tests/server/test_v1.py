@@ -220,7 +220,7 @@ def test_quality_runs_and_lineage_verification(client, run_id):
     assert run["run_id"] == run_id and isinstance(run["created_at"], str)
     assert client.get("/v1/quality/runs?model=other").get_json() == {"runs": []}
     assert set(client.get(f"/v1/quality/runs/{run_id}").get_json()) == {"summary", "columns", "pairs", "privacy",
-                                                                        "projection", "rules"}
+                                                                        "projection", "rules", "risks"}
     assert_problem(client.get("/v1/quality/runs/nope"), 404, "RunNotFoundError")
     verification = client.get("/v1/lineage/verify").get_json()
     assert verification["ok"] is True and verification["blocks"] > 0
