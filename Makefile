@@ -11,6 +11,10 @@ VENV15 := .venv15
 BIN15 := $(VENV15)/bin
 CORE_TESTS := tests/generation tests/sql/test_functions.py tests/test_api.py tests/test_layers.py
 
+# smartnoise-synth (bench/privacy.py's MST baseline) pins opacus<0.15, while the bench extra has opacus 1.6 for
+# the DP-SGD TVAE baseline: it gets its own venv, which bench/privacy.py calls as a subprocess.
+VENV_SN := .venv-smartnoise
+
 .PHONY: demo test test-duckdb15 bench clean
 
 $(BIN)/python:
@@ -36,6 +40,12 @@ $(VENV)/.stamp-bench: pyproject.toml $(VENV)/.stamp-test
 	$(BIN)/pip install --quiet -e ".[test,torch,bench]" torch==2.13.0
 	touch $@
 
+$(VENV_SN)/.stamp:
+	$(PYTHON) -m venv $(VENV_SN)
+	$(VENV_SN)/bin/pip install --quiet --upgrade pip
+	$(VENV_SN)/bin/pip install --quiet "smartnoise-synth==1.0.8" $(TORCH)
+	touch $@
+
 demo: $(VENV)/.stamp-install
 	$(BIN)/genesis demo
 
@@ -52,8 +62,8 @@ test-duckdb15: $(VENV15)/.stamp-test
 	$(BIN15)/python -c "import duckdb; assert duckdb.__version__ == '1.5.5', duckdb.__version__"
 	$(BIN15)/python -m pytest -q $(CORE_TESTS)
 
-bench: $(VENV)/.stamp-bench
+bench: $(VENV)/.stamp-bench $(VENV_SN)/.stamp
 	for b in bench/*.py; do $(BIN)/python $$b || exit 1; done
 
 clean:
-	rm -rf $(VENV) $(VENV15) genesis.duckdb .pytest_cache
+	rm -rf $(VENV) $(VENV15) $(VENV_SN) genesis.duckdb .pytest_cache

@@ -29,7 +29,14 @@ from genesis_sql.generation import (
 from genesis_sql.generation.row_function import register_model
 from genesis_sql.lineage.fingerprint import RowsFingerprint, rows_fingerprint
 from genesis_sql.lineage.record import record_fit
-from genesis_sql.models import SELECTION_ROWS, SMALL_TABLE_ROWS, candidate_methods, synthesizer_class
+from genesis_sql.models import (
+    SELECTION_ROWS,
+    SMALL_TABLE_ROWS,
+    candidate_methods,
+    personal_columns,
+    synthesizer_class,
+)
+from genesis_sql.models._seen import SeenPairs
 from genesis_sql.nl.labels import FitNotes, gather_fit_notes
 from genesis_sql import privacy
 from genesis_sql.rules import RuleSet, check_detection, entity_columns, fit_rules
@@ -56,12 +63,16 @@ class FitSummary:
     fit_seconds: float
     holdout_rows: int = 0
     reason: str = ""
+    # Personal columns (column, PII style), generated as Faker fakes and never copied.
+    pii: tuple[tuple[str, str], ...] = ()
 
     def __str__(self) -> str:
         kinds = ", ".join(f"{n}:{k}" for n, k in self.columns)
         why = f"\n{self.reason}" if self.reason else ""
+        pii = ", ".join(f"{n} ({s})" for n, s in self.pii)
+        personal = f"\nPII made with Faker, never copied: {pii}" if pii else ""
         return (f"{self.name}@{self.version}: {self.method} on {self.training_rows:,} rows "
-                f"in {self.fit_seconds:.2f}s ({kinds}){why}")
+                f"in {self.fit_seconds:.2f}s ({kinds}){why}{personal}")
 
 
 def _quote(name: str) -> str:
@@ -130,6 +141,7 @@ def fit(
     epsilon: float | None = None,
     delta: float | None = None,
     public_bounds: dict[str, list[Any]] | None = None,
+    pii_consistent: bool = False,
 ) -> FitSummary:
     """Fit a synthesizer on the rows of ``source_sql`` and store it as the next version of ``name``.
 
@@ -155,6 +167,11 @@ def fit(
             when not given), spent from the budget of every table the query reads, and declared column
             domains (``{"age": [18, 99], "sex": ["female", "male"]}``) that cost no budget. A DP model
             detects no rules and reads nothing from the rows outside its mechanism (genesis_sql.privacy).
+        pii_consistent: whether personal columns (PII, found by name and by value shape, always generated as
+            Faker fakes) keep their repeats: a PII value constant within an entity key stays constant within
+            each generated entity, and a PII column whose values repeat becomes an entity key, one fake per
+            generated entity with the training's rows per value. No mapping from real values is kept, so the
+            same fake stands for an entity of the generation, not for a given real person.
 
     Returns:
         A :class:`FitSummary` of the stored version.
@@ -169,6 +186,7 @@ def fit(
         raise InvalidArgumentError(f"skip_unchanged must be true or false. Got {skip_unchanged!r}.")
     detection = check_detection(rules)
     sequence = sequence_key is not None or sequence_index is not None or context_columns is not None
+    _check_pii_consistent(pii_consistent, sequence, method)
     if sequence and constraints is not None:
         raise InvalidArgumentError("constraints are not kept by sequence models yet; fit without sequence options "
                                    "or without constraints.")
@@ -197,13 +215,19 @@ def fit(
     if table.num_columns == 0:
         raise FitError("The training query returned no columns.")
     report("detecting")
-    columns = privacy.public_schema(sql_types, column_types) if dp else detect_schema(table, sql_types, column_types)
+    overrides = {k.lower() for k in column_types or {}}
+    if dp:
+        columns, personal = privacy.public_schema(sql_types, column_types), privacy.personal_by_name(sql_types,
+                                                                                                    column_types)
+    else:
+        columns, personal = personal_columns(table, detect_schema(table, sql_types, column_types), overrides)
     notes = gather_fit_notes(con, source_sql, columns, labels)
-    ruleset = RuleSet(detection=detection)
+    ruleset, seen = RuleSet(detection=detection), None
     if not sequence and not dp:
-        overrides = {k.lower() for k in column_types or {}}
-        columns, entities = entity_columns(table, columns, detection, overrides)
+        columns, entities = entity_columns(table, columns, detection, overrides, personal=frozenset(personal),
+                                           consistent=pii_consistent)
         ruleset = fit_rules(table, columns, detection=detection, constraints=constraints, entities=entities)
+        seen = SeenPairs.fit(table, columns)
     candidates = candidate_methods(method, table.num_rows, [c.kind for c in columns], sequence=sequence)
     report("fitting")
     started = time.perf_counter()
@@ -215,7 +239,7 @@ def fit(
     if dp:
         columns = fitted[0].columns_
     for model in fitted:
-        model.rules_ = ruleset
+        model.rules_, model.seen_ = ruleset, seen
     synthesizer, similarities = fitted[0], []
     if len(fitted) > 1:
         # Imported here: the quality metrics load only when a fit compares candidates.
@@ -232,6 +256,11 @@ def fit(
     source_rows = rows_fingerprint(con, source_sql)
     training_rows = rows_fingerprint(con, train_query)
     state, arrays = synthesizer.to_state()
+    pii = tuple((c.name, personal[c.name]) for c in columns if c.name in personal)
+    if pii:
+        state = {**state, "pii": dict(pii)}
+        log.info("%s: personal columns made with Faker, never copied: %s", model_name,
+                 ", ".join(f"{n} ({s})" for n, s in pii))
     holdout_rows = 0
     holdout_info = None
     if holdout_query is not None:
@@ -250,7 +279,19 @@ def fit(
     RUNTIME.remember_synthesizer(record.content_hash, synthesizer)
     register_model(con, record.content_hash, columns)
     return FitSummary(model_name, record.version, chosen, tuple((c.name, c.kind) for c in columns),
-                      table.num_rows, fit_seconds, holdout_rows, reason)
+                      table.num_rows, fit_seconds, holdout_rows, reason, pii)
+
+
+def _check_pii_consistent(pii_consistent: object, sequence: bool, method: str) -> None:
+    """Refuse ``pii_consistent`` that is not a boolean, or that the requested model cannot keep."""
+    if not isinstance(pii_consistent, bool):
+        raise InvalidArgumentError(f"pii_consistent must be true or false. Got {pii_consistent!r}.")
+    if pii_consistent and sequence:
+        raise InvalidArgumentError("pii_consistent is for tabular models; a sequence model keeps an entity's "
+                                   "personal columns constant when they are among its context_columns.")
+    if pii_consistent and method == "dp":
+        raise InvalidArgumentError("pii_consistent is not available with method='dp': which rows share a value "
+                                   "is read from the rows, outside the DP mechanism.")
 
 
 def _check_privacy_options(method: str, epsilon: object, delta: object, public_bounds: object, sequence: bool,
@@ -284,16 +325,18 @@ def _why_auto_chose(chosen: str, candidates: tuple[str, ...], similarities: list
 def _unchanged_version(con: duckdb.DuckDBPyConnection, name: str, train_query: str, method: str) -> FitSummary | None:
     """The latest version of ``name`` when it was fitted on the rows of ``train_query`` by ``method``."""
     rows = con.execute(
-        "SELECT version, method, columns, training_rows, fit_seconds, holdout, source_fingerprint "
-        "FROM genesis.models WHERE name = ? ORDER BY version DESC LIMIT 1", [name]).fetchall()
+        "SELECT version, method, columns, training_rows, fit_seconds, holdout, source_fingerprint, "
+        "json_extract(state, '$.pii') FROM genesis.models WHERE name = ? ORDER BY version DESC LIMIT 1",
+        [name]).fetchall()
     if not rows:
         return None
-    version, stored_method, columns, training_rows, fit_seconds, holdout, fingerprint = rows[0]
+    version, stored_method, columns, training_rows, fit_seconds, holdout, fingerprint, pii = rows[0]
     if method not in ("auto", stored_method) or rows_fingerprint(con, train_query).rows_hash != fingerprint:
         return None
     kinds = tuple((c["name"], c["kind"]) for c in json.loads(columns))
     held_out = json.loads(holdout)["rows"] if holdout else 0
-    return FitSummary(name, int(version), stored_method, kinds, int(training_rows), float(fit_seconds), int(held_out))
+    return FitSummary(name, int(version), stored_method, kinds, int(training_rows), float(fit_seconds), int(held_out),
+                      pii=tuple(json.loads(pii).items()) if pii else ())
 
 
 def _condition_argument(condition: str | ConditionSet | None, conditions: str | ConditionSet | None
@@ -385,7 +428,7 @@ def parse_options(options: object) -> dict[str, Any]:
     except (json.JSONDecodeError, RecursionError) as exc:  # RecursionError: arrays nested thousands deep
         raise InvalidArgumentError(f"options must be JSON text such as '{{\"holdout\": 0.2}}': {exc}") from exc
     allowed = {"column_types", "sequence_key", "sequence_index", "context_columns", "holdout", "skip_unchanged",
-               "labels", "constraints", "rules", "epsilon", "delta", "public_bounds"}
+               "labels", "constraints", "rules", "epsilon", "delta", "public_bounds", "pii_consistent"}
     if not isinstance(parsed, dict) or set(parsed) - allowed:
         extra = sorted(set(parsed) - allowed) if isinstance(parsed, dict) else parsed
         raise InvalidArgumentError(f"Unknown fit options {extra}; allowed: {', '.join(sorted(allowed))}.")

@@ -10,6 +10,8 @@ from sqlglot import exp
 from genesis_sql._db import connect_with_retry
 from genesis_sql._install import install
 from genesis_sql._materialise import Materialised, materialised_generations, record_generations, table_exists
+from genesis_sql.errors import GenesisError
+from genesis_sql.generation.plan import condition_notes
 from genesis_sql.sql.pushdown import Rewrite, rewrite
 from genesis_sql.sql.pushdown.catalog import generator_views, model_columns
 from genesis_sql.sql.pushdown.parameters import Parameters
@@ -54,8 +56,19 @@ class GenesisConnection:
                        views_of=lambda: generator_views(self._con))
 
     def explain(self, query: str, parameters: Parameters | None = None) -> str:
-        """The rewritten SQL, the ConditionSet pushed into each generator, and what was not pushed and why."""
-        return self.rewrite(query, parameters).explain()
+        """The rewritten SQL, the ConditionSet pushed into each generator, what was not pushed and why, and
+        what each generator's condition asks for that training never showed."""
+        plan = self.rewrite(query, parameters)
+        for generator in plan.generators:
+            condition = generator.requested_condition()
+            if condition is None:
+                continue
+            try:
+                notes = condition_notes(self._con, generator.model, condition)
+            except GenesisError:
+                continue  # running the query reports it
+            plan.unseen.extend((generator.model, note) for note in notes)
+        return plan.explain()
 
     def _run(self, statement: str, kind: duckdb.StatementType | None, parameters: Any, run: Any) -> Any:
         """Run one statement with pushdown; keep transaction state and lineage in step with it."""

@@ -1,5 +1,6 @@
 -- genesis_describe(model): one row per column of a model (latest version, or 'm@N'): name, sql_type, kind,
--- null_share, min, max, values (top 50 with shares), other_values, labels, description, unit, rules.
+-- null_share, min, max, values (top 50 with shares), other_values, labels, description, unit, rules, pii (the
+-- PII style of a personal column, generated as Faker fakes and never copied; NULL for other columns).
 CREATE OR REPLACE MACRO genesis_describe(model) AS TABLE
     SELECT unnest(genesis_column) FROM (
         SELECT unnest({python:genesis_describe}(CAST(model AS VARCHAR))) AS genesis_column);

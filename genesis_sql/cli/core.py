@@ -62,17 +62,19 @@ def _public_bounds(text: str | None) -> dict | None:
 @click.option("--delta", default=None, type=float, help="delta of --method dp (default 1e-6).")
 @click.option("--public-bounds", "public_bounds", default=None,
               help="Declared domains of --method dp as JSON, e.g. '{\"age\": [18, 99]}'.")
+@click.option("--pii-consistent", "pii_consistent", is_flag=True,
+              help="Keep repeats of personal values: one fake per generated person over their rows.")
 @click.pass_context
 def fit_command(ctx: click.Context, model: str, source_sql: str, method: str, seed: int, column_type: tuple[str, ...],
                 sequence_key: str | None, sequence_index: str | None, holdout: float | None, epsilon: float | None,
-                delta: float | None, public_bounds: str | None) -> None:
+                delta: float | None, public_bounds: str | None, pii_consistent: bool) -> None:
     """Fit MODEL on the rows of --sql and store it (a new version if MODEL exists)."""
     stages = ("reading", "detecting", "fitting", "storing")
     with database(ctx) as con, click.progressbar(length=len(stages), label=f"fit {model}", file=sys.stderr) as bar:
         summary = fit(con, model, source_sql, method=method, seed=seed, column_types=_column_types(column_type),
                       holdout=holdout, sequence_key=sequence_key, sequence_index=sequence_index,
                       progress=lambda stage: bar.update(1), epsilon=epsilon, delta=delta,
-                      public_bounds=_public_bounds(public_bounds))
+                      public_bounds=_public_bounds(public_bounds), pii_consistent=pii_consistent)
         bar.update(len(stages))
     click.echo(str(summary))
 

@@ -58,7 +58,7 @@ def ask_command(ctx: click.Context, request: str, yes: bool, seed: int | None, o
 @click.option("--max-tokens", default=4000, show_default=True, help="Token budget of --prompt.")
 @click.pass_context
 def describe_command(ctx: click.Context, model: str, prompt: bool, as_json: bool, max_tokens: int) -> None:
-    """Describe MODEL's columns: kinds, ranges, values, labels, descriptions and rules."""
+    """Describe MODEL's columns: kinds, PII, ranges, values, labels, descriptions and rules."""
     from genesis_sql.nl.describe import describe_model
     from genesis_sql.nl.prompt import render_context
 
@@ -75,7 +75,7 @@ def describe_command(ctx: click.Context, model: str, prompt: bool, as_json: bool
 def _flat(column: ColumnDescription) -> dict[str, object]:
     """One column's description as printable text cells."""
     data = column.to_dict()
-    return {"name": data["name"], "sql_type": data["sql_type"], "kind": data["kind"],
+    return {"name": data["name"], "sql_type": data["sql_type"], "kind": data["kind"], "pii": data["pii"] or "",
             "null_share": data["null_share"], "min": None if data["min"] is None else str(data["min"]),
             "max": None if data["max"] is None else str(data["max"]),
             "values": ", ".join(str(v["value"]) for v in data["values"][:10])

@@ -9,6 +9,7 @@ written as SQL or built in Python gives the same text, hence the same stream of 
 from __future__ import annotations
 
 import datetime as dt
+import functools
 import threading
 from dataclasses import dataclass, field
 from decimal import Decimal
@@ -18,6 +19,7 @@ import duckdb
 import numpy as np
 import pyarrow as pa
 import pyarrow.compute as pc
+import sqlglot
 from sqlglot import exp
 
 from genesis_sql.errors import ConditionError
@@ -157,6 +159,85 @@ def _arrow_mask(atom: Condition, table: pa.Table) -> np.ndarray | None:
     return np.asarray(hit.fill_null(False).to_numpy(zero_copy_only=False), dtype=bool)
 
 
+_ARITHMETIC = {exp.Add: pc.add, exp.Sub: pc.subtract, exp.Mul: pc.multiply}
+_ORDER = {exp.EQ: pc.equal, exp.NEQ: pc.not_equal, exp.LT: pc.less, exp.LTE: pc.less_equal, exp.GT: pc.greater,
+          exp.GTE: pc.greater_equal}
+
+
+def _is_arithmetic(node: exp.Expression) -> bool:
+    """Whether ``node`` is +, -, * and unary minus over columns and number literals (division only by a
+    literal other than zero)."""
+    if isinstance(node, exp.Paren):
+        return _is_arithmetic(node.this)
+    if isinstance(node, exp.Column):
+        return True
+    if isinstance(node, exp.Literal):
+        # A literal of up to 15 digits reads as the same double in DuckDB and Python (DuckDB divides its
+        # exact decimal digits by a power of ten; both round once); exponent notation is read as a DOUBLE.
+        digits = node.this.replace(".", "").lstrip("0")
+        return not node.is_string and ("e" in node.this.lower() or len(digits) <= 15)
+    if isinstance(node, exp.Neg):
+        return _is_arithmetic(node.this)
+    if isinstance(node, exp.Div):
+        divisor = node.expression
+        return (not node.args.get("typed") and isinstance(divisor, exp.Literal) and not divisor.is_string
+                and float(divisor.this) != 0 and _is_arithmetic(node.this))
+    return type(node) in _ARITHMETIC and _is_arithmetic(node.this) and _is_arithmetic(node.expression)
+
+
+@functools.lru_cache(maxsize=256)
+def _comparison_tree(text: str) -> exp.Expression | None:
+    """The parse of a conjunct that compares arithmetic on columns and numbers (``"x" > "y" + 0.3``,
+    ``"x" - "y" BETWEEN -1 AND 1``), or None for any other conjunct."""
+    tree = sqlglot.parse_one(text, read="duckdb")
+    if isinstance(tree, exp.Between):
+        parts = [tree.this, tree.args["low"], tree.args["high"]]
+    elif type(tree) in _ORDER:
+        parts = [tree.this, tree.expression]
+    else:
+        return None
+    named = any(True for _ in tree.find_all(exp.Column))
+    return tree if named and all(_is_arithmetic(p) for p in parts) else None
+
+
+def _arrow_value(node: exp.Expression, table: pa.Table) -> pa.ChunkedArray | pa.Scalar:
+    """The value of an arithmetic node over ``table``'s double columns, as DuckDB computes it in DOUBLE."""
+    if isinstance(node, exp.Paren):
+        return _arrow_value(node.this, table)
+    if isinstance(node, exp.Column):
+        return table.column(node.name)
+    if isinstance(node, exp.Literal):
+        return pa.scalar(float(node.this))  # DuckDB casts a number literal to DOUBLE, correctly rounded
+    if isinstance(node, exp.Neg):
+        return pc.negate(_arrow_value(node.this, table))
+    if isinstance(node, exp.Div):
+        return pc.divide(_arrow_value(node.this, table), _arrow_value(node.expression, table))
+    return _ARITHMETIC[type(node)](_arrow_value(node.this, table), _arrow_value(node.expression, table))
+
+
+def _comparison_mask(text: str, table: pa.Table) -> np.ndarray | None:
+    """A comparison of arithmetic on double columns evaluated with Arrow kernels, or None when DuckDB must
+    decide: other conjuncts, columns of other types (integer and decimal arithmetic is exact in DuckDB)
+    and columns holding NaN (which DuckDB orders above every number)."""
+    tree = _comparison_tree(text)
+    if tree is None:
+        return None
+    names = {c.name for c in tree.find_all(exp.Column)}
+    if not names <= set(table.column_names):
+        return None
+    for name in names:
+        column = table.column(name)
+        if not pa.types.is_float64(column.type) or pc.any(pc.is_nan(column)).as_py():
+            return None
+    if isinstance(tree, exp.Between):
+        middle = _arrow_value(tree.this, table)
+        hit = pc.and_kleene(pc.greater_equal(middle, _arrow_value(tree.args["low"], table)),
+                            pc.less_equal(middle, _arrow_value(tree.args["high"], table)))
+    else:
+        hit = _ORDER[type(tree)](_arrow_value(tree.this, table), _arrow_value(tree.expression, table))
+    return np.asarray(hit.fill_null(False).to_numpy(zero_copy_only=False), dtype=bool)
+
+
 def _duckdb_mask(conjuncts: list[str], table: pa.Table) -> np.ndarray:
     con = evaluator()
     con.register("genesis_condition_rows", table)
@@ -213,11 +294,18 @@ class ConditionSet:
     def mask(self, table: pa.Table) -> np.ndarray:
         """Which rows of ``table`` satisfy the set (NULL counts as not satisfied, as in WHERE).
 
-        Atoms are evaluated with Arrow compute kernels (with SQL's NULL semantics); other conjuncts,
-        and atoms Arrow cannot evaluate the way DuckDB does, are evaluated by DuckDB itself.
+        Atoms, and comparisons of arithmetic on double columns, are evaluated with Arrow compute kernels
+        (with SQL's NULL semantics and DuckDB's DOUBLE arithmetic); other conjuncts, and atoms Arrow cannot
+        evaluate the way DuckDB does, are evaluated by DuckDB itself.
         """
         result = np.ones(table.num_rows, dtype=bool)
-        by_duckdb = list(self.expressions)
+        by_duckdb = []
+        for text in self.expressions:
+            hit = _comparison_mask(text, table)
+            if hit is None:
+                by_duckdb.append(text)
+            else:
+                result &= hit
         for atom in self.conditions:
             hit = _arrow_mask(atom, table)
             if hit is None:

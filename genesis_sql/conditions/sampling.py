@@ -17,7 +17,7 @@ import functools
 import logging
 import math
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import Protocol
 
@@ -72,16 +72,21 @@ class Feasibility:
     tried: int = PILOT_ROWS
     alternative: str = ""
 
-    def check(self, conditions: ConditionSet) -> None:
+    def check(self, conditions: ConditionSet, unseen: Sequence[str] = ()) -> None:
         """Raise :class:`RareConditionError` when even the upper bound is below MIN_PROBABILITY, or when no
-        draw of the extended pilot met the condition (generation would not end in bounded time)."""
+        draw of the extended pilot met the condition (generation would not end in bounded time).
+
+        ``unseen`` notes what the condition asks for that training never showed; the error repeats them.
+        """
         if self.upper_bound < MIN_PROBABILITY or self.seen == 0:
-            shown = f"{self.probability:.2e}" if self.probability > 0 else f"below {self.upper_bound:.1e}"
+            shown = (f"{self.probability:.2e}" if self.probability > 0 else
+                     f"below {self.upper_bound:.1e}" if self.upper_bound > 0 else "0")
             hint = f" The closest condition this model can meet: {self.alternative}." if self.alternative else ""
+            never = f" Never seen in training: {'; '.join(unseen)}." if unseen else ""
             raise RareConditionError(
                 f"Condition {conditions.to_sql()} has estimated probability {shown} under this model (met by "
                 f"{self.seen:,} of {self.tried:,} draws), below the {MIN_PROBABILITY:g} floor; relax it or fit a "
-                f"model on data where it is common.{hint}")
+                f"model on data where it is common.{never}{hint}")
 
 
 def first_accepted(propose: Proposal, rows: np.ndarray, conditions: ConditionSet, *, acceptance: float,

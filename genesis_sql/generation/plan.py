@@ -7,6 +7,7 @@ input fails before any row is made and before any SQL is built.
 """
 from __future__ import annotations
 
+import functools
 import logging
 import secrets
 from dataclasses import dataclass
@@ -16,7 +17,7 @@ import numpy as np
 
 from genesis_sql.catalog import load_model, resolve_version, restore_synthesizer
 from genesis_sql.conditions import ConditionSet, bind, parse_condition
-from genesis_sql.models.feasibility import check_support
+from genesis_sql.models.feasibility import check_support, unseen_notes
 from genesis_sql.conditions.sampling import GuidedConditionalSampler
 from genesis_sql.errors import InvalidArgumentError
 from genesis_sql.generation.runtime import RUNTIME
@@ -126,7 +127,9 @@ def plan_generation(con: duckdb.DuckDBPyConnection, model: object, n: object, *,
     if not conditions.is_empty:
         synthesizer.check_conditions(conditions)
         check_support(conditions, getattr(synthesizer, "codecs_", []))
-        GuidedConditionalSampler(synthesizer).estimate_feasibility(conditions).check(conditions)
+        unseen = tuple(unseen_notes(conditions, synthesizer))
+        _log_unseen(name, content_hash, conditions.to_sql(), unseen)
+        GuidedConditionalSampler(synthesizer).estimate_feasibility(conditions).check(conditions, unseen)
     drawn = chosen is None
     if drawn:
         chosen = secrets.randbelow(2**31)
@@ -134,6 +137,25 @@ def plan_generation(con: duckdb.DuckDBPyConnection, model: object, n: object, *,
         log.info("genesis_generate(%r): drew seed %d", name, chosen)
     plan = GenerationPlan(name, version, content_hash, rows, chosen, conditions, drawn, duckdb_threads(con))
     return plan, synthesizer
+
+
+@functools.lru_cache(maxsize=1024)
+def _log_unseen(name: str, content_hash: str, condition: str, notes: tuple[str, ...]) -> None:
+    """Log what a condition asks for that training never showed, once per model version and condition in a
+    process (DuckDB binds a generator call more than once per query)."""
+    for note in notes:
+        log.warning("genesis_generate(%r): condition %s asks for what training never showed: %s", name, condition,
+                    note)
+
+
+def condition_notes(con: duckdb.DuckDBPyConnection, model: object, condition: str | ConditionSet) -> list[str]:
+    """What ``condition`` asks of ``model`` that training never showed (genesis_sql.models.feasibility
+    .unseen_notes), for ``explain``; invalid or infeasible conditions raise as planning does."""
+    name, version, content_hash = resolve_version(con, model)
+    synthesizer = cached_synthesizer(con, name, version, content_hash)
+    conditions = resolve_conditions(condition, synthesizer.columns_)
+    check_support(conditions, getattr(synthesizer, "codecs_", []))
+    return unseen_notes(conditions, synthesizer)
 
 
 def resolve_conditions(condition: str | ConditionSet | None, columns: list[ColumnSpec]) -> ConditionSet:

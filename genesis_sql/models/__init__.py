@@ -12,6 +12,7 @@ from __future__ import annotations
 from genesis_sql.errors import InvalidArgumentError
 from genesis_sql.models.arf import AdversarialRandomForest
 from genesis_sql.models.base import BaseSynthesizer, NotFittedError, check_is_fitted
+from genesis_sql.models._pii import personal_columns
 from genesis_sql.models.copula import GaussianCopula
 from genesis_sql.models.sequence import SequenceSynthesizer
 from genesis_sql.models.tvae import TVAE
@@ -83,4 +84,4 @@ def synthesizer_class(method: str) -> type[BaseSynthesizer]:
 
 __all__ = ["AdversarialRandomForest", "BaseSynthesizer", "GaussianCopula", "METHODS", "NotFittedError",
            "SequenceSynthesizer", "TVAE", "candidate_methods", "check_is_fitted", "choose_method",
-           "synthesizer_class"]
+           "personal_columns", "synthesizer_class"]

@@ -23,14 +23,14 @@ from genesis_sql.models._calibration import sorted_quantiles
 from genesis_sql.models._identity import (
     DEFAULT_LOCALE,
     NAME_STYLES,
-    STYLES,
     IdentityText,
     check_stored_style,
     detect_locale,
-    detect_style,
     email_domains,
-    faker_available,
+    numbered,
+    require_faker,
 )
+from genesis_sql.models._pii import NUMBERED_STYLES, PII_STYLES, STYLES, column_style, national_id_locale
 from genesis_sql.models._random import _GOLDEN, _mix, derive_key, row_states, uniforms
 from genesis_sql.schema import ColumnSpec, base_type, decimals_of, output_type
 
@@ -385,9 +385,12 @@ class CategoricalCodec(Codec):
 class IdCodec(Codec):
     """Identifier columns: fresh unique values per output row, never a training value.
 
-    Integer ids continue above the training maximum. Text ids shaped like emails or phone numbers are made
-    with Faker and made unique with the row number (emails ``name.<row>@domain``, phone numbers ending in
-    the row's digits, unique up to 10**7 rows); other text ids are ``g<stream tag>-<row>``.
+    Integer ids continue above the training maximum. Text ids shaped like emails, phone numbers, card
+    numbers, national identity numbers or IP addresses, and integers named and shaped like card, phone or
+    national identity numbers, are made with Faker and made unique with the row number
+    (:func:`genesis_sql.models._identity.numbered`); other text ids are ``g<stream tag>-<row>``.
+    Nothing of the training values is kept beyond the style, locale and common email domains. A model
+    that reads no values (``method="dp"``) may give an id any PII style (names too, then not unique).
     """
 
     kind = "id"
@@ -396,15 +399,16 @@ class IdCodec(Codec):
     def fit(self, values: pa.ChunkedArray, rng: np.random.Generator) -> IdCodec:
         target = arrow_type(self.spec.sql_type)
         self.integer_ = pa.types.is_integer(target)
-        self.start_ = int(pc.max(values).as_py()) + 1 if self.integer_ and len(values) else 0
-        texts = values.to_pylist() if pa.types.is_string(values.type) and faker_available() else []
-        style = detect_style(self.spec.name, texts) if texts else None
-        self.style_ = style if style in ("email", "phone") else None
-        self.locale_ = DEFAULT_LOCALE
+        style = column_style(self.spec.name, values)
+        self.style_ = style if style in NUMBERED_STYLES else None
+        if self.style_ is not None:
+            require_faker(self.spec.name, self.style_)
+        # A personal integer (a card number) is made as numbered fakes, never counted on from a real one.
+        self.start_ = int(pc.max(values).as_py()) + 1 if self.integer_ and len(values) and not self.style_ else 0
+        texts = [str(v) for v in values.to_pylist() if v is not None] if self.style_ is not None else []
+        self.locale_ = national_id_locale(texts) if self.style_ == "national_id" else DEFAULT_LOCALE
         self.domains_ = email_domains(texts) if self.style_ == "email" else []
         self.source_: str | None = None
-        self.salt_ = rng.integers(0, 2**63, size=2, dtype=np.int64) if self.style_ else np.zeros(2, dtype=np.int64)
-        self.guard_ = np.unique(_value_hashes(texts, self.salt_.tobytes())) if self.style_ else np.zeros(0, np.uint64)
         return self
 
     def sample_ids(self, rows: np.ndarray, tag: str, names: list[str | None] | None = None) -> pa.Array:
@@ -413,47 +417,44 @@ class IdCodec(Codec):
         ``names`` (one per row) are the generated names an email id is derived from, when it has one.
         """
         target = arrow_type(self.spec.sql_type)
-        if self.integer_:
+        if self.integer_ and self.style_ is None:
             return pa.array(self.start_ + rows.astype(np.int64), type=pa.int64()).cast(target)
-        numbers = pc.utf8_lpad(pa.array(rows.astype(np.int64)).cast(pa.string()), 9, "0")
-        tagged = pc.binary_join_element_wise(f"g{tag}-", numbers, "")
         if self.style_ is None:
-            return tagged.cast(target)
+            numbers = pc.utf8_lpad(pa.array(rows.astype(np.int64)).cast(pa.string()), 9, "0")
+            return pc.binary_join_element_wise(f"g{tag}-", numbers, "").cast(target)
         u = uniforms(row_states(derive_key(tag, self.spec.name), rows), IdentityText.DIMS)
         values = IdentityText(self.style_, self.locale_, self.domains_).generate(u, names)
-        styled = [_numbered(value, int(row), self.style_) for value, row in zip(values, rows)]
-        copied = np.isin(_value_hashes(styled, self.salt_.tobytes()), self.guard_)
-        chosen = np.where(copied, tagged.to_numpy(zero_copy_only=False), styled)
-        return pa.array(chosen.tolist(), pa.string()).cast(target)
+        if self.integer_:
+            values = [v.split("x")[0] for v in values]  # a phone number's extension has no place in an integer
+        if self.style_ in NUMBERED_STYLES:
+            values = [numbered(value, int(row), self.style_) for value, row in zip(values, rows)]
+        return _digits_as(values, target) if self.integer_ else pa.array(values, pa.string()).cast(target)
 
     def to_state(self) -> tuple[dict[str, Any], dict[str, np.ndarray]]:
         meta = {"integer": self.integer_, "start": self.start_, "style": self.style_, "locale": self.locale_,
                 "domains": self.domains_, "source": self.source_}
-        return meta, {"salt": self.salt_, "guard": self.guard_}
+        return meta, {}
 
     @classmethod
     def from_state(cls, spec: ColumnSpec, meta: dict[str, Any], arrays: dict[str, np.ndarray]) -> IdCodec:
         codec = cls(spec)
         codec.integer_, codec.start_ = meta["integer"], meta["start"]
         codec.style_, codec.locale_ = meta.get("style"), meta.get("locale", DEFAULT_LOCALE)
-        check_stored_style(codec.style_, codec.locale_, (None, "email", "phone"))
+        check_stored_style(codec.style_, codec.locale_, (None, *PII_STYLES))
         codec.domains_, codec.source_ = meta.get("domains", []), meta.get("source")
-        codec.salt_ = arrays.get("salt", np.zeros(2, dtype=np.int64))
-        codec.guard_ = arrays.get("guard", np.zeros(0, dtype=np.uint64))
         return codec
 
 
-def _numbered(value: str, row: int, style: str) -> str:
-    """A styled id made unique by its row: ``local.<row>@domain``, or a phone number ending in the row's digits."""
-    if style == "email":
-        local, _, domain = value.partition("@")
-        return f"{local}.{row}@{domain}"
-    digits = list(f"{row % 10**7:07d}")
-    chars = list(value)
-    for i in range(len(chars) - 1, -1, -1):
-        if digits and chars[i].isdigit():
-            chars[i] = digits.pop()
-    return "".join(chars)
+def _digits_as(values: list[str], target: pa.DataType) -> pa.Array:
+    """The digits of each value as an integer of type ``target``; a number too long for it keeps its last
+    digits (a 10-digit phone number in a 32-bit column keeps 9)."""
+    limit = (1 << (target.bit_width - (0 if pa.types.is_unsigned_integer(target) else 1))) - 1
+    numbers = []
+    for value in values:
+        digits = "".join(c for c in value if c.isdigit())
+        number = int(digits)
+        numbers.append(number if number <= limit else int(digits[-(len(str(limit)) - 1):]))
+    return pa.array(numbers, pa.uint64() if limit > 2**63 else pa.int64()).cast(target)
 
 
 MAX_WORDS = 48
@@ -494,11 +495,13 @@ def _span_hashes(words: np.ndarray, salt: int) -> np.ndarray:
 class TextCodec(Codec):
     """Text: the word count (with NULLs) is the latent score; the words depend on the column's style.
 
-    Identifier-like text (names, emails, phone numbers, addresses ...; see genesis_sql.models._identity)
-    is made fresh with Faker in the column's locale. Free text comes from a word bigram chain over words
-    seen at least twice. Either way a salted digest set of the training values rejects a generated value
-    equal to one of them, and free text is also rejected when it contains SPAN_WORDS consecutive words
-    of a training value (salted digests of every such span are kept, never the words themselves).
+    Identifier-like text (names, emails, phone numbers, addresses, card numbers ...; detected by
+    genesis_sql.models._pii) is made fresh with Faker in the column's locale, and nothing of its training
+    values is kept, not even a digest: a fake equals a training value only as often as an independent
+    Faker draw would (see genesis_sql.models._identity). Free text comes from a word bigram chain over
+    words seen at least twice; a salted digest set of its training values rejects a generated value equal
+    to one of them, and a value containing SPAN_WORDS consecutive words of a training value (salted
+    digests of every such span are kept, never the words themselves).
     """
 
     kind = "text"
@@ -506,12 +509,16 @@ class TextCodec(Codec):
     def fit(self, values: pa.ChunkedArray, rng: np.random.Generator) -> TextCodec:
         texts = [v for v in values.to_pylist() if v is not None]
         self.salt_ = rng.integers(0, 2**63, size=2, dtype=np.int64)
-        self.guard_ = np.unique(_value_hashes(texts, self.salt_.tobytes()))
         lengths = pa.array([len(t.split()) if t is not None else None for t in values.to_pylist()], type=pa.int64())
         self.length_ = NumericCodec(ColumnSpec(self.spec.name, "integer", "BIGINT", self.spec.nullable))
         self.length_.fit(pa.chunked_array([lengths]), rng)
-        self.style_ = (detect_style(self.spec.name, texts) if faker_available() else None) or "free"
-        self.locale_ = detect_locale(texts) if self.style_ in NAME_STYLES else DEFAULT_LOCALE
+        self.style_ = column_style(self.spec.name, values) or "free"
+        if self.style_ != "free":
+            require_faker(self.spec.name, self.style_)
+        free = self.style_ == "free"
+        self.guard_ = np.unique(_value_hashes(texts, self.salt_.tobytes())) if free else np.zeros(0, np.uint64)
+        self.locale_ = (detect_locale(texts) if self.style_ in NAME_STYLES else
+                        national_id_locale(texts) if self.style_ == "national_id" else DEFAULT_LOCALE)
         self.domains_ = email_domains(texts) if self.style_ == "email" else []
         self.source_: str | None = None
         self._fit_words([t.split() for t in texts] if self.style_ == "free" else [])
@@ -575,24 +582,25 @@ class TextCodec(Codec):
         null = np.isnan(lengths)
         result = np.empty(z.size, dtype=object)
         pending = np.flatnonzero(~null)
-        if self.style_ == "free" and not self.vocab_:
+        if self.style_ != "free":
+            fakes = self._identity.generate(word_uniforms(0)[pending],
+                                            [names[i] for i in pending] if names is not None else None)
+            for i, fake in zip(pending, fakes):
+                result[i] = fake
+            return pa.array(result.tolist(), type=pa.string())
+        if not self.vocab_:
             return pa.nulls(z.size, pa.string())
         for retry in range(TEXT_RETRIES):
             if pending.size == 0:
                 break
-            u = word_uniforms(retry)[pending]
-            if self.style_ == "free":
-                counts = np.clip(lengths[pending], 1, MAX_WORDS).astype(np.int64) + retry // 4
-                texts, copied = self._free_text(u, counts)
-            else:
-                texts = self._identity.generate(u, [names[i] for i in pending] if names is not None else None)
-                copied = self._copied(texts)
+            counts = np.clip(lengths[pending], 1, MAX_WORDS).astype(np.int64) + retry // 4
+            texts, copied = self._free_text(word_uniforms(retry)[pending], counts)
             for i in np.flatnonzero(~copied):
                 result[pending[i]] = texts[i]
             pending = pending[copied]
         if pending.size:
             result[pending] = self._fallback(word_uniforms(TEXT_RETRIES)[pending],
-                                             np.clip(lengths[pending], 1, MAX_WORDS).astype(np.int64), names, pending)
+                                             np.clip(lengths[pending], 1, MAX_WORDS).astype(np.int64))
         return pa.array(result.tolist(), type=pa.string())
 
     @functools.cached_property
@@ -624,20 +632,10 @@ class TextCodec(Codec):
         copied = self._copied(texts) | np.isin(spans, self.spans_).any(axis=1)
         return texts, copied
 
-    def _fallback(self, u: np.ndarray, counts: np.ndarray, names: list[str | None] | None,
-                  rows: np.ndarray) -> list[str | None]:
-        """Values for rows whose every try copied: free text cut below SPAN_WORDS words, identifiers tagged.
-
-        A value that still equals a training value becomes NULL.
-        """
-        if self.style_ == "free":
-            texts = self._join(self._words(u, np.minimum(counts, SPAN_WORDS - 1)))
-        else:
-            base = self._identity.generate(u, [names[i] for i in rows] if names is not None else None)
-            tags = (u[:, -1] * 26).astype(np.int64)
-            texts = [f"{t} {chr(65 + k)}." if self.style_ in NAME_STYLES else
-                     f"{t.replace('@', f'.{k}@', 1)}" if self.style_ == "email" else f"{t} {k}"
-                     for t, k in zip(base, tags)]
+    def _fallback(self, u: np.ndarray, counts: np.ndarray) -> list[str | None]:
+        """Free text for rows whose every try copied, cut below SPAN_WORDS words; a value that still equals
+        a training value becomes NULL."""
+        texts = self._join(self._words(u, np.minimum(counts, SPAN_WORDS - 1)))
         return [None if c else t for t, c in zip(texts, self._copied(texts))]
 
     def to_state(self) -> tuple[dict[str, Any], dict[str, np.ndarray]]:

@@ -125,14 +125,14 @@ class TableEncoding:
 
 
 def _link_identities(data: pa.Table, codecs: list[Codec]) -> None:
-    """Give identifier columns the locale of the table's names, and derive emails from a name column
-    when the training emails spell the names of the same rows."""
+    """Give identifier columns the locale of the table's names (a national identity number keeps its own
+    scheme's), and derive emails from a name column when the training emails spell the names of the same rows."""
     styled = [c for c in codecs if getattr(c, "style_", None) not in (None, "free")]
     named = [c for c in styled if isinstance(c, TextCodec) and c.style_ in NAME_STYLES]
     if not named:
         return
     for codec in styled:
-        if codec.style_ not in NAME_STYLES:
+        if codec.style_ not in (*NAME_STYLES, "national_id"):
             codec.locale_ = named[0].locale_
         if codec.style_ != "email":
             continue

@@ -1,49 +1,42 @@
-"""Identifier-like text (names, emails, phone numbers, addresses, cities, companies), made fresh with Faker.
+"""Identifier-like text (names, emails, phone numbers, addresses, card numbers, national identity numbers,
+IP addresses, cities, companies), made fresh with Faker.
 
-A text column whose values look like one of these is not modelled word by word: its values would be
-people's and places' real identifiers. Detection reads the column name and the values' shapes; the
-locale is the Faker locale whose name lists cover most of the training names (``en_US`` otherwise).
+A column whose values are one of these (detected by genesis_sql.models._pii) is not modelled word by word:
+its values would be people's and places' real identifiers. The locale is the Faker locale whose name lists
+cover most of the training names (``en_US`` otherwise; a national identity number keeps its own scheme's).
 Generation is deterministic per row: names and emails are drawn from the locale's weighted name lists
 with the row's own uniforms (vectorised), other styles call Faker with a per-row seed taken from them.
 An email column whose training addresses spell the names of a name column is derived from the
-generated name of the same row. The codec guards against reproducing a training value either way.
+generated name of the same row.
+
+Nothing of a training value is kept to compare with, not even a salted hash (a hash of a name or an email
+is reversed by hashing a dictionary of them, and it would travel in exported model files): a fake is a
+Faker draw that never reads the training values, so it equals one only as often as any independent Faker
+draw does. What the model keeps is the style, the locale and, for emails, the domains that many training
+rows share.
 """
 from __future__ import annotations
 
 import functools
 import importlib
+import ipaddress
 import re
 import unicodedata
 from collections import Counter
-from collections.abc import Callable
 from typing import Any
 
 import numpy as np
 
 from genesis_sql.errors import CatalogError, MissingDependencyError
+from genesis_sql.models._check_digits import insee_key, luhn_digit
 
-STYLES = ("name", "first_name", "last_name", "email", "phone", "street_address", "city", "company")
 NAME_STYLES = ("name", "first_name", "last_name")
-# Share of values that must have a style's shape.
-_SHAPE_SHARE = 0.8
-_EMAIL = re.compile(r"^[^@\s]+@[^@\s]+\.[A-Za-z]{2,}$")
-_PHONE = re.compile(r"^\+?[\d\s().\-/x]{7,24}$")
-_ADDRESS = re.compile(r"^\d+[A-Za-z]?,?\s+\S+.*$")
-_NAMEISH = re.compile(r"^[^\W\d_]+(?:[ '\-.][^\W\d_]+\.?){0,3}$")
-_COLUMN_STYLES = (
-    (re.compile(r"(^|_)(first|given|fore)_?name$", re.I), "first_name"),
-    (re.compile(r"(^|_)(last|family|sur)_?name$|(^|_)surname$", re.I), "last_name"),
-    (re.compile(r"(^|_)(full_?)?name$|(^|_)(customer|person|contact|employee|patient|author|owner)(_name)?$", re.I),
-     "name"),
-    (re.compile(r"(^|_)(street|address|addr)(_?(line)?_?1?)?$", re.I), "street_address"),
-    (re.compile(r"(^|_)(city|town)$", re.I), "city"),
-    (re.compile(r"(^|_)(company|employer|organi[sz]ation|firm)(_name)?$", re.I), "company"),
-)
 # The Faker generator each style calls (names and emails are drawn from the name lists without one).
 # An allow-list, not getattr(faker, style): the style comes back from stored model state, which must not
 # be able to choose which method runs.
 FAKER_METHODS = {"phone": "phone_number", "street_address": "street_address", "city": "city",
-                 "company": "company"}
+                 "company": "company", "credit_card": "credit_card_number", "national_id": "ssn", "ipv4": "ipv4",
+                 "ipv6": "ipv6"}
 LOCALES = ("en_US", "en_GB", "de_DE", "fr_FR", "es_ES", "it_IT", "nl_NL", "pt_BR", "pl_PL", "sv_SE", "tr_TR",
            "ru_RU", "ja_JP", "zh_CN", "ko_KR", "hi_IN")
 DEFAULT_LOCALE = "en_US"
@@ -75,6 +68,19 @@ def check_stored_style(style: object, locale: object, allowed: tuple[str | None,
                            f"{', '.join(LOCALES)}.")
 
 
+def require_faker(column: str, style: str) -> None:
+    """Raise MissingDependencyError, naming the column, when Faker is missing.
+
+    Raises:
+        MissingDependencyError: Faker cannot be imported.
+    """
+    if not faker_available():
+        raise MissingDependencyError(
+            f"Column {column!r} holds {style.replace('_', ' ')} values, which genesis makes fresh with Faker and "
+            "never copies. Install the extra: pip install 'genesis-sql[text]'; or give the column another kind "
+            "with column_types (its values are then kept in the model).")
+
+
 def faker_available() -> bool:
     """Whether Faker can be imported."""
     try:
@@ -84,38 +90,13 @@ def faker_available() -> bool:
     return True
 
 
-def _share(values: list[str], test: Callable[[str], bool]) -> float:
-    return sum(1 for v in values if test(v)) / len(values) if values else 0.0
-
-
-def detect_style(column: str, values: list[str]) -> str | None:
-    """The identifier style of a text column, or None for free text."""
-    sample = [v.strip() for v in values[:5000] if v and v.strip()]
-    if not sample:
-        return None
-    if _share(sample, lambda v: bool(_EMAIL.match(v))) >= _SHAPE_SHARE:
-        return "email"
-    if _share(sample, lambda v: bool(_PHONE.match(v)) and sum(c.isdigit() for c in v) >= 7) >= _SHAPE_SHARE:
-        return "phone"
-    for pattern, style in _COLUMN_STYLES:
-        if not pattern.search(column):
-            continue
-        if style in NAME_STYLES and _share(sample, lambda v: bool(_NAMEISH.match(v))) < _SHAPE_SHARE:
-            return None
-        return style
-    if _share(sample, lambda v: bool(_ADDRESS.match(v))) >= _SHAPE_SHARE and \
-            _share(sample, lambda v: any(c.isalpha() for c in v)) >= _SHAPE_SHARE:
-        return "street_address"
-    return None
-
-
-def _fold(text: str) -> str:
+def fold(text: str) -> str:
     """Lower case without accents, for matching names across spellings."""
     return "".join(c for c in unicodedata.normalize("NFKD", text.lower()) if not unicodedata.combining(c))
 
 
 @functools.lru_cache(maxsize=32)
-def _names(locale: str) -> dict[str, Any]:
+def name_lists(locale: str) -> dict[str, Any]:
     """The locale's first and last names with weights, and whether the family name comes first."""
     person = _faker(locale).provider("faker.providers.person")
 
@@ -133,15 +114,21 @@ def _names(locale: str) -> dict[str, Any]:
             "family_first": family_first, "separator": separator}
 
 
+@functools.lru_cache(maxsize=32)
+def known_names(locale: str) -> frozenset[str]:
+    """The locale's first and last names, folded (lower case, no accents)."""
+    data = name_lists(locale)
+    return frozenset(fold(n) for n in data["first"][0]) | frozenset(fold(n) for n in data["last"][0])
+
+
 def detect_locale(values: list[str]) -> str:
     """The locale whose name lists contain most of the words of ``values`` (names), DEFAULT_LOCALE otherwise."""
-    words = Counter(w for v in values[:2000] if v for w in _fold(v).replace("-", " ").split())
+    words = Counter(w for v in values[:2000] if v for w in fold(v).replace("-", " ").split())
     if not words or not faker_available():
         return DEFAULT_LOCALE
     best, best_hits = DEFAULT_LOCALE, 0
     for locale in LOCALES:
-        data = _names(locale)
-        known = {_fold(n) for n in data["first"][0]} | {_fold(n) for n in data["last"][0]}
+        known = known_names(locale)
         hits = sum(count for word, count in words.items() if word in known)
         if hits > best_hits:
             best, best_hits = locale, hits
@@ -161,8 +148,8 @@ def names_in_emails(emails: list[str], names: list[str]) -> bool:
         return False
     hits = 0
     for email, name in pairs:
-        local = _fold(email.split("@", 1)[0])
-        parts = [p for p in re.split(r"[\s\-'.]+", _fold(name)) if len(p) > 1]
+        local = fold(email.split("@", 1)[0])
+        parts = [p for p in re.split(r"[\s\-'.]+", fold(name)) if len(p) > 1]
         hits += bool(parts) and any(p in local for p in parts)
     return hits / len(pairs) >= 0.5
 
@@ -199,7 +186,7 @@ class IdentityText:
     def generate(self, u: np.ndarray, names: list[str | None] | None = None) -> list[str]:
         """Values for uniforms ``u`` (rows x DIMS); emails use ``names`` (one per row) when given."""
         if self.style in ("name", "first_name", "last_name", "email"):
-            data = _names(self.locale)
+            data = name_lists(self.locale)
             first, last = self._pick(data["first"], u[:, 0]), self._pick(data["last"], u[:, 1])
             if self.style == "first_name":
                 return first
@@ -227,9 +214,59 @@ class IdentityText:
         shape = (u[:, 4] * 4).astype(np.int64)
         out = []
         for a, b, d, n, s in zip(first, last, domain, digits, shape):
-            words = [w for w in re.split(r"[^a-z0-9]+", _fold(f"{a} {b}")) if w] or ["user"]
+            words = [w for w in re.split(r"[^a-z0-9]+", fold(f"{a} {b}")) if w] or ["user"]
             head, tail = words[0], words[-1] if len(words) > 1 else ""
             local = (f"{head}.{tail}" if s == 0 else f"{head[0]}{tail}" if s == 1 else f"{head}{tail}{n}"
                      if s == 2 else f"{head}_{tail}{n}").strip("._") if tail else f"{head}{n}"
             out.append(f"{local}@{domains[d]}")
         return out
+
+
+# Digits of the output row written into a numbered fake (unique up to 10**7 rows).
+ROW_DIGITS = 7
+# Rows are scrambled before they are written: times an odd number that 5 does not divide, plus an offset,
+# a bijection modulo every power of 2 and of 10, so numbered fakes stay unique without counting 0, 1, 2.
+_SCRAMBLE = 7_654_321
+_OFFSET = 3_141_593
+
+
+def _scrambled(row: int, modulus: int) -> int:
+    return (row * _SCRAMBLE + _OFFSET) % modulus
+
+
+def _with_row_digits(value: str, row: int) -> str:
+    """``value`` with its last digits replaced by the (scrambled) row's, as many as it has, up to ROW_DIGITS."""
+    digits = list(f"{_scrambled(row, 10**ROW_DIGITS):0{ROW_DIGITS}d}")
+    chars = list(value)
+    for i in range(len(chars) - 1, -1, -1):
+        if digits and chars[i].isdigit():
+            chars[i] = digits.pop()
+    return "".join(chars)
+
+
+def numbered(value: str, row: int, style: str) -> str:
+    """A fake made unique by its output row, still well formed.
+
+    Emails become ``local.<row>@domain``; IPv4 addresses keep their first octet and carry the row in the
+    other three (unique up to 2**24 rows), IPv6 addresses in their last 32 bits; card numbers, phone and
+    national identity numbers end in the row's digits (unique up to 10**7 rows; UK National Insurance and
+    French INSEE numbers carry six, so 10**6: an INSEE number's commune and serial), with the Luhn digit or
+    the INSEE key recomputed.
+    """
+    if style == "email":
+        local, _, domain = value.partition("@")
+        return f"{local}.{row}@{domain}"
+    if style == "ipv4":
+        low = _scrambled(row, 2**24)
+        return f"{value.split('.', 1)[0]}.{low >> 16}.{(low >> 8) & 255}.{low & 255}"
+    if style == "ipv6":
+        head = ipaddress.IPv6Address(value).exploded.split(":")[:6]
+        low = _scrambled(row, 2**32)
+        return str(ipaddress.IPv6Address(":".join([*head, f"{low >> 16:04x}", f"{low & 0xFFFF:04x}"])))
+    if style == "credit_card":
+        body = _with_row_digits(value[:-1], row)
+        return body + luhn_digit(body)
+    if style == "national_id" and len(value) == 15 and value[-8:].isdigit():
+        body = f"{value[:7]}{_scrambled(row, 10**6):06d}"
+        return body + insee_key(body)
+    return _with_row_digits(value, row)

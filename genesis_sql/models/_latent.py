@@ -7,9 +7,15 @@ constrained dimensions first in the Cholesky order, each constrained score is dr
 conditional normal truncated to the allowed set, and the proposal is accepted with probability equal
 to the product of the later dimensions' allowed masses. Accepted rows follow the model's conditional
 distribution exactly; a rare condition on one column costs no more than a common one.
+
+A linear condition between two numeric columns (``x > y + 0.46``, genesis_sql.models._pair) is met the
+same way: its driver comes first, drawn from cells of its score weighted by the target's allowed mass
+there (:class:`DriverCells`), then the target inside the scores the driver leaves it; the weight corrects
+the cells' bound, so a condition of 1% between two columns costs little more than one of 50%.
 """
 from __future__ import annotations
 
+import functools
 import math
 from dataclasses import dataclass
 
@@ -21,6 +27,7 @@ from scipy.special import ndtr, ndtri
 from genesis_sql.conditions.condition import Condition, ConditionSet
 from genesis_sql.models.feasibility import _category_matches, _to_number, numeric_interval
 from genesis_sql.models._columns import CategoricalCodec, Codec, NumericCodec
+from genesis_sql.models._pair import PairScores, pair_scores
 from genesis_sql.models._random import DIMS_PER_ATTEMPT, row_states, standard_normals, uniforms
 from genesis_sql.models._rowwise import rowwise_matmul
 
@@ -152,17 +159,25 @@ class LatentRegion:
     order: np.ndarray  # permutation of latent dims: constrained first
     cholesky: np.ndarray  # Cholesky factor of the permuted correlation
     residual: ConditionSet
+    # A linear condition between two columns: then dims[0] is its driver and dims[1] its target.
+    pair: PairScores | None = None
 
     @property
     def is_empty(self) -> bool:
         """Whether some constrained dimension allows nothing."""
         return any(iv.shape[0] == 0 for iv in self.intervals)
 
+    @functools.cached_property
+    def cells(self) -> DriverCells | None:
+        """The pair's driver cells (None without a pair)."""
+        return DriverCells.of(self) if self.pair is not None else None
+
 
 def compile_region(codecs: list[Codec], latent: list[int], correlation: np.ndarray,
                    conditions: ConditionSet) -> LatentRegion:
     """The latent region of the condition's atoms (and single-column expressions on coded columns)."""
     names = [c.spec.name for c in codecs]
+    pair = pair_scores(conditions, {codecs[i].spec.name: codecs[i] for i in latent})
     dims, intervals, masses = [], [], []
     exact_atoms: set[Condition] = set()
     exact_expressions: set[str] = set()
@@ -170,18 +185,20 @@ def compile_region(codecs: list[Codec], latent: list[int], correlation: np.ndarr
         codec = codecs[i]
         name = codec.spec.name
         atoms = [a for a in conditions.conditions if a.column == name]
+        paired = pair is not None and name in (pair.pair.target, pair.pair.driver)
         if isinstance(codec, NumericCodec) and not codec.discrete_ and codec.values_.size:
-            if not atoms:
+            if not atoms and not paired:
                 continue
-            allowed = _numeric_intervals(codec, atoms)
+            allowed = _numeric_intervals(codec, atoms) if atoms else _merge([(-math.inf, math.inf)])
         elif isinstance(codec, (NumericCodec, CategoricalCodec)):
             # Expressions are evaluated on the column's values, which for numbers coded in days or
             # microseconds would not mean what the SQL says; those stay checks on generated rows.
             evaluable = isinstance(codec, CategoricalCodec) or codec.spec.kind != "datetime"
             expressions = _single_column_expressions(conditions, name, names) if evaluable else []
-            if not atoms and not expressions:
+            if not atoms and not expressions and not paired:
                 continue
-            allowed = _coded_intervals(codec, atoms, expressions)
+            allowed = (_coded_intervals(codec, atoms, expressions) if atoms or expressions
+                       else _merge([(-math.inf, math.inf)]))
             exact_atoms.update(atoms)
             exact_expressions.update(expressions)
         else:
@@ -190,6 +207,9 @@ def compile_region(codecs: list[Codec], latent: list[int], correlation: np.ndarr
         intervals.append(allowed)
         masses.append(float(np.sum(ndtr(allowed[:, 1]) - ndtr(allowed[:, 0]))) if allowed.size else 0.0)
     rank = np.argsort(masses, kind="stable")
+    if pair is not None:  # the driver first, its target next, then the rest rarest first
+        first = [latent.index(names.index(c)) for c in (pair.pair.driver, pair.pair.target)]
+        rank = sorted(rank, key=lambda r: first.index(dims[r]) if dims[r] in first else len(first))
     dims = [dims[r] for r in rank]
     intervals = [intervals[r] for r in rank]
     rest = [j for j in range(len(latent)) if j not in dims]
@@ -197,7 +217,7 @@ def compile_region(codecs: list[Codec], latent: list[int], correlation: np.ndarr
     permuted = correlation[np.ix_(order, order)]
     residual = ConditionSet(tuple(a for a in conditions.conditions if a not in exact_atoms),
                             tuple(e for e in conditions.expressions if e not in exact_expressions))
-    return LatentRegion(tuple(dims), tuple(intervals), order, np.linalg.cholesky(permuted), residual)
+    return LatentRegion(tuple(dims), tuple(intervals), order, np.linalg.cholesky(permuted), residual, pair)
 
 
 def _truncated(u: np.ndarray, low: np.ndarray, high: np.ndarray) -> np.ndarray:
@@ -219,23 +239,95 @@ def _masses(low: np.ndarray, high: np.ndarray) -> np.ndarray:
     return np.maximum(np.abs(ndtr(np.where(mirror, -low, high)) - ndtr(np.where(mirror, -high, low))), 0.0)
 
 
-def _union_sample(u: np.ndarray, mean: np.ndarray, scale: float, intervals: Intervals) -> tuple[np.ndarray, np.ndarray]:
-    """Draw e with mean + scale * e in the union of ``intervals``; returns (e, allowed mass per row)."""
-    if intervals.shape[0] == 1:
-        low = (intervals[0, 0] - mean) / scale
-        high = (intervals[0, 1] - mean) / scale
-        return _truncated(u, low, high), _masses(low, high)
-    low = (intervals[:, 0][None, :] - mean[:, None]) / scale
-    high = (intervals[:, 1][None, :] - mean[:, None]) / scale
-    mass = _masses(low, high)
+def _union_sample(u: np.ndarray, mean: np.ndarray, scale: float, low: np.ndarray, high: np.ndarray
+                  ) -> tuple[np.ndarray, np.ndarray]:
+    """Draw e with mean + scale * e in the union of the intervals [low, high] (k of them, the same for every
+    row, or rows x k); returns (e, allowed mass per row). Rows with no allowed mass get e = 0."""
+    low = (low - mean[:, None]) / scale
+    high = (high - mean[:, None]) / scale
+    if low.shape[1] == 1:
+        mass = np.where(high[:, 0] >= low[:, 0], _masses(low[:, 0], high[:, 0]), 0.0)
+        e = _truncated(u, low[:, 0], high[:, 0])
+        return np.where(mass > 0, e, 0.0), mass
+    mass = np.where(high >= low, _masses(low, high), 0.0)
     total = mass.sum(axis=1)
     cumulative = np.cumsum(mass, axis=1)
     target = u * total
-    pick = np.minimum((cumulative < target[:, None]).sum(axis=1), intervals.shape[0] - 1)
+    pick = np.minimum((cumulative < target[:, None]).sum(axis=1), low.shape[1] - 1)
     rows = np.arange(u.size)
     before = np.where(pick > 0, cumulative[rows, np.maximum(pick - 1, 0)], 0.0)
     inner = np.clip((target - before) / np.where(mass[rows, pick] > 0, mass[rows, pick], 1.0), 0.0, 1.0)
-    return _truncated(inner, low[rows, pick], high[rows, pick]), total
+    e = _truncated(inner, low[rows, pick], high[rows, pick])
+    return np.where(total > 0, e, 0.0), total
+
+
+# The driver's cells: this many per unit of score, over the scores a normal reaches.
+_CELLS_PER_UNIT = 128
+_CELL_REACH = 8.5
+
+
+@dataclass(frozen=True)
+class DriverCells:
+    """The allowed scores of a pair's driver cut into small cells, each weighted by its normal mass times a
+    bound on the target's allowed mass given a driver score in it: drawing the driver by these weights
+    follows the condition's driver marginal closely, and the GHK weight (the target's allowed mass over the
+    cell's bound, at most 1) corrects what is left.
+    """
+
+    low: np.ndarray
+    high: np.ndarray
+    bound: np.ndarray
+    cumulative: np.ndarray  # of the cells' normal mass times their bound
+
+    @property
+    def total(self) -> float:
+        """The cells' weight in all: the proposal's normalising mass."""
+        return float(self.cumulative[-1]) if self.cumulative.size else 0.0
+
+    @classmethod
+    def of(cls, region: LatentRegion) -> DriverCells:
+        """The cells of a region with a pair (driver dims[0], target dims[1])."""
+        grid = np.linspace(-_CELL_REACH, _CELL_REACH, int(2 * _CELL_REACH * _CELLS_PER_UNIT) + 1)
+        edges = [np.unique(np.r_[lo, grid[(grid > lo) & (grid < hi)], hi]) for lo, hi in region.intervals[0]]
+        low = np.concatenate([e[:-1] for e in edges])
+        high = np.concatenate([e[1:] for e in edges])
+        bound = _target_mass_bound(region, np.clip(low, -_CELL_REACH - 1, None), np.clip(high, None, _CELL_REACH + 1))
+        return cls(low, high, bound, np.cumsum(_masses(low, high) * bound))
+
+    def draw(self, u: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        """Driver scores for uniforms ``u``, and their cells' bounds."""
+        target = u * self.total
+        cell = np.minimum(np.searchsorted(self.cumulative, target, side="right"), self.cumulative.size - 1)
+        before = np.where(cell > 0, self.cumulative[np.maximum(cell - 1, 0)], 0.0)
+        width = self.cumulative[cell] - before
+        inner = np.clip((target - before) / np.where(width > 0, width, 1.0), 0.0, 1.0)
+        return _truncated(inner, self.low[cell], self.high[cell]), self.bound[cell]
+
+
+def _target_interval(region: LatentRegion, driver: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """The target's allowed score intervals (rows x k) given driver scores: its own intervals cut to the
+    pair's bounds."""
+    low, high = region.pair.target_scores(driver)
+    own = region.intervals[1]
+    return np.maximum(own[:, 0][None, :], low[:, None]), np.minimum(own[:, 1][None, :], high[:, None])
+
+
+def _target_mass_bound(region: LatentRegion, low: np.ndarray, high: np.ndarray) -> np.ndarray:
+    """For driver scores in [low, high], a bound on the target's allowed mass given the driver.
+
+    The pair's bounds on the target move monotonically with the driver, so over a cell the target's allowed
+    set lies in the hull of its sets at the cell's ends; the target's conditional mean moves over an
+    interval too, and a normal's mass in a fixed interval is largest when its mean is nearest the middle.
+    """
+    L = region.cholesky
+    at_low, at_high = _target_interval(region, low), _target_interval(region, high)
+    start, end = np.minimum(at_low[0], at_high[0]), np.maximum(at_low[1], at_high[1])
+    means = np.sort(np.stack([low * L[1, 0], high * L[1, 0]]), axis=0)
+    with np.errstate(invalid="ignore"):
+        middle = np.where(np.isinf(start) & np.isinf(end), 0.0, (start + end) / 2)
+    mean = np.clip(middle, means[0][:, None], means[1][:, None])
+    mass = _masses((start - mean) / L[1, 1], (end - mean) / L[1, 1])
+    return np.where(end >= start, mass, 0.0).sum(axis=1)
 
 
 def propose_latent(region: LatentRegion, rows: np.ndarray, attempts: np.ndarray, key: int
@@ -254,8 +346,16 @@ def propose_latent(region: LatentRegion, rows: np.ndarray, attempts: np.ndarray,
     L = region.cholesky
     weight = np.ones(rows.size)
     for k in range(n_constrained):
+        if k == 0 and region.pair is not None:
+            e[:, 0], bound = region.cells.draw(u[:, 0])
+            weight /= bound
+            continue
         mean = rowwise_matmul(e[:, :k], L[k, :k, None])[:, 0] if k else np.zeros(rows.size)
-        e[:, k], mass = _union_sample(u[:, k], mean, L[k, k], region.intervals[k])
+        if k == 1 and region.pair is not None:
+            low, high = _target_interval(region, e[:, 0])
+        else:
+            low, high = region.intervals[k][:, 0], region.intervals[k][:, 1]
+        e[:, k], mass = _union_sample(u[:, k], mean, L[k, k], low, high)
         if k:
             weight *= mass
     if n_constrained < dims:

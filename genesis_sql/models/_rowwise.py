@@ -10,5 +10,9 @@ import numpy as np
 
 
 def rowwise_matmul(x: np.ndarray, w: np.ndarray) -> np.ndarray:
-    """``x @ w`` (rows x k times k x m), each row summed in a fixed order, without BLAS."""
-    return np.einsum("ij,jk->ik", x, w, optimize=False)
+    """``x @ w`` (rows x k times k x m), each row summed in a fixed order, without BLAS.
+
+    ``x`` is made C-contiguous first: on a strided or column-major ``x`` einsum's inner loop runs along
+    the rows, and a row's bits then depend on where it sits in the batch.
+    """
+    return np.einsum("ij,jk->ik", np.ascontiguousarray(x), w, optimize=False)

@@ -12,7 +12,8 @@ and precision are the training data's.
 
 Each continuous score is calibrated afterwards (genesis_sql.models._calibration): the leaf mixture gets
 the dependence right, the calibration makes every marginal exactly the training one, tails included.
-Conditions on ranges and categories are met natively by reweighting the leaves (:class:`LeafProposal`).
+Conditions on ranges, categories and linear comparisons of two columns are met natively by reweighting
+the leaves (genesis_sql.models._leaf_proposal).
 
 The model stores only leaf summaries (weights, means, spreads, ranges, category frequencies), never
 training rows; leaves with fewer than ``min_leaf`` training rows are dropped, so no leaf describes a
@@ -27,17 +28,10 @@ import pyarrow as pa
 
 from genesis_sql.models._calibration import Calibration, sample_rows
 from genesis_sql.models._encoding import TableEncoding
-from genesis_sql.models._forest import (
-    LeafMixture,
-    SparseCategories,
-    adversarial_forest,
-    pick_by_weight,
-    summarize_leaves,
-    truncated_normal_in,
-)
-from genesis_sql.models._latent import LatentRegion, compile_region
+from genesis_sql.models._forest import LeafMixture, adversarial_forest, summarize_leaves
+from genesis_sql.models._latent import compile_region
+from genesis_sql.models._leaf_proposal import LeafProposal
 from genesis_sql.models._random import row_states, uniforms
-from genesis_sql.models._search import GuideTable
 from genesis_sql.models.base import BaseSynthesizer, check_is_fitted
 from genesis_sql.schema import ColumnSpec
 
@@ -152,7 +146,9 @@ class AdversarialRandomForest(BaseSynthesizer):
         meta, mixture_arrays = self.mixture_.to_state()
         arrays.update({f"leaf.{k}": v for k, v in mixture_arrays.items()})
         arrays["calibration"] = self.calibration_.knots
-        return {"codecs": metas, "leaves": meta, "accuracy": self.accuracy_, "rules": self.rules_.to_dict()}, arrays
+        attached, attached_arrays = self.attached_state()
+        arrays.update(attached_arrays)
+        return {"codecs": metas, "leaves": meta, "accuracy": self.accuracy_, **attached}, arrays
 
     @classmethod
     def from_state(cls, params: dict[str, Any], columns: list[ColumnSpec], state: dict[str, Any],
@@ -165,66 +161,4 @@ class AdversarialRandomForest(BaseSynthesizer):
         model.mixture_ = LeafMixture.from_state(
             state["leaves"], {k[5:]: v for k, v in arrays.items() if k.startswith("leaf.")})
         model.calibration_ = Calibration(arrays["calibration"])
-        return model.restore_rules(state)
-
-
-class LeafProposal:
-    """Exact conditional sampling of the leaf mixture inside a region of latent scores (Watson et al.'s
-    conditional FORGE): each leaf's weight times its mass in the region picks the leaf, and each constrained
-    dimension is drawn from the leaf's distribution restricted to its allowed set.
-
-    Args:
-        model: the fitted forest.
-        region: allowed intervals of the constrained latent dimensions, in the codecs' normal scale.
-    """
-
-    def __init__(self, model: AdversarialRandomForest, region: LatentRegion) -> None:
-        self.model = model
-        self.region = region
-        mixture, encoding = model.mixture_, model.encoding_
-        weight = mixture.weight.copy()
-        self.continuous: dict[int, np.ndarray] = {}
-        self.categorical: dict[int, SparseCategories] = {}
-        for j, intervals in zip(region.dims, region.intervals):
-            if j in mixture.categorical:
-                k = mixture.categorical.index(j)
-                middles = encoding.category_normals(j)
-                inside = (middles[:, None] >= intervals[None, :, 0]) & (middles[:, None] <= intervals[None, :, 1])
-                allowed = inside.any(axis=1)
-                self.categorical[j], share = mixture.restricted(k, allowed)
-                weight *= share
-            else:
-                k = mixture.continuous.index(j)
-                raw = np.column_stack([model.calibration_.invert(intervals[:, 0], k),
-                                       model.calibration_.invert(intervals[:, 1], k)])
-                self.continuous[j] = raw
-                weight *= mixture.interval_mass(k, raw)
-        self.first_mass = float(weight.sum())
-        self.is_empty = region.is_empty or self.first_mass <= 0
-        self.leaf_guide = GuideTable([np.cumsum(weight)], side="right")
-
-    def propose_weighted(self, rows: np.ndarray, attempts: np.ndarray, key: int
-                         ) -> tuple[pa.Table, np.ndarray, np.ndarray]:
-        """Candidate rows (drawn exactly from the region, so each weighs 1 and is accepted)."""
-        model, mixture = self.model, self.model.mixture_
-        states = row_states(key, rows)
-        dims = model.encoding_.dims
-        u = uniforms(states, dims + 1, attempts=attempts)
-        leaf = pick_by_weight(self.leaf_guide, u[:, 0])
-        z = mixture.sample(u, model.encoding_, leaf=leaf)
-        for j, raw in self.continuous.items():
-            k = mixture.continuous.index(j)
-            z[:, j] = truncated_normal_in(u[:, 1 + j], mixture.mean[leaf, k], mixture.sd[leaf, k], mixture.low[leaf, k],
-                                          mixture.high[leaf, k], raw)
-        for j, sampler in self.categorical.items():
-            z[:, j] = model.encoding_.category_normals(j)[sampler.pick(leaf, u[:, 1 + j])]
-        cols = mixture.continuous
-        if cols:
-            z[:, cols] = model.calibration_.apply(z[:, cols])
-        table = model.encoding_.decode(rows, attempts, key, states, z, offset=dims + 1)
-        return table, np.ones(rows.size), np.ones(rows.size, dtype=bool)
-
-    def propose(self, rows: np.ndarray, attempts: np.ndarray, key: int) -> tuple[pa.Table, np.ndarray]:
-        """Candidate rows for ``rows`` at tries ``attempts``, all accepted."""
-        table, _, accepted = self.propose_weighted(rows, attempts, key)
-        return table, accepted
+        return model.restore_attached(state, arrays)

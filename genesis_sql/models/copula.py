@@ -56,7 +56,11 @@ class LatentProposal:
         self.region = region
         self.is_empty = region.is_empty
         first = region.intervals[0] if region.dims else None
-        self.first_mass = float(np.sum(ndtr(first[:, 1]) - ndtr(first[:, 0]))) if first is not None else 1.0
+        if region.cells is not None:
+            self.first_mass = region.cells.total
+            self.is_empty = self.is_empty or self.first_mass <= 0
+        else:
+            self.first_mass = float(np.sum(ndtr(first[:, 1]) - ndtr(first[:, 0]))) if first is not None else 1.0
         self.weight_bound = 1.0
         if not self.is_empty and len(region.dims) > 1:
             pilot = np.arange(_BOUND_PILOT, dtype=np.int64)
@@ -194,7 +198,9 @@ class GaussianCopula(BaseSynthesizer):
             meta, codec_arrays = codec.to_state()
             metas.append(meta)
             arrays.update({f"{i}.{key}": value for key, value in codec_arrays.items()})
-        return {"codecs": metas, "latent": self.latent_, "rules": self.rules_.to_dict()}, arrays
+        attached, attached_arrays = self.attached_state()
+        arrays.update(attached_arrays)
+        return {"codecs": metas, "latent": self.latent_, **attached}, arrays
 
     @classmethod
     def from_state(cls, params: dict[str, Any], columns: list[ColumnSpec], state: dict[str, Any],
@@ -209,4 +215,4 @@ class GaussianCopula(BaseSynthesizer):
         model.latent_ = state["latent"]
         model.correlation_ = arrays["correlation"]
         model.cholesky_ = np.linalg.cholesky(model.correlation_) if model.latent_ else np.zeros((0, 0))
-        return model.restore_rules(state)
+        return model.restore_attached(state, arrays)

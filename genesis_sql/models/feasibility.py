@@ -3,6 +3,10 @@
 Support per column is what training saw: numeric and datetime ranges [min, max] (integers inside it for
 integer columns), the seen categories, NULL only where the column had NULLs. A condition whose atoms
 leave some column no support fails at once with the condition and the support in the message.
+
+A condition that has support but asks for what training never showed (a value a column never took, a
+combination of two columns' values no training row has) is generated, but :func:`unseen_notes` names
+what the rows extrapolate, for the log and ``explain``.
 """
 from __future__ import annotations
 
@@ -11,6 +15,7 @@ import difflib
 import fnmatch
 import math
 from collections.abc import Sequence
+from itertools import combinations
 from typing import Any
 
 import duckdb
@@ -22,6 +27,7 @@ from sqlglot import exp
 from genesis_sql.conditions.condition import Condition, ConditionSet
 from genesis_sql.errors import InfeasibleConditionError
 from genesis_sql.models._columns import CategoricalCodec, Codec, NumericCodec
+from genesis_sql.models._seen import SeenPairs
 from genesis_sql.rules import Equal, Function, Offset, RuleSet
 
 
@@ -169,6 +175,56 @@ def check_support(conditions: ConditionSet, codecs: Sequence[Codec]) -> None:
                 raise InfeasibleConditionError(
                     f"Condition {text} cannot be met: column {column!r} only takes {shown} in training"
                     f"{'' if None in codec.categories_ else ' and is never NULL'}.{hint}")
+
+
+def _asked_values(atoms: Sequence[Condition]) -> list[Any]:
+    """The values ``=`` and ``IN`` atoms name."""
+    return [v for a in atoms if a.operator in ("=", "in") for v in (a.value if a.operator == "in" else (a.value,))]
+
+
+def _unseen_values(column: str, atoms: Sequence[Condition], codec: Codec) -> list[str]:
+    """Notes on values that ``=`` / ``IN`` atoms name and training never showed in ``column``."""
+    asked = [v for v in _asked_values(atoms) if v is not None]
+    if isinstance(codec, CategoricalCodec):
+        return [f"{Condition(column, '=', v).to_sql()} never occurs in training (no row will have it)" for v in asked
+                if not any(_equal(c, v) for c in codec.categories_)]
+    if not isinstance(codec, NumericCodec) or not codec.values_.size:
+        return []
+    numbers = [(v, _to_number(v, codec)) for v in asked if not isinstance(v, (bool, str))]
+    if codec.discrete_:
+        return [f"{Condition(column, '=', v).to_sql()} never occurs in training (no row will have it)"
+                for v, x in numbers if not np.any(codec.values_ == x)]
+    low, high = float(codec.values_[0]), float(codec.values_[-1])
+    return [f"{Condition(column, '=', v).to_sql()} lies outside the training range [{_render(low, codec)}, "
+            f"{_render(high, codec)}] (no row will have it)" for v, x in numbers if not low <= x <= high]
+
+
+def _unseen_pairs(conditions: ConditionSet, seen: SeenPairs) -> list[str]:
+    """Notes on pairs of columns whose allowed values no training row has together."""
+    narrowed = {}
+    for column, values in zip(seen.columns, seen.values):
+        atoms = [a for a in conditions.conditions if a.column == column]
+        allowed = np.array([all(_category_matches(a, v) for a in atoms) for v in values], dtype=bool)
+        if atoms and allowed.any() and not allowed.all():
+            narrowed[column] = (allowed, " AND ".join(a.to_sql() for a in atoms))
+    return [f"no training row has {narrowed[a][1]} together with {narrowed[b][1]} (rows that do are the "
+            "model's extrapolation)"
+            for a, b in combinations(narrowed, 2)
+            if not seen.seen_together(a, narrowed[a][0], b, narrowed[b][0])]
+
+
+def unseen_notes(conditions: ConditionSet, model: Any) -> list[str]:
+    """What ``conditions`` ask for that training never showed, one note each: values an ``=`` or ``IN``
+    names that a column never took (outside its range, for numbers on a continuum), and combinations of
+    values of two few-valued columns that no training row has (from the model's ``seen_`` pairs; none
+    for models stored without them). Rows for such a condition are the model's extrapolation.
+    """
+    by_name = {c.spec.name: c for c in getattr(model, "codecs_", [])}
+    notes = []
+    for column in sorted(conditions.columns & set(by_name)):
+        notes += _unseen_values(column, [a for a in conditions.conditions if a.column == column], by_name[column])
+    seen = getattr(model, "seen_", None)
+    return notes + (_unseen_pairs(conditions, seen) if seen is not None else [])
 
 
 def with_rule_atoms(rules: RuleSet, conditions: ConditionSet) -> ConditionSet:

@@ -203,8 +203,10 @@ class TVAE(BaseSynthesizer):
             arrays[f"decoder.{i}.weight"], arrays[f"decoder.{i}.bias"] = weight, bias
         arrays["sigma"] = self.sigma_
         arrays["calibration"] = self.calibration_.knots
+        attached, attached_arrays = self.attached_state()
+        arrays.update(attached_arrays)
         state = {"codecs": metas, "continuous": self.continuous_, "categorical": self.categorical_,
-                 "sizes": self.sizes_, "layers": len(self.decoder_), "rules": self.rules_.to_dict()}
+                 "sizes": self.sizes_, "layers": len(self.decoder_), **attached}
         return state, arrays
 
     @classmethod
@@ -219,7 +221,7 @@ class TVAE(BaseSynthesizer):
         model.decoder_ = [(arrays[f"decoder.{i}.weight"], arrays[f"decoder.{i}.bias"]) for i in range(state["layers"])]
         model.sigma_ = arrays["sigma"]
         model.calibration_ = Calibration(arrays["calibration"])
-        return model.restore_rules(state)
+        return model.restore_attached(state, arrays)
 
 
 def _mlp(nn: Any, width: int, hidden: tuple[int, ...]) -> Any:

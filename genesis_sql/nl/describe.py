@@ -55,6 +55,8 @@ class ColumnDescription:
     description: str | None = None
     unit: str | None = None
     rules: tuple[str, ...] = ()
+    # The PII style of a personal column (generated as Faker fakes, never copied), else None.
+    pii: str | None = None
 
     @property
     def categories(self) -> list[Any]:
@@ -69,7 +71,7 @@ class ColumnDescription:
             "values": [{"value": _json(v.value), "share": round(v.share, 4)} for v in self.values],
             "other_values": self.other_values,
             "labels": [{"value": _json(k), "label": v} for k, v in self.labels.items()],
-            "description": self.description, "unit": self.unit, "rules": list(self.rules),
+            "description": self.description, "unit": self.unit, "rules": list(self.rules), "pii": self.pii,
         }
 
 
@@ -154,10 +156,11 @@ def describe_model(con: duckdb.DuckDBPyConnection, model: str) -> ModelDescripti
         {93: 'California'}
     """
     name, version, content_hash = resolve_version(con, model)
-    method, training_rows, stored_rules = con.execute(
-        "SELECT method, training_rows, json_extract(state, '$.rules') FROM genesis.models "
-        "WHERE name = ? AND version = ?", [name, version]).fetchall()[0]
+    method, training_rows, stored_rules, stored_pii = con.execute(
+        "SELECT method, training_rows, json_extract(state, '$.rules'), json_extract(state, '$.pii') "
+        "FROM genesis.models WHERE name = ? AND version = ?", [name, version]).fetchall()[0]
     ruleset = RuleSet.from_dict(json.loads(stored_rules) if stored_rules else None)
+    pii = json.loads(stored_pii) if stored_pii else {}
     synthesizer = cached_synthesizer(con, name, version, content_hash)
     codecs = {c.spec.name: c for c in getattr(synthesizer, "codecs_", [])}
     labels, notes = labels_of(con, name), notes_of(con, name)
@@ -173,7 +176,7 @@ def describe_model(con: duckdb.DuckDBPyConnection, model: str) -> ModelDescripti
         description, unit = notes.get(spec.name, (None, None))
         columns.append(ColumnDescription(
             name=spec.name, sql_type=spec.sql_type, kind=spec.kind, labels=labels.get(spec.name, {}),
-            description=description, unit=unit,
+            description=description, unit=unit, pii=pii.get(spec.name),
             rules=tuple(ruleset.for_column(spec.name)), **found))
     return ModelDescription(name, version, method, int(training_rows), tuple(columns), tuple(ruleset.describe()),
                             content_hash)

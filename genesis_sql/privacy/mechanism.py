@@ -12,7 +12,9 @@ Gaussian mechanism, so each step is zCDP and the steps compose by adding their r
    so the per-column budgets add). Each column's histogram has L2 sensitivity 1 (one row moves one count).
    a. Numbers and dates without declared ``public_bounds``: a histogram over a fixed, data-independent
       grid of logarithmic cells (finite, 2 x CELLS cells) with half the column's rho; the released range
-      is the cells whose noisy count passes a threshold. Then a histogram of the values clipped into that
+      is read off those noisy counts alone (``released_range``: the cells that pass a threshold, or the
+      narrowest run of cells whose noisy sum does, reached out to the tail cells whose noisy sums with the
+      cells past them pass one; post-processing, no further budget). Then a histogram of the values clipped into that
       range on ``NUMERIC_BINS`` equal bins (integers: one bin per value when the range is small), plus a
       NULL bin, with the other half. With ``public_bounds: [min, max]`` the whole rho goes to the second.
    b. Categories (text, booleans are fixed to true/false) without declared values: Gaussian counts of the
@@ -32,7 +34,9 @@ Gaussian mechanism, so each step is zCDP and the steps compose by adding their r
 Total: ``rho``-zCDP for the Gaussian parts, hence ``(epsilon_z, delta_z)``-DP with ``epsilon_z <= epsilon``, plus
 ``delta_t`` for thresholded category lists: ``(epsilon, delta)``-DP. The model holds only the released
 statistics; no rules, entity keys, exact bounds, category lists or copy guards are read from the rows.
-Column kinds come from SQL types (or ``column_types``), not from the values. The noise comes from OS
+Column kinds come from SQL types (or ``column_types``), not from the values. A VARCHAR column named like
+personal data (``email``, ``ssn``, ``customer_name`` ...; genesis_sql.models._pii) is generated as Faker
+fakes that read nothing, like an id: its values are neither released nor used to find it. The noise comes from OS
 entropy (``secrets``), not from the fit's seed, which anyone could replay; floating-point attacks on the
 Gaussian sampler (Mironov 2012) are not defended against.
 """
@@ -49,6 +53,7 @@ from scipy.special import ndtri
 from genesis_sql.errors import InvalidArgumentError
 from genesis_sql.models._columns import CategoricalCodec, Codec, IdCodec, NumericCodec, _to_float, arrow_type
 from genesis_sql.models._identity import DEFAULT_LOCALE
+from genesis_sql.models._pii import PII_STYLES, style_by_name
 from genesis_sql.models._latent_correlation import hermite_coefficients, invert_correlation
 from genesis_sql.models.copula import GaussianCopula
 from genesis_sql.privacy.accounting import check_budget, gaussian_sigma, rho_for
@@ -63,11 +68,20 @@ NUMERIC_BINS = 32
 # Integers spanning at most this many values get one bin per value.
 INTEGER_LATTICE = 256
 # Logarithmic cells per doubling of |x| + 1, and cells per sign (covering |x| up to 2^(CELLS / CELLS_PER_OCTAVE)).
-CELLS_PER_OCTAVE = 8
-CELLS = 8 * 64
-# A range cell is kept when its noisy count exceeds this many noise standard deviations (a cell with no
-# rows passes with probability 3e-7, so a released range rarely reaches out to an empty cell).
+# Coarse on purpose: the range only needs its ends, and a coarse cell gathers more rows above the noise.
+CELLS_PER_OCTAVE = 2
+CELLS = 2 * 64
+# The range's core: the cells whose noisy count exceeds this many noise standard deviations (an empty cell
+# passes with probability 3e-7); when none does, the run of the fewest WINDOWS cells whose largest noisy
+# sum exceeds as many of its own noise standard deviations (sqrt(width) sigma).
 RANGE_THRESHOLD_SIGMAS = 5.0
+WINDOWS = (1, 2, 4, 8)
+# The core's ends then reach out over at most RANGE_TAIL_CELLS cells on each side, to the farthest cell
+# whose noisy sum with the cells past it exceeds RANGE_TAIL_SIGMAS of its noise: a thin tail spread over
+# several cells is kept when its rows add up, not only when one cell holds many of them (8 tests per end
+# at Phi(-4) = 3e-5 each when nothing lies beyond the core).
+RANGE_TAIL_CELLS = 8
+RANGE_TAIL_SIGMAS = 4.0
 # A declared value, and the NULLs of a column, are kept when their noisy count exceeds this many noise
 # standard deviations (post-processing: a column without NULLs then rarely generates any).
 KEEP_SIGMAS = 3.0
@@ -82,12 +96,23 @@ _DATETIME_TYPES = {"DATE", "TIMESTAMP", "TIMESTAMP WITH TIME ZONE", "TIME"}
 _KINDS = {"numeric", "integer", "datetime", "categorical", "boolean", "id"}
 
 
-def public_schema(sql_types: dict[str, str], column_types: dict[str, str] | None) -> list[ColumnSpec]:
-    """Column specs from SQL types and declared kinds only (detecting kinds from values would leak them)."""
+def personal_by_name(sql_types: dict[str, str], column_types: dict[str, str] | None) -> dict[str, str]:
+    """The PII style of each VARCHAR column that its name alone marks as personal and that is not declared
+    another kind than ``id`` (the values are never read to find them)."""
     declared = {k.lower(): v for k, v in (column_types or {}).items()}
+    styles = {name: style_by_name(name) for name, sql_type in sql_types.items()
+              if base_type(sql_type) == "VARCHAR" and declared.get(name.lower(), "id") == "id"}
+    return {name: style for name, style in styles.items() if style in PII_STYLES}
+
+
+def public_schema(sql_types: dict[str, str], column_types: dict[str, str] | None) -> list[ColumnSpec]:
+    """Column specs from SQL types, declared kinds and names only (detecting kinds from values would leak them);
+    personal columns (:func:`personal_by_name`) are ids, made as fakes that read nothing."""
+    declared = {k.lower(): v for k, v in (column_types or {}).items()}
+    personal = personal_by_name(sql_types, column_types)
     specs = []
     for name, sql_type in sql_types.items():
-        kind = declared.get(name.lower())
+        kind = declared.get(name.lower()) or ("id" if name in personal else None)
         if kind is None:
             base = base_type(sql_type)
             kind = ("integer" if base in _INTEGER_TYPES else "numeric" if base in _NUMBER_TYPES
@@ -110,6 +135,46 @@ def _cell_edges(cell: int) -> tuple[float, float]:
     octave = cell % CELLS
     low, high = 2.0 ** (octave / CELLS_PER_OCTAVE) - 1.0, 2.0 ** ((octave + 1) / CELLS_PER_OCTAVE) - 1.0
     return (-high, -low) if cell >= CELLS else (low, high)
+
+
+# The cells in order along the real line: negative cells from the most negative up, then the others.
+_LINE = np.concatenate([np.arange(2 * CELLS - 1, CELLS - 1, -1), np.arange(CELLS)])
+
+
+def released_range(noisy: np.ndarray, sigma: float) -> tuple[float, float]:
+    """The range read off noisy cell counts (indexed as ``_cells``; each with noise ``sigma``): post-processing.
+
+    The core is the hull of the cells that pass ``RANGE_THRESHOLD_SIGMAS`` (else the narrowest run of cells that
+    does, see ``WINDOWS``);
+    each end then reaches out to the farthest cell (within ``RANGE_TAIL_CELLS``) up to which the noisy sum
+    from the core's edge passes ``RANGE_TAIL_SIGMAS``. Without a core: [0, 1].
+    """
+    line = noisy[_LINE]
+    total = np.concatenate([[0.0], np.cumsum(line)])
+    core = np.flatnonzero(line > RANGE_THRESHOLD_SIGMAS * sigma)
+    for width in WINDOWS[1:]:
+        if core.size:
+            break
+        sums = total[width:] - total[:-width]
+        best = int(np.argmax(sums))
+        if sums[best] > RANGE_THRESHOLD_SIGMAS * math.sqrt(width) * sigma:
+            core = np.arange(best, best + width)
+    if not core.size:
+        return 0.0, 1.0
+    first, last = int(core[0]), int(core[-1])
+    last += _reach(line[last + 1:last + 1 + RANGE_TAIL_CELLS], sigma)
+    first -= _reach(line[max(first - RANGE_TAIL_CELLS, 0):first][::-1], sigma)
+    edges = [e for position in (first, last) for e in _cell_edges(int(_LINE[position]))]
+    return min(edges), max(edges)
+
+
+def _reach(beyond: np.ndarray, sigma: float) -> int:
+    """How many of the noisy cells ``beyond`` a core's edge (nearest first) the range takes: up to the
+    farthest cell whose noisy sum with every cell past it (within ``beyond``) passes ``RANGE_TAIL_SIGMAS``."""
+    outward = np.cumsum(beyond[::-1])[::-1]
+    widths = np.arange(beyond.size, 0, -1)
+    passed = np.flatnonzero(outward > RANGE_TAIL_SIGMAS * np.sqrt(widths) * sigma)
+    return int(passed[-1]) + 1 if passed.size else 0
 
 
 class DPCopula(GaussianCopula):
@@ -234,10 +299,12 @@ def _bound(value: Any, spec: ColumnSpec) -> float:
 
 
 def _fresh_ids(spec: ColumnSpec) -> tuple[ColumnSpec, Codec]:
-    """Ids carry no information: numbered afresh from 1, nothing read."""
+    """Ids carry no information: numbered afresh from 1, or Faker fakes of a personal column's style, nothing
+    read."""
     integer = base_type(spec.sql_type) in _NUMBER_TYPES
+    style = personal_by_name({spec.name: spec.sql_type}, None).get(spec.name)
     spec = ColumnSpec(spec.name, "id", spec.sql_type, False)
-    return spec, IdCodec.from_state(spec, {"integer": integer, "start": 1, "style": None, "locale": DEFAULT_LOCALE,
+    return spec, IdCodec.from_state(spec, {"integer": integer, "start": 1, "style": style, "locale": DEFAULT_LOCALE,
                                            "domains": [], "source": None}, {})
 
 
@@ -285,9 +352,7 @@ def _numeric(spec: ColumnSpec, column: pa.ChunkedArray, declared: list[Any] | No
     else:
         sigma = gaussian_sigma(1.0, rho / 2.0)
         noisy = np.bincount(_cells(finite), minlength=2 * CELLS) + rng.normal(0.0, sigma, 2 * CELLS)
-        kept = np.flatnonzero(noisy > RANGE_THRESHOLD_SIGMAS * sigma)
-        edges = [e for cell in kept for e in _cell_edges(int(cell))] or [0.0, 1.0]
-        low, high = min(edges), max(edges)
+        low, high = released_range(noisy, sigma)
         rho_histogram = rho / 2.0
     if not low <= high:
         raise InvalidArgumentError(f"public_bounds[{spec.name!r}] must be [min, max] with min <= max.")

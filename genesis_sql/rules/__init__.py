@@ -17,7 +17,7 @@ import pyarrow as pa
 from genesis_sql.errors import InvalidArgumentError
 from genesis_sql.rules.declared import check_declared, parse_constraints
 from genesis_sql.rules.detect import detect_rules
-from genesis_sql.rules.entity import EntityKey, detect_entity_keys
+from genesis_sql.rules.entity import EntityKey, detect_entity_keys, personal_entity_keys
 from genesis_sql.rules.kinds import Bound, DerivedRule, Equal, Expression, Function, Offset, Order, Rule, Sum
 from genesis_sql.rules.ruleset import RuleSet
 from genesis_sql.schema import ColumnSpec
@@ -33,13 +33,19 @@ def check_detection(rules: object) -> str:
     return str(rules)
 
 
-def entity_columns(table: pa.Table, columns: list[ColumnSpec], detection: str,
-                   overrides: set[str]) -> tuple[list[ColumnSpec], list[EntityKey]]:
-    """Columns with entity keys turned into ``id`` columns (made fresh), and the keys found."""
+def entity_columns(table: pa.Table, columns: list[ColumnSpec], detection: str, overrides: set[str], *,
+                   personal: frozenset[str] = frozenset(), consistent: bool = False
+                   ) -> tuple[list[ColumnSpec], list[EntityKey]]:
+    """Columns with entity keys turned into ``id`` columns (made fresh), and the keys found.
+
+    ``personal`` names the PII columns; with ``consistent`` they keep their repeats (see
+    genesis_sql.rules.entity), even when ``detection`` is ``off``: the user asked for it.
+    """
     if detection == "off":
-        return columns, []
-    keys = detect_entity_keys(table, columns, overrides)
-    names = {k.column for k in keys}
+        keys = personal_entity_keys(table, columns, personal, []) if consistent else []
+    else:
+        keys = detect_entity_keys(table, columns, overrides, personal=personal, consistent=consistent)
+    names = {k.column for k in keys if not k.fake}
     return [dataclasses.replace(c, kind="id") if c.name in names else c for c in columns], keys
 
 

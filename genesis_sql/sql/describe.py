@@ -19,7 +19,7 @@ ROW = duckdb.struct_type({
     "values": duckdb.list_type(duckdb.struct_type({"value": "VARCHAR", "share": "DOUBLE"})),
     "other_values": "BIGINT",
     "labels": duckdb.list_type(duckdb.struct_type({"value": "VARCHAR", "label": "VARCHAR"})),
-    "description": "VARCHAR", "unit": "VARCHAR", "rules": duckdb.list_type("VARCHAR"),
+    "description": "VARCHAR", "unit": "VARCHAR", "rules": duckdb.list_type("VARCHAR"), "pii": "VARCHAR",
 })
 
 
@@ -41,7 +41,7 @@ def _describe_rows(database: Database) -> Callable[[str], list[dict]]:
             "values": [{"value": _text(v.value), "share": v.share} for v in c.values],
             "other_values": c.other_values,
             "labels": [{"value": _text(k), "label": v} for k, v in c.labels.items()],
-            "description": c.description, "unit": c.unit, "rules": list(c.rules),
+            "description": c.description, "unit": c.unit, "rules": list(c.rules), "pii": c.pii,
         } for c in description.columns]
 
     return genesis_describe

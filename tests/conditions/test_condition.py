@@ -4,11 +4,13 @@ from __future__ import annotations
 import datetime as dt
 import re
 
+import numpy as np
 import pyarrow as pa
 import pytest
 
 import genesis_sql
 from genesis_sql.conditions import Condition, ConditionBuilder, ConditionSet, bind, parse_condition
+from genesis_sql.conditions.condition import _comparison_mask, _duckdb_mask
 from genesis_sql.errors import ConditionError, UnknownColumnError
 from genesis_sql.schema import ColumnSpec
 
@@ -87,6 +89,28 @@ def test_mask_has_sql_null_semantics(condition: str, expected: list[bool]) -> No
     cs = parse_condition(condition, COLUMNS)
     assert cs.mask(TABLE).tolist() == expected
     assert cs.apply(TABLE).num_rows == sum(expected)
+
+
+@pytest.mark.parametrize("condition", [
+    '"x" > "y" + 0.3', '"x" >= "y" + 0.3', '"x" = "y" + 0.3', '"x" != "y" + 0.3', '"x" - "y" BETWEEN 0.1 AND 0.3',
+    '20 * "x" * 1000 - 30000 < "y" / 3', '-("x" - 2.5) <= -"y"', '"x" > "y" + 1e-3',
+])
+def test_comparisons_of_double_arithmetic_are_decided_as_duckdb_decides(condition: str) -> None:
+    """Arrow evaluates these conjuncts in place of DuckDB: the same answer on every row, including rows where
+    the two sides are equal to the last bit, and NULLs. NaN (which DuckDB orders above numbers) and integer
+    columns stay DuckDB's to decide."""
+    rng = np.random.default_rng(0)
+    y = np.round(rng.normal(size=4000), 2)
+    x = np.where(np.arange(4000) % 3 == 0, y + 0.3, np.round(rng.normal(size=4000), 2))  # ties, in double
+    nulls = np.arange(4000) % 7 == 0
+    table = pa.table({"x": pa.array(x, mask=nulls), "y": y, "n": np.arange(4000), "nan": np.full(4000, np.nan)})
+    columns = [ColumnSpec("x", "numeric", "DOUBLE", True), ColumnSpec("y", "numeric", "DOUBLE", False),
+               ColumnSpec("n", "integer", "BIGINT", False), ColumnSpec("nan", "numeric", "DOUBLE", False)]
+    cs = parse_condition(condition, columns)
+    assert _comparison_mask(cs.expressions[0], table) is not None
+    assert cs.mask(table).tolist() == _duckdb_mask(list(cs.expressions), table).tolist()
+    for other in (condition.replace('"y"', '"n"'), condition.replace('"y"', '"nan"')):
+        assert _comparison_mask(parse_condition(other, columns).expressions[0], table) is None
 
 
 def test_generate_with_a_builder_equals_generate_with_sql(models_con) -> None:

@@ -1,5 +1,6 @@
 """Text columns: free text never repeats a training value's 8-word span; identifiers (names, emails, phone
-numbers, addresses) are made fresh in the data's locale, never copied, and emails follow the generated names."""
+numbers, addresses) are made fresh in the data's locale, never copied (equal to a training value only as
+often as an independent Faker draw), and emails follow the generated names."""
 from __future__ import annotations
 
 import re
@@ -73,9 +74,17 @@ def test_identifiers_are_fresh_local_and_consistent(people, synthesizer):
                       "address": ("street_address", "de_DE")}
     assert [c.spec.kind for c in model.codecs_][:2] == ["text", "id"]  # emails are unique, hence identifiers
     synth = sample(model, np.arange(2000), key=7)
-    for name in ("full_name", "email", "phone", "address"):
-        values = synth[name].to_pylist()
-        assert None not in values and set(values).isdisjoint(table[name].to_pylist()), name
+    # The training people are Faker's too, so a fake meets one of them now and then (a common name, a short
+    # street): as often as an independent Faker draw of 2000 does, where a copying model meets hundreds.
+    fake = Faker("de_DE")
+    fake.seed_instance(12)
+    draws = {"full_name": lambda: f"{fake.first_name()} {fake.last_name()}", "email": lambda: fake.email(),
+             "phone": fake.phone_number, "address": fake.street_address}
+    for name, draw in draws.items():
+        values, real = synth[name].to_pylist(), set(table[name].to_pylist())
+        chance = sum(draw() in real for _ in range(2000))
+        met = sum(v in real for v in values)
+        assert None not in values and met <= 3 * chance + 5, (name, met, chance)
     german = [v for v in synth["phone"].to_pylist() if re.match(r"^(\+49|\(?0)", v)]
     assert len(german) > 1900
     for name, email in zip(synth["full_name"].to_pylist(), synth["email"].to_pylist()):

@@ -115,3 +115,17 @@ def test_quality_at_epsilon_one_on_benefits(benefits_con):
     genesis_sql.fit(benefits_con, "dp_quality", "SELECT * FROM benefits", method="dp", epsilon=1.0)
     report = genesis_sql.evaluate(benefits_con, "dp_quality", "SELECT * FROM benefits")
     assert report.overall >= 0.80
+
+
+def test_a_thin_long_tail_keeps_its_range_end():
+    """A tail too thin for any one cell to pass the threshold is kept once its rows add up: at epsilon 1 on
+    20,000 rows, 2% of them spread evenly over 100-1000 still reach the released range (the former
+    per-cell threshold cut it off at the bulk's end, 100)."""
+    rng = np.random.default_rng(4)
+    bulk = rng.uniform(10.0, 100.0, 19_600)
+    tail = rng.uniform(100.0, 1000.0, 400)
+    table = pa.table({"x": np.concatenate([bulk, tail]), "y": rng.normal(size=20_000)})
+    model = DPCopula(epsilon=1.0).fit(table, public_schema({"x": "DOUBLE", "y": "DOUBLE"}, None))
+    pseudo = model.codecs_[0].pseudo_values_
+    assert 600.0 <= np.nanmax(pseudo) <= 3000.0
+    assert 5.0 <= np.nanmin(pseudo) <= 12.0

@@ -29,4 +29,5 @@ def fit() -> Response:
                             **options)
     return jsonify(name=summary.name, version=summary.version, method=summary.method,
                    columns=[{"name": n, "kind": k} for n, k in summary.columns], training_rows=summary.training_rows,
-                   holdout_rows=summary.holdout_rows, fit_seconds=round(summary.fit_seconds, 3)), 201
+                   holdout_rows=summary.holdout_rows, fit_seconds=round(summary.fit_seconds, 3),
+                   pii=dict(summary.pii)), 201

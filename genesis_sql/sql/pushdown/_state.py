@@ -24,6 +24,22 @@ class Generator:
     pushed: list[exp.Expression] = field(default_factory=list)
     condition: str | None = None  # the condition the call gets (given and pushed conjuncts AND-ed)
 
+    def given_condition(self) -> exp.PropertyEQ | None:
+        """The call's ``condition := ...`` argument, if it has one."""
+        for arg in self.call.expressions:
+            if isinstance(arg, exp.PropertyEQ) and arg.this.name.lower() == "condition":
+                return arg
+        return None
+
+    def requested_condition(self) -> str | None:
+        """The condition text the call asks for, pushed conjuncts included (None when not a string literal)."""
+        if self.condition is not None:
+            return self.condition
+        given = self.given_condition()
+        if given is not None and isinstance(given.expression, exp.Literal) and given.expression.is_string:
+            return given.expression.this
+        return None
+
 
 @dataclass
 class Source:
@@ -79,6 +95,7 @@ class Rewrite:
     pushed_from: list[tuple[Source, str, str | None]] = field(default_factory=list)  # (source, text, bound)
     pushed: list[Pushed] = field(default_factory=list)
     skipped: list[Skipped] = field(default_factory=list)
+    unseen: list[tuple[str, str]] = field(default_factory=list)  # (model, what training never showed), for explain
 
     def __post_init__(self) -> None:
         self.text = self.text or self.original
@@ -112,9 +129,12 @@ class Rewrite:
             lines.append("-- not pushed (plain SQL filter on generated rows):")
             for item in self.skipped:
                 lines.append(f"--   {item.conjunct}: {item.reason}")
+        if self.unseen:
+            lines.append("-- conditions that ask for what training never showed (see the log):")
+            lines.extend(f"--   {model}: {note}" for model, note in self.unseen)
         for text, inner in self.nested:
             lines.append(f"-- genesis_query({text[:60]!r}{'...' if len(text) > 60 else ''}) pushes at bind time:")
             lines.extend(f"--   {line}" if line else "--" for line in inner.explain().splitlines())
-        if not self.pushed and not self.skipped and not self.nested:
+        if not self.pushed and not self.skipped and not self.nested and not self.unseen:
             lines.append("-- nothing to push")
         return "\n".join(lines)

@@ -6,20 +6,13 @@ from sqlglot import exp
 from genesis_sql.sql.pushdown._state import Pushed, Rewrite, Skipped
 
 
-def _condition_argument(call: exp.Anonymous) -> exp.PropertyEQ | None:
-    for arg in call.expressions:
-        if isinstance(arg, exp.PropertyEQ) and arg.this.name.lower() == "condition":
-            return arg
-    return None
-
-
 def push_conjuncts(rewrite: Rewrite) -> Rewrite:
     """Rewrite the generator calls; the original WHERE stays, so results stay correct either way."""
     for generator in rewrite.generators:
         if not generator.pushed:
             continue
         parts = [p.sql(dialect="duckdb", comments=False) for p in generator.pushed]
-        existing = _condition_argument(generator.call)
+        existing = generator.given_condition()
         if existing is not None:
             given = existing.expression
             if not (isinstance(given, exp.Literal) and given.is_string):
