@@ -123,6 +123,7 @@ class CopulaAggregation:
         self.threshold = threshold
         self.private = False
         self.rows = 0.0
+        self.sites = max(len(distinct), 1)
         self.salts: dict[int, str] = {}
         self.slots: dict[int, int] = {}
         self.domains: dict[int, dict[str, Any]] = {}
@@ -325,10 +326,10 @@ class CopulaAggregation:
                 step = width / sub_counts.size
                 for k in np.flatnonzero(np.round(sub_counts) > 0):
                     parts.append(_bin_values(edges[b] + k * step, step, sub_counts[k], sub_s1[k], sub_s2[k], scale,
-                                             decimals))
+                                             decimals, self.sites))
                 continue
             parts.append(_bin_values(edges[b], width, hist[b], totals[f"{i}.offset"][b], totals[f"{i}.offset2"][b],
-                                     scale, decimals))
+                                     scale, decimals, self.sites))
         values = np.concatenate(parts) if parts else np.zeros(0)
         return np.concatenate([values, np.full(int(round(nulls * scale)), np.nan)])
 
@@ -511,8 +512,9 @@ def _categorical_codec(spec: ColumnSpec, values: list[Any], counts: np.ndarray) 
 
 
 def _bin_values(low: float, width: float, count: float, s1: float, s2: float, scale: float,
-                decimals: int | None) -> np.ndarray:
-    """Pseudo-values of one bin from its count and the sums of its values' positions (0..1) and squares."""
+                decimals: int | None, sites: int) -> np.ndarray:
+    """Pseudo-values of one bin from its count and the sums of its values' positions (0..1) and squares,
+    summed over ``sites`` sites."""
     c = int(round(max(count, 0.0) * scale))
     if c == 0:
         return np.zeros(0)
@@ -523,6 +525,39 @@ def _bin_values(low: float, width: float, count: float, s1: float, s2: float, sc
     spread = math.sqrt(max(s2 / raw - mean * mean, 0.0) * 12.0)
     if spread < POINT_MASS_SPREAD:
         point = low + mean * width
-        return np.full(c, round(point, decimals) if decimals is not None else point)
+        if decimals is not None:
+            return np.full(c, round(point, decimals))
+        return np.full(c, _exact_point(point, low, width, _point_error(low, width, raw, sites)))
     u = np.clip(mean + spread * ((np.arange(c) + 0.5) / c - 0.5), 0.0, 1.0)
     return low + u * width
+
+
+def _point_error(low: float, width: float, count: float, sites: int) -> float:
+    """How far a repeated value rebuilt from its bin's position sum can lie from the value itself.
+
+    Each site holding rows of the bin rounds its position sum to ``2**-SCORE_BITS`` (half that at most),
+    so the mean position is off by ``min(sites, count) * 2**-(SCORE_BITS + 1) / count`` bin widths at
+    most; float rounding (the site's subtraction and division, its sum over ``count`` rows, the
+    aggregator's product and sum) adds a few units in the last place.
+    """
+    fixed = min(sites, count) * 2.0 ** -(st.SCORE_BITS + 1) / count
+    eps = float(np.finfo(np.float64).eps)
+    return width * (fixed + (count + 4) * eps) + 2 * eps * (abs(low) + width)
+
+
+def _exact_point(point: float, low: float, width: float, error: float) -> float:
+    """The repeated value itself: the shortest decimal within ``error`` of ``point`` and inside the bin.
+
+    The real values are doubles read from decimal text, whose shortest decimal is the value; the
+    rebuilt one is within ``error`` of it, so the shortest decimal in that reach is the value (or, for a
+    value of more digits than the reach resolves, a number no farther from it than ``point`` was).
+
+    Example:
+        >>> _exact_point(0.5185185000000035, 0.51851827986, 6.77e-07, 1e-14)
+        0.5185185
+    """
+    for places in range(18):
+        candidate = round(point, places)
+        if abs(candidate - point) <= error and low <= candidate <= low + width:
+            return candidate
+    return point

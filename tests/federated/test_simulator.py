@@ -159,3 +159,18 @@ def test_many_categories_are_agreed_exactly_despite_slot_collisions(benefits_con
     sim.simulate_training(benefits_con, "fed_codes")
     codec = load_model(benefits_con, "fed_codes").state["codecs"][0]
     assert sorted(codec["categories"]) == sorted(f"c{i}" for i in range(1500))
+
+
+def test_repeated_values_of_a_many_decimal_column_are_generated_exactly(benefits_con):
+    # rr has too many decimals for a lattice: its repeated values (0.5 on 620 of 4,877 rows) travel as the
+    # mean position in a quantile bin, summed in fixed point over 10 sites. The value must come back as
+    # the value itself, not a float's width away (which a KS test and `WHERE rr = 0.5` both see).
+    sim = FederatedTrainingSimulator(n_sites=10, seed=0)
+    sim.setup_from_data(benefits_con, REAL)
+    sim.simulate_training(benefits_con, "fed_ten")
+    repeated = dict(benefits_con.sql("SELECT rr, count(*) FROM benefits GROUP BY rr HAVING count(*) >= 20").fetchall())
+    assert len(repeated) == 6 and repeated[0.5] == 620
+    synthetic = dict(benefits_con.sql("SELECT rr, count(*) FROM genesis_generate('fed_ten', 4877, seed := 0) "
+                                      "GROUP BY rr").fetchall())
+    assert all(synthetic.get(value, 0) > 0 for value in repeated), {v: synthetic.get(v, 0) for v in repeated}
+    assert abs(synthetic[0.5] - 620) < 0.2 * 620
