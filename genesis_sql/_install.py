@@ -19,6 +19,7 @@ from genesis_sql._db import connect_with_retry
 from genesis_sql._functions import FUNCTIONS, python_name, quoted
 from genesis_sql.catalog import apply_migrations, pending_migrations, sql_dir
 from genesis_sql.errors import CatalogError
+from genesis_sql.generation import row_source
 
 REGISTRARS: tuple[str, ...] = (
     "genesis_sql.sql.functions",
@@ -60,6 +61,7 @@ def install(con: duckdb.DuckDBPyConnection) -> duckdb.DuckDBPyConnection:
         for module in REGISTRARS:
             importlib.import_module(module).register(con)
         if not read_only and not database.installed:
+            row_source.create(con)
             for path in sorted(sql_dir("udfs").glob("*.sql")):
                 con.execute(udf_sql(path.read_text(encoding="utf-8")))
             database.installed = True

@@ -11,6 +11,7 @@ from __future__ import annotations
 import threading
 from collections import OrderedDict
 from collections.abc import Iterator
+from concurrent.futures import Future
 
 import numpy as np
 import pyarrow as pa
@@ -20,12 +21,13 @@ from genesis_sql.generation.runtime import RUNTIME
 from genesis_sql.models.base import BaseSynthesizer
 
 BATCH_ROWS = 65_536
-# Rows the SQL row function makes at once (and serves DuckDB's 2,048-row chunks from): bigger blocks are
-# cheaper per row and give every worker thread a share.
-BLOCK_ROWS = 65_536
-# Blocks made lately, shared by every DuckDB thread (threads may hand the row function chunks of
-# different blocks in turn).
-BLOCK_CACHE_SIZE = 8
+# Rows the SQL row function makes at once (and serves DuckDB's 2,048-row chunks from): half a DuckDB row
+# group, so that a parallel scan (genesis_sql.generation.row_source), which gives each thread whole row
+# groups, never has two threads wait on one block.
+BLOCK_ROWS = 61_440
+# Blocks kept at once, shared by every DuckDB thread: each thread reads one block at a time, and a block
+# leaves as soon as its last rows are served.
+BLOCK_CACHE_SIZE = 16
 
 
 def plain_columns(table: pa.Table) -> pa.Table:
@@ -43,11 +45,17 @@ def _spans(first: int, last: int, parts: int, step: int) -> list[tuple[int, int]
     return [(start, min(start + per_part * step, last)) for start in range(first, last, per_part * step)]
 
 
-def make_rows(plan: GenerationPlan, synthesizer: BaseSynthesizer, first: int, last: int) -> pa.Table:
-    """Rows ``first`` to ``last - 1`` of the plan's stream, made on its worker threads."""
+def make_rows(plan: GenerationPlan, synthesizer: BaseSynthesizer, first: int, last: int, *,
+              plain: bool = True) -> pa.Table:
+    """Rows ``first`` to ``last - 1`` of the plan's stream, made on its worker threads.
+
+    With ``plain`` false, categories stay dictionary-encoded (DuckDB reads those into its VARCHAR columns
+    without a copy of each string).
+    """
     def sample(span: tuple[int, int]) -> pa.Table:
         rows = np.arange(span[0], span[1], dtype=np.int64)
-        return plain_columns(synthesizer.sample_rows(rows, key=plan.key, conditions=plan.conditions))
+        table = synthesizer.sample_rows(rows, key=plan.key, conditions=plan.conditions)
+        return plain_columns(table) if plain else table
 
     spans = _spans(first, last, max(1, plan.threads), synthesizer.piece_rows) if last > first else [(first, last)]
     tables = RUNTIME.map(sample, spans)
@@ -76,11 +84,12 @@ def stream_batches(plan: GenerationPlan, synthesizer: BaseSynthesizer, *, batch_
 
 
 class BlockCache:
-    """Serves the SQL row function's chunks from blocks of BLOCK_ROWS rows, made once and shared."""
+    """Serves the SQL row function's chunks from blocks of BLOCK_ROWS rows, each made once by the first thread
+    that asks (others asking meanwhile wait for it); categories stay dictionary-encoded."""
 
     def __init__(self, size: int = BLOCK_CACHE_SIZE) -> None:
         self._size = size
-        self._blocks: OrderedDict[tuple, pa.Table] = OrderedDict()
+        self._blocks: OrderedDict[tuple, Future[pa.Table]] = OrderedDict()
         self._lock = threading.Lock()
 
     def rows(self, plan: GenerationPlan, synthesizer: BaseSynthesizer, indices: np.ndarray) -> pa.Table:
@@ -93,17 +102,36 @@ class BlockCache:
             return plain_columns(synthesizer.sample_rows(indices, key=plan.key, conditions=plan.conditions))
         start = first - first % BLOCK_ROWS
         if last >= start + BLOCK_ROWS:
-            return make_rows(plan, synthesizer, first, last + 1)
+            return make_rows(plan, synthesizer, first, last + 1, plain=False)
         end = min(start + BLOCK_ROWS, max(plan.n, last + 1))
         wanted = (plan.content_hash, plan.seed, plan.condition_sql, start, end)
+        block, mine = self._claim(wanted)
+        if mine:
+            try:
+                block.set_result(make_rows(plan, synthesizer, start, end, plain=False)
+                                 .unify_dictionaries().combine_chunks())
+            except BaseException as exc:
+                self._forget(wanted, block)
+                block.set_exception(exc)
+                raise
+        table = block.result()
+        if last + 1 == end:  # a scan reads a block once, in order: its last rows are the end of it
+            self._forget(wanted, block)
+        return table.slice(first - start, indices.size)
+
+    def _claim(self, wanted: tuple) -> tuple[Future[pa.Table], bool]:
+        """The block's future, and whether the caller is the one to make it."""
         with self._lock:
             block = self._blocks.get(wanted)
             if block is not None:
                 self._blocks.move_to_end(wanted)
-        if block is None:
-            block = make_rows(plan, synthesizer, start, end)
-            with self._lock:
-                self._blocks[wanted] = block
-                while len(self._blocks) > self._size:
-                    self._blocks.popitem(last=False)
-        return block.slice(first - start, indices.size)
+                return block, False
+            block = self._blocks[wanted] = Future()
+            while len(self._blocks) > self._size:
+                self._blocks.popitem(last=False)
+            return block, True
+
+    def _forget(self, wanted: tuple, block: Future[pa.Table]) -> None:
+        with self._lock:
+            if self._blocks.get(wanted) is block:
+                del self._blocks[wanted]

@@ -94,12 +94,12 @@ class GenerationPlan:
     # Worker threads that produce the rows (DuckDB's ``threads`` setting); never changes which rows.
     threads: int = 1
 
-    @property
+    @functools.cached_property
     def condition_sql(self) -> str:
         """The canonical condition ('' for none)."""
         return self.conditions.to_sql()
 
-    @property
+    @functools.cached_property
     def key(self) -> int:
         """The stream key: model content, seed and canonical condition."""
         return derive_key(self.content_hash, self.seed, self.condition_sql)

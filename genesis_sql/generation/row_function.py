@@ -102,8 +102,12 @@ def _row_function(loaded: Callable[[], BaseSynthesizer],
         plan, model = plan_of(plan_id[0].as_py(), seed[0].as_py(), condition[0].as_py() or "", total[0].as_py())
         indices = np.asarray(index.to_numpy(zero_copy_only=False), dtype=np.int64)
         table = _blocks.rows(plan, model, indices)
-        struct = pa.StructArray.from_arrays([table.column(i).combine_chunks() for i in range(table.num_columns)],
-                                            names=names)
+        struct = pa.StructArray.from_arrays([_one_array(column) for column in table.columns], names=names)
         return pa.ListArray.from_arrays(pa.array(model.entity_offsets(table)), struct) if entity_rows else struct
 
     return rows
+
+
+def _one_array(column: pa.ChunkedArray) -> pa.Array:
+    """The column as one array (a block's slice already is one: no copy then)."""
+    return column.chunk(0) if column.num_chunks == 1 else column.combine_chunks()

@@ -27,12 +27,15 @@ if TYPE_CHECKING:
 # Rows generated per vectorised step: large enough to amortise per-call costs, small enough that the
 # working arrays stay in cache (bigger pieces were measured slower per row on these machines).
 PIECE_ROWS = 4096
+# Unconditional rows are made in pieces of up to this many rows. Several threads make rows at once (DuckDB's,
+# or the worker threads of genesis_sql.generation), and only the numpy calls between Python lines run side by
+# side: few large calls keep the share of time one thread holds the interpreter small (on diamonds, pieces
+# of 8,192 rows gave two threads 1.2x one thread's rate, pieces of 65,536 1.45x, at equal speed on one).
+UNCONDITIONAL_PIECE_ROWS = 65_536
 # Tries a row gets to keep the model's rules before the rules repair it. Every training row keeps them, so
 # a try breaks them rarely (a few percent) and four tries leave next to nothing to repair; where a relation
 # is tight (a column a little below another), the repair bounds the cost at about 1.6 draws per row.
 RULE_TRIES = 4
-# Retries cost a fixed overhead per call: unconditional rows under rules are made in larger pieces.
-RULE_PIECES = 2
 # Conditional rows are made in rounds of tries, each round with a fixed cost: they are made in pieces this
 # many times larger (a 1% condition between two columns ran at 0.14x unconditional speed in single pieces,
 # 0.23x in pieces of four; more gained nothing).
@@ -104,7 +107,7 @@ class BaseSynthesizer:
 
     def _sample_pieces(self, rows: np.ndarray, key: int, conditions: ConditionSet | None) -> pa.Table:
         unconditional = conditions is None or conditions.is_empty
-        step = self.piece_rows * (CONDITION_PIECES if not unconditional else RULE_PIECES if self.rules_.rules else 1)
+        step = max(self.piece_rows, UNCONDITIONAL_PIECE_ROWS) if unconditional else self.piece_rows * CONDITION_PIECES
         if rows.size > step:
             return pa.concat_tables([self._sample_piece(rows[i:i + step], key, conditions)
                                      for i in range(0, rows.size, step)])

@@ -3,9 +3,10 @@
 
 ``genesis_generate`` is a table macro (udfs/generate.sql) over ``query(<planner>(...))``. DuckDB evaluates
 the planner while binding, so every argument is validated (and may raise) even for ``count(*)`` or
-``EXPLAIN``. The planner keeps the plan in the runtime and returns SQL that scans ``range(n)`` through the
-model's row function with the plan's id: the row function takes the plan by identity (no condition text
-parsed again) and gets its rows from :mod:`genesis_sql.generation.batches`.
+``EXPLAIN``. The planner keeps the plan in the runtime and returns SQL that scans the row numbers
+(:mod:`genesis_sql.generation.row_source`, read on every DuckDB thread) through the model's row function
+with the plan's id: the row function takes the plan by identity (no condition text parsed again) and gets
+its rows from :mod:`genesis_sql.generation.batches`.
 
 The Python functions behind the persisted macros are named ``python_name(...)``, a name that tells a
 process which never installed genesis what to do (see :mod:`genesis_sql._functions`).
@@ -14,6 +15,7 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Callable
+from dataclasses import replace
 
 import duckdb
 from sqlglot import exp
@@ -23,6 +25,7 @@ from genesis_sql.catalog import drop_model, list_versions
 from genesis_sql.errors import CatalogError
 from genesis_sql.generation.plan import cached_synthesizer, last_seed, plan_generation
 from genesis_sql.generation.row_function import register_model, row_function_name
+from genesis_sql.generation.row_source import row_scan
 from genesis_sql.generation.runtime import RUNTIME
 
 __all__ = ["register", "register_model", "row_function_name"]
@@ -39,13 +42,16 @@ def _planner(database: Database) -> Callable[[str, str, str, str], str]:
         plan, synthesizer = database.run(lambda cursor: plan_generation(cursor, model, n, seed=seed,
                                                                         condition=condition))
         function = database.run(lambda cursor: register_model(cursor, plan.content_hash, synthesizer.columns_))
-        plan_id = RUNTIME.remember_plan(plan, synthesizer)
+        scan = database.run(lambda cursor: row_scan(cursor, plan.n))
+        # DuckDB's threads share the scan's tasks; what they leave idle splits each block of rows.
+        producing = replace(plan, threads=max(1, plan.threads // scan.tasks))
+        plan_id = RUNTIME.remember_plan(producing, synthesizer)
         condition_literal = exp.Literal.string(plan.condition_sql).sql(dialect="duckdb")
         call = (f"{function}(CAST({plan_id} AS BIGINT), CAST({plan.seed} AS BIGINT), {condition_literal}, "
                 f"CAST({plan.n} AS BIGINT), range)")
         if synthesizer.entity_rows:  # n counts entities; each returns a list of its rows
             call = f"unnest({call})"
-        return f"SELECT unnest(genesis_row) FROM (SELECT {call} AS genesis_row FROM range({plan.n})) AS genesis_rows"
+        return f"SELECT unnest(genesis_row) FROM (SELECT {call} AS genesis_row FROM {scan.sql}) AS genesis_rows"
 
     return genesis_plan
 

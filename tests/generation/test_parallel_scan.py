@@ -1,0 +1,111 @@
+"""DuckDB's threads make the rows of one genesis_generate side by side (issue 12, item 7).
+
+The planner's SQL scans genesis.row_numbers, which DuckDB reads a row group per thread (range() is read
+on one thread); each thread makes the blocks of rows its row groups need. The rows must be those of the
+Python API, in order, whatever the thread count and whichever form the scan takes.
+"""
+from __future__ import annotations
+
+import threading
+import time
+from pathlib import Path
+
+import duckdb
+import pyarrow as pa
+import pytest
+
+import genesis_sql
+from genesis_sql.generation import batches, row_function, row_source
+from tests.generation.conftest import TRAINING
+
+ROWS = 300_000  # three row groups of the scan
+
+
+def sql_rows(con: duckdb.DuckDBPyConnection, model: str, n: int, seed: int, condition: str | None = None) -> pa.Table:
+    condition_sql = "" if condition is None else f", condition := '{condition}'"
+    return con.sql(f"SELECT * FROM genesis_generate('{model}', {n}, seed := {seed}{condition_sql})").to_arrow_table()
+
+
+def python_rows(con: duckdb.DuckDBPyConnection, model: str, n: int, seed: int, condition: str | None = None) -> pa.Table:
+    return genesis_sql.generate(con, model, n, seed=seed, condition=condition)
+
+
+def same_rows(left: pa.Table, right: pa.Table) -> bool:
+    return left.column_names == right.column_names and all(
+        left.column(i).to_pylist() == right.column(i).to_pylist() for i in range(left.num_columns))
+
+
+@pytest.mark.parametrize("model, condition", [("gems", None), ("gems_arf", None), ("gems", "carat > 1")])
+def test_rows_are_the_python_apis_in_order_whatever_duckdbs_threads(gems_db: Path, model: str,
+                                                                    condition: str | None) -> None:
+    con = genesis_sql.install(duckdb.connect(str(gems_db)))
+    expected = python_rows(con, model, ROWS, 5, condition)
+    for threads in (1, 2, 4):
+        con.execute(f"SET threads = {threads}")
+        assert same_rows(sql_rows(con, model, ROWS, 5, condition), expected), f"threads = {threads}"
+    con.close()
+
+
+def test_duckdbs_threads_each_make_their_own_blocks_once(gems_db: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    con = genesis_sql.install(duckdb.connect(str(gems_db)))
+    served, made = set(), []
+    serve, make = row_function._blocks.rows, batches.make_rows
+
+    def serving(*args, **kwargs):
+        served.add(threading.get_ident())
+        time.sleep(0.002)  # so that a loaded machine still starts the second thread before the first is done
+        return serve(*args, **kwargs)
+
+    def making(plan, synthesizer, first, last, **kwargs):
+        made.append((first, last, plan.threads))
+        return make(plan, synthesizer, first, last, **kwargs)
+
+    monkeypatch.setattr(row_function._blocks, "rows", serving)
+    monkeypatch.setattr(batches, "make_rows", making)
+    con.execute("SET threads = 2")
+    assert sql_rows(con, "gems", 4 * row_source.ROW_GROUP_ROWS, 3).num_rows == 4 * row_source.ROW_GROUP_ROWS
+    assert len(served) == 2
+    blocks = sorted(first for first, _, _ in made)
+    assert blocks == list(range(0, 4 * row_source.ROW_GROUP_ROWS, batches.BLOCK_ROWS))  # each once
+    assert {threads for _, _, threads in made} == {1}  # DuckDB's threads split the rows, not worker threads
+    con.close()
+
+
+def test_a_request_within_one_row_group_splits_its_blocks_over_worker_threads(gems_db: Path,
+                                                                              monkeypatch: pytest.MonkeyPatch) -> None:
+    con = genesis_sql.install(duckdb.connect(str(gems_db)))
+    made = []
+    make = batches.make_rows
+    monkeypatch.setattr(batches, "make_rows", lambda plan, *args, **kwargs: made.append(plan.threads) or make(
+        plan, *args, **kwargs))
+    con.execute("SET threads = 2")
+    assert sql_rows(con, "gems", 100_000, 3).num_rows == 100_000
+    assert made and set(made) == {2}
+    con.close()
+
+
+def test_past_the_stored_numbers_each_number_stands_for_a_run_of_rows(tmp_path: Path, gems_template: Path,
+                                                                      monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(row_source, "ROWS", 2 * row_source.ROW_GROUP_ROWS)
+    con = genesis_sql.install(duckdb.connect(str(tmp_path / "small.duckdb")))
+    con.execute(f"ATTACH '{gems_template}' AS template (READ_ONLY)")
+    con.execute("CREATE TABLE gems AS SELECT * FROM template.gems")
+    con.execute("DETACH template")
+    genesis_sql.fit(con, "gems", TRAINING, method="copula")
+    n = 600_001  # three rows per stored number, the last run short
+    scan = row_source.row_scan(con, n)
+    assert "unnest" in scan.sql and scan.tasks == 1 + (n // 3) // row_source.ROW_GROUP_ROWS
+    expected = python_rows(con, "gems", n, 8)
+    con.execute("SET threads = 2")
+    assert same_rows(sql_rows(con, "gems", n, 8), expected)
+    con.close()
+
+
+def test_a_read_only_database_without_the_row_numbers_scans_range(gems_db: Path) -> None:
+    with genesis_sql.install(duckdb.connect(str(gems_db))) as con:
+        expected = python_rows(con, "gems", ROWS, 2)
+        con.execute("DROP TABLE genesis.row_numbers")
+    with genesis_sql.install(duckdb.connect(str(gems_db), read_only=True)) as con:
+        assert row_source.row_scan(con, ROWS).sql == f"range({ROWS})"
+        con.execute("SET threads = 2")
+        assert same_rows(sql_rows(con, "gems", ROWS, 2), expected)
