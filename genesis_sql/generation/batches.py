@@ -83,43 +83,48 @@ def stream_batches(plan: GenerationPlan, synthesizer: BaseSynthesizer, *, batch_
     return _batches(plan, synthesizer, batch_size, 0, limit)
 
 
+def struct_rows(table: pa.Table) -> pa.StructArray:
+    """The table's rows as one struct array (what a DuckDB row function returns)."""
+    arrays = [column.chunk(0) if column.num_chunks == 1 else column.combine_chunks() for column in table.columns]
+    return pa.StructArray.from_arrays(arrays, names=table.column_names)
+
+
 class BlockCache:
     """Serves the SQL row function's chunks from blocks of BLOCK_ROWS rows, each made once by the first thread
-    that asks (others asking meanwhile wait for it); categories stay dictionary-encoded."""
+    that asks (others asking meanwhile wait for it); categories stay dictionary-encoded.
+
+    Several DuckDB threads call the row function at once, and DuckDB holds Python's interpreter lock for
+    each call: serving a chunk is a slice of a block made ready in advance, without numpy or Arrow work.
+    """
 
     def __init__(self, size: int = BLOCK_CACHE_SIZE) -> None:
         self._size = size
-        self._blocks: OrderedDict[tuple, Future[pa.Table]] = OrderedDict()
+        self._blocks: OrderedDict[tuple, Future[pa.StructArray]] = OrderedDict()
         self._lock = threading.Lock()
 
-    def rows(self, plan: GenerationPlan, synthesizer: BaseSynthesizer, indices: np.ndarray) -> pa.Table:
-        """The rows with these indices (one ascending run is served from a shared block)."""
-        first, last = int(indices[0]), int(indices[-1])
-        # A sequence model's indices count entities, each with several rows: a block of rows cannot be
-        # sliced by index, so those are made exactly as asked.
-        if synthesizer.entity_rows or last - first + 1 != indices.size or (
-                indices.size > 1 and not np.all(np.diff(indices) == 1)):
-            return plain_columns(synthesizer.sample_rows(indices, key=plan.key, conditions=plan.conditions))
+    def rows(self, plan: GenerationPlan, synthesizer: BaseSynthesizer, first: int, count: int) -> pa.StructArray:
+        """Rows ``first`` to ``first + count - 1`` of the plan's stream."""
+        last = first + count - 1
         start = first - first % BLOCK_ROWS
         if last >= start + BLOCK_ROWS:
-            return make_rows(plan, synthesizer, first, last + 1, plain=False)
+            return struct_rows(make_rows(plan, synthesizer, first, last + 1, plain=False))
         end = min(start + BLOCK_ROWS, max(plan.n, last + 1))
         wanted = (plan.content_hash, plan.seed, plan.condition_sql, start, end)
         block, mine = self._claim(wanted)
         if mine:
             try:
-                block.set_result(make_rows(plan, synthesizer, start, end, plain=False)
-                                 .unify_dictionaries().combine_chunks())
+                block.set_result(struct_rows(make_rows(plan, synthesizer, start, end, plain=False)
+                                             .unify_dictionaries()))
             except BaseException as exc:
                 self._forget(wanted, block)
                 block.set_exception(exc)
                 raise
-        table = block.result()
+        rows = block.result()
         if last + 1 == end:  # a scan reads a block once, in order: its last rows are the end of it
             self._forget(wanted, block)
-        return table.slice(first - start, indices.size)
+        return rows.slice(first - start, count)
 
-    def _claim(self, wanted: tuple) -> tuple[Future[pa.Table], bool]:
+    def _claim(self, wanted: tuple) -> tuple[Future[pa.StructArray], bool]:
         """The block's future, and whether the caller is the one to make it."""
         with self._lock:
             block = self._blocks.get(wanted)
@@ -131,7 +136,7 @@ class BlockCache:
                 self._blocks.popitem(last=False)
             return block, True
 
-    def _forget(self, wanted: tuple, block: Future[pa.Table]) -> None:
+    def _forget(self, wanted: tuple, block: Future[pa.StructArray]) -> None:
         with self._lock:
             if self._blocks.get(wanted) is block:
                 del self._blocks[wanted]

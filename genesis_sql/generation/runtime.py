@@ -14,7 +14,7 @@ import threading
 from collections import OrderedDict
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
-from typing import Any, TypeVar
+from typing import Any, NamedTuple, TypeVar
 
 from genesis_sql._functions import FUNCTIONS
 
@@ -22,6 +22,19 @@ T = TypeVar("T")
 
 MODEL_CACHE_SIZE = 32
 PLAN_CACHE_SIZE = 4096
+# What plans were made of, kept far longer than the plans (a few hundred bytes each), so that a statement
+# prepared long ago can still be run.
+PLAN_REQUEST_CACHE_SIZE = 262_144
+# Plan ids run from 1 to MAX_PLAN_ID and then start over (the row functions carry them in 26 bits).
+MAX_PLAN_ID = (1 << 26) - 1
+
+
+class PlanRequest(NamedTuple):
+    """What a plan was made of: enough to make it again."""
+
+    seed: int
+    condition: str
+    n: int
 
 
 class Runtime:
@@ -31,7 +44,8 @@ class Runtime:
         self._lock = threading.RLock()
         self._models: OrderedDict[str, Any] = OrderedDict()
         self._plans: OrderedDict[int, tuple[Any, Any]] = OrderedDict()
-        self._plan_ids = itertools.count(1)
+        self._requests: OrderedDict[int, PlanRequest] = OrderedDict()
+        self._plan_ids = itertools.count(0)
         self._last_seed: dict[str, int] = {}
         self._pool: ThreadPoolExecutor | None = None
         self.functions = FUNCTIONS
@@ -62,18 +76,27 @@ class Runtime:
                 self._models.popitem(last=False)
 
     def remember_plan(self, plan: Any, synthesizer: Any) -> int:
-        """A process-unique id by which the row function finds ``plan`` (handed over by identity)."""
+        """An id (1 .. MAX_PLAN_ID) by which the row function finds ``plan`` (handed over by identity)."""
         with self._lock:
-            plan_id = next(self._plan_ids)
-            self._plans[plan_id] = (plan, synthesizer)
-            while len(self._plans) > PLAN_CACHE_SIZE:
-                self._plans.popitem(last=False)
+            plan_id = next(self._plan_ids) % MAX_PLAN_ID + 1
+            for cache, value, size in ((self._plans, (plan, synthesizer), PLAN_CACHE_SIZE),
+                                       (self._requests, PlanRequest(plan.seed, plan.condition_sql, plan.n),
+                                        PLAN_REQUEST_CACHE_SIZE)):
+                cache.pop(plan_id, None)
+                cache[plan_id] = value
+                while len(cache) > size:
+                    cache.popitem(last=False)
             return plan_id
 
     def plan(self, plan_id: int) -> tuple[Any, Any] | None:
         """The (plan, synthesizer) remembered under ``plan_id``, or None once it aged out."""
         with self._lock:
             return self._plans.get(plan_id)
+
+    def plan_request(self, plan_id: int) -> PlanRequest | None:
+        """What the plan ``plan_id`` was made of, or None once that aged out too."""
+        with self._lock:
+            return self._requests.get(plan_id)
 
     def note_seed(self, model: str, seed: int) -> None:
         """Remember a drawn seed (``genesis_last_seed()``)."""

@@ -18,13 +18,12 @@ from collections.abc import Callable
 from dataclasses import replace
 
 import duckdb
-from sqlglot import exp
 
 from genesis_sql._functions import Database, python_name, register_function
 from genesis_sql.catalog import drop_model, list_versions
 from genesis_sql.errors import CatalogError
 from genesis_sql.generation.plan import cached_synthesizer, last_seed, plan_generation
-from genesis_sql.generation.row_function import register_model, row_function_name
+from genesis_sql.generation.row_function import register_model, row_argument, row_function_name
 from genesis_sql.generation.row_source import row_scan
 from genesis_sql.generation.runtime import RUNTIME
 
@@ -46,9 +45,7 @@ def _planner(database: Database) -> Callable[[str, str, str, str], str]:
         # DuckDB's threads share the scan's tasks; what they leave idle splits each block of rows.
         producing = replace(plan, threads=max(1, plan.threads // scan.tasks))
         plan_id = RUNTIME.remember_plan(producing, synthesizer)
-        condition_literal = exp.Literal.string(plan.condition_sql).sql(dialect="duckdb")
-        call = (f"{function}(CAST({plan_id} AS BIGINT), CAST({plan.seed} AS BIGINT), {condition_literal}, "
-                f"CAST({plan.n} AS BIGINT), range)")
+        call = f"{function}({row_argument(plan_id)})"
         if synthesizer.entity_rows:  # n counts entities; each returns a list of its rows
             call = f"unnest({call})"
         return f"SELECT unnest(genesis_row) FROM (SELECT {call} AS genesis_row FROM {scan.sql}) AS genesis_rows"

@@ -29,6 +29,8 @@ from genesis_sql.errors import (
     UnknownColumnError,
 )
 from genesis_sql.models import METHODS
+from genesis_sql.generation import RUNTIME, plan_generation, runtime
+from genesis_sql.generation.row_function import row_argument
 from genesis_sql.sql.functions import row_function_name
 from tests.conftest import REPO, diamonds_sample_sql, read_csv_sql
 
@@ -159,13 +161,32 @@ def test_conditions_give_n_rows_that_all_match_and_spelling_does_not_matter(mode
                           "condition := 'carat > 1.5 AND cut = ''Ideal''')").fetchall() == [(500,)]
 
 
+def pick(con: duckdb.DuckDBPyConnection, plan_id: int, content_hash: str, rows: list[int]) -> list[dict]:
+    """Rows of a plan chosen by index, straight from the model's row function."""
+    values = ", ".join(f"({i})" for i in rows)
+    call = f"{row_function_name(content_hash)}({row_argument(plan_id, 'i')})"
+    return con.sql(f"SELECT unnest({call}) FROM (VALUES {values}) AS t(i)").to_arrow_table().to_pylist()
+
+
 def test_the_row_function_makes_exactly_the_rows_asked_for_in_any_order(models_con):
-    content_hash = models_con.sql("SELECT content_hash FROM genesis.models WHERE name = 'economics'").fetchall()[0][0]
-    function = row_function_name(content_hash)
     reference = generated(models_con, "economics", 10, seed=7).to_pylist()
-    picked = models_con.sql(f"SELECT unnest({function}(0, 7, '', 10, i)) FROM (VALUES (5), (3), (9)) AS t(i)"
-                            ).to_arrow_table().to_pylist()
-    assert picked == [reference[5], reference[3], reference[9]]
+    plan, synthesizer = plan_generation(models_con, "economics", 10, seed=7)
+    plan_id = RUNTIME.remember_plan(plan, synthesizer)
+    assert pick(models_con, plan_id, plan.content_hash, [5, 3, 9]) == [reference[5], reference[3], reference[9]]
+
+
+def test_a_plan_that_aged_out_is_made_again_from_its_request_and_else_named(models_con, monkeypatch):
+    reference = generated(models_con, "economics", 10, seed=7, condition="'unemploy > 8000'").to_pylist()
+    plan, synthesizer = plan_generation(models_con, "economics", 10, seed=7, condition="unemploy > 8000")
+    old = RUNTIME.remember_plan(plan, synthesizer)
+    monkeypatch.setattr(runtime, "PLAN_CACHE_SIZE", 1)
+    RUNTIME.remember_plan(*plan_generation(models_con, "economics", 10, seed=8))
+    assert RUNTIME.plan(old) is None
+    assert pick(models_con, old, plan.content_hash, [2, 0]) == [reference[2], reference[0]]
+    monkeypatch.setattr(runtime, "PLAN_REQUEST_CACHE_SIZE", 1)
+    RUNTIME.remember_plan(*plan_generation(models_con, "economics", 10, seed=8))
+    with pytest.raises(duckdb.Error, match="generation plan is no longer known .* prepare or run it again"):
+        pick(models_con, old, plan.content_hash, [1])
 
 
 # --- bad input -------------------------------------------------------------------------------------------------
