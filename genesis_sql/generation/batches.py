@@ -8,6 +8,7 @@ the output is byte-identical whatever the thread count, batch size or chunking.
 """
 from __future__ import annotations
 
+import os
 import threading
 from collections import OrderedDict
 from collections.abc import Iterator
@@ -25,9 +26,9 @@ BATCH_ROWS = 65_536
 # group, so that a parallel scan (genesis_sql.generation.row_source), which gives each thread whole row
 # groups, never has two threads wait on one block.
 BLOCK_ROWS = 61_440
-# Blocks kept at once, shared by every DuckDB thread: each thread reads one block at a time, and a block
-# leaves as soon as its last rows are served.
-BLOCK_CACHE_SIZE = 16
+# Blocks kept at once, shared by every DuckDB thread: each thread reads one block at a time (DuckDB's
+# default is a thread per CPU), and a block leaves as soon as its last rows are served.
+BLOCK_CACHE_SIZE = max(16, 2 * (os.cpu_count() or 1))
 
 
 def plain_columns(table: pa.Table) -> pa.Table:
