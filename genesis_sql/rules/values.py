@@ -32,9 +32,12 @@ def numbers(column: pa.ChunkedArray | pa.Array) -> np.ndarray:
         column = column.cast(pa.int8())
     elif not (pa.types.is_integer(kind) or pa.types.is_floating(kind) or pa.types.is_decimal(kind)):
         raise TypeError(f"not a number column: {kind}")
-    filled = pc.fill_null(column.cast(pa.float64()), np.nan)
-    return np.asarray(filled.to_numpy(zero_copy_only=False) if isinstance(filled, pa.Array)
-                      else filled.to_numpy(), dtype=np.float64)
+    if column.type != pa.float64():
+        column = column.cast(pa.float64())
+    if column.null_count:
+        column = pc.fill_null(column, np.nan)
+    return np.asarray(column.to_numpy(zero_copy_only=False) if isinstance(column, pa.Array)
+                      else column.to_numpy(), dtype=np.float64)
 
 
 def objects(column: pa.ChunkedArray | pa.Array) -> np.ndarray:
