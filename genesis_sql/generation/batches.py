@@ -86,8 +86,20 @@ def stream_batches(plan: GenerationPlan, synthesizer: BaseSynthesizer, *, batch_
 
 def struct_rows(table: pa.Table) -> pa.StructArray:
     """The table's rows as one struct array (what a DuckDB row function returns)."""
-    arrays = [column.chunk(0) if column.num_chunks == 1 else column.combine_chunks() for column in table.columns]
-    return pa.StructArray.from_arrays(arrays, names=table.column_names)
+    return pa.StructArray.from_arrays([_one_array(column) for column in table.columns], names=table.column_names)
+
+
+def _one_array(column: pa.ChunkedArray) -> pa.Array:
+    """A column as one array. Parts made apart may encode a category column with different dictionaries,
+    which Arrow cannot join when a dictionary holds NULL: such a column is decoded first."""
+    if column.num_chunks == 1:
+        return column.chunk(0)
+    try:
+        return column.combine_chunks()
+    except pa.ArrowInvalid:
+        if not pa.types.is_dictionary(column.type):
+            raise
+        return column.cast(column.type.value_type).combine_chunks()
 
 
 class BlockCache:
@@ -114,8 +126,7 @@ class BlockCache:
         block, mine = self._claim(wanted)
         if mine:
             try:
-                block.set_result(struct_rows(make_rows(plan, synthesizer, start, end, plain=False)
-                                             .unify_dictionaries()))
+                block.set_result(struct_rows(make_rows(plan, synthesizer, start, end, plain=False)))
             except BaseException as exc:
                 self._forget(wanted, block)
                 block.set_exception(exc)

@@ -46,6 +46,19 @@ def test_rows_are_the_python_apis_in_order_whatever_duckdbs_threads(gems_db: Pat
     con.close()
 
 
+@pytest.mark.parametrize("n", [50_000, ROWS], ids=["one row group, two worker threads", "three row groups"])
+@pytest.mark.parametrize("model", ["diamonds", "benefits", "movies", "economics"])
+def test_every_shared_table_gives_the_python_apis_rows(models_con, model: str, n: int) -> None:
+    """Categories travel dictionary-encoded from blocks to DuckDB, whichever thread made which part of a
+    block: NULL categories and text made per part (movies) included."""
+    expected = python_rows(models_con, model, n, 11)
+    models_con.execute("SET threads = 2")
+    try:
+        assert same_rows(sql_rows(models_con, model, n, 11), expected)
+    finally:
+        models_con.execute("RESET threads")
+
+
 def test_duckdbs_threads_each_make_their_own_blocks_once(gems_db: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     con = genesis_sql.install(duckdb.connect(str(gems_db)))
     served, made = set(), []
