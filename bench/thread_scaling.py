@@ -1,0 +1,104 @@
+"""Where two DuckDB threads lose against one: the parts of ``genesis_generate``'s speed-up, measured apart.
+
+Run from the project root:
+
+    .venv/bin/python bench/thread_scaling.py             # diamonds, copula and arf, best of 5
+
+``bench/generate.py`` measures the whole query at ``SET threads = 2`` against ``SET threads = 1`` (issue 12
+asks 1.7x). This bench splits that figure into its two parts, each timed at 1 and 2 threads in the same
+process and printed as a ratio:
+
+- making rows: the blocks a query needs, made by Python threads straight from the model (what each
+  DuckDB thread does between chunks), with no DuckDB involved;
+- serving rows: the same query with every block already made, so that only DuckDB's scan, its calls of the
+  row function (2,048 rows a call, each converted to and from Arrow while DuckDB holds Python's
+  interpreter lock) and the Arrow result remain;
+- the whole query, as bench/generate.py runs it.
+
+The whole query cannot scale better than its parts allow; serving is bounded by the interpreter lock that
+DuckDB takes for each call of a Python function.
+"""
+from __future__ import annotations
+
+import argparse
+import os
+import sys
+import tempfile
+import threading
+import time
+from collections.abc import Callable
+from dataclasses import replace
+from pathlib import Path
+
+import duckdb
+
+DATA = Path(__file__).resolve().parents[2] / "shared" / "data"
+
+
+def best_rate(rows: int, repeat: int, work: Callable[[], object]) -> float:
+    """Rows per second of the fastest of ``repeat`` runs of ``work``."""
+    fastest = float("inf")
+    for _ in range(repeat):
+        started = time.perf_counter()
+        work()
+        fastest = min(fastest, time.perf_counter() - started)
+    return rows / fastest
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--rows", type=int, default=1_966_080, help="rows per run (a multiple of the block)")
+    parser.add_argument("--repeat", type=int, default=5, help="runs per measurement; the best counts")
+    parser.add_argument("--method", action="append", help="genesis methods (default: copula, arf)")
+    args = parser.parse_args()
+
+    import genesis_sql
+    from genesis_sql.generation import batches
+    from genesis_sql.generation.plan import plan_generation
+
+    with tempfile.TemporaryDirectory() as tmp:
+        con = genesis_sql.install(duckdb.connect(str(Path(tmp) / "bench.duckdb")))
+        con.execute(f"CREATE TABLE diamonds AS SELECT * FROM read_csv('{DATA / 'diamonds.csv'}', header = true)")
+        print(f"diamonds, {args.rows:,} rows, DuckDB {duckdb.__version__}, {os.cpu_count()} CPUs, best of "
+              f"{args.repeat}; load average {os.getloadavg()[0]:.1f}")
+        for method in args.method or ["copula", "arf"]:
+            genesis_sql.fit(con, method, "SELECT * FROM diamonds", method=method)
+            plan, synthesizer = plan_generation(con, method, args.rows, seed=1)
+            plan = replace(plan, threads=1)
+            starts = range(0, args.rows, batches.BLOCK_ROWS)
+
+            def make(count: int) -> None:
+                def part(k: int) -> None:
+                    for start in starts[k::count]:
+                        batches.make_rows(plan, synthesizer, start, start + batches.BLOCK_ROWS, plain=False)
+
+                threads = [threading.Thread(target=part, args=(k,)) for k in range(count)]
+                for thread in threads:
+                    thread.start()
+                for thread in threads:
+                    thread.join()
+
+            query = f"SELECT * FROM genesis_generate('{method}', {args.rows}, seed := 1)"
+            real_make_rows = batches.make_rows
+            ready = real_make_rows(plan, synthesizer, 0, batches.BLOCK_ROWS, plain=False)
+            rates: dict[str, dict[int, float]] = {"making rows": {}, "serving rows": {}, "whole query": {}}
+            for count in (1, 2):
+                rates["making rows"][count] = best_rate(args.rows, args.repeat, lambda: make(count))
+                con.execute(f"SET threads = {count}")
+                batches.make_rows = lambda *_, **__: ready
+                try:
+                    rates["serving rows"][count] = best_rate(args.rows, args.repeat,
+                                                             lambda: con.sql(query).to_arrow_table())
+                finally:
+                    batches.make_rows = real_make_rows
+                rates["whole query"][count] = best_rate(args.rows, args.repeat, lambda: con.sql(query).to_arrow_table())
+            con.execute("RESET threads")
+            for part, by_threads in rates.items():
+                print(f"{method:7s} {part:13s} 1 thread {by_threads[1]:12,.0f} rows/s; 2 threads "
+                      f"{by_threads[2]:12,.0f} rows/s: {by_threads[2] / by_threads[1]:.2f}x")
+        con.close()
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
