@@ -122,3 +122,22 @@ def test_a_read_only_database_without_the_row_numbers_scans_range(gems_db: Path)
         assert row_source.row_scan(con, ROWS).sql == f"range({ROWS})"
         con.execute("SET threads = 2")
         assert same_rows(sql_rows(con, "gems", ROWS, 2), expected)
+
+
+def test_categories_reach_duckdb_encoded_only_while_their_dictionaries_are_small() -> None:
+    small = pa.DictionaryArray.from_arrays(pa.array([0, 1], pa.int32()), pa.array(["a", "b"]))
+    big = pa.DictionaryArray.from_arrays(pa.array([0, 1], pa.int32()),
+                                         pa.array([f"city {i}" for i in range(batches.DUCKDB_DICTIONARY_VALUES + 1)]))
+    table = pa.table({"small": small, "big": big, "x": [1.0, 2.0]})
+    assert batches.plain_columns(table, keep_up_to=batches.DUCKDB_DICTIONARY_VALUES).schema.types == [
+        small.type, pa.string(), pa.float64()]
+    assert batches.plain_columns(table).schema.types == [pa.string(), pa.string(), pa.float64()]
+    assert batches.plain_columns(table).to_pylist() == table.to_pylist()
+
+
+def test_a_category_of_thousands_of_values_gives_the_python_apis_rows(con) -> None:
+    con.execute("CREATE TABLE towns AS SELECT 'town ' || (i % 3000) AS town, i % 7 AS k FROM range(30000) t(i)")
+    genesis_sql.fit(con, "towns", "SELECT * FROM towns", method="copula")
+    expected = python_rows(con, "towns", ROWS, 4)
+    con.execute("SET threads = 2")
+    assert same_rows(sql_rows(con, "towns", ROWS, 4), expected)
