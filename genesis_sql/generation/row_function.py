@@ -4,7 +4,7 @@ DuckDB calls a row function with one BIGINT per row: the plan id (the plan the p
 handed over by identity) in the high bits and the row index in the low ROW_BITS. One argument, because
 DuckDB converts every argument of every 2,048-row chunk to Arrow while it holds Python's interpreter lock:
 with five (the seed, condition and n beside them) two DuckDB threads made rows at 1.1x one thread's rate,
-with one at 1.6x. The rows come from :mod:`genesis_sql.generation.batches`.
+with one at 1.4-1.7x. The rows come from :mod:`genesis_sql.generation.batches`.
 
 A row function must exist before the query that uses it is bound (a function registered during the
 binding is not visible to that query's transaction), so it is registered when a version is fitted and, for
