@@ -20,7 +20,7 @@ genesis and SDV runs alternate, so that both see the same load:
 - threads: generate rows/s with ``SET threads = 2`` against ``SET threads = 1`` (issue 12: DuckDB reads
   ``genesis.row_numbers`` a row group per thread and each thread makes those rows; the output is identical
   either way). The load average is printed beside it, since other work on a shared machine takes the
-  second core away.
+  second core away. ``bench/thread_scaling.py`` splits this figure into making rows and serving them.
 
 Each ``--method`` is measured (``arf``, the forest, and ``copula``, the foundation's synthesizer, by
 default). Targets (issue 12): generate rows/s >= 25x SDV's sample rows/s for the forest and >= 35x for the
