@@ -113,7 +113,7 @@ def _one_array(column: pa.ChunkedArray) -> pa.Array:
 
 class BlockCache:
     """Serves the SQL row function's chunks from blocks of BLOCK_ROWS rows, each made once by the first thread
-    that asks (others asking meanwhile wait for it); categories stay dictionary-encoded.
+    that asks (others asking meanwhile wait for it); small categories stay dictionary-encoded.
 
     Several DuckDB threads call the row function at once, and DuckDB holds Python's interpreter lock for
     each call: serving a chunk is a slice of a block made ready in advance, without numpy or Arrow work.

@@ -73,7 +73,7 @@ def register_model(con: duckdb.DuckDBPyConnection, content_hash: str, columns: l
             request = RUNTIME.plan_request(plan_id)
             if request is None:
                 raise GenesisError("This statement's generation plan is no longer known (the statement was "
-                                      "prepared long ago); prepare or run it again.")
+                                   "prepared long ago); prepare or run it again.")
             reference = "{}@{}".format(*database.run(lambda cursor: _version_of(cursor, content_hash)))
             return database.run(lambda cursor: plan_generation(cursor, reference, request.n, seed=request.seed,
                                                                condition=request.condition or None))
