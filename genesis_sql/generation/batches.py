@@ -1,7 +1,8 @@
 """Plan to Arrow: the one place where a generation plan becomes rows.
 
-Every consumer goes through :func:`make_rows`: the SQL row function (through :class:`BlockCache`, since
-DuckDB asks for 2,048 rows at a time), the Python API and materialisation (:func:`generate_batches`) and
+Every consumer goes through :func:`make_rows`: the SQL block function (:func:`row_blocks`, a whole block
+per call), the SQL row function (through :class:`BlockCache`, since DuckDB asks it for 2,048 rows at a
+time), the Python API and materialisation (:func:`generate_batches`) and
 streaming (:func:`stream_batches`). A range of rows is split over the plan's worker threads where the rows
 are produced; each row is a pure function of (stream key, row index), so the split never changes them:
 the output is byte-identical whatever the thread count, batch size or chunking.
@@ -26,9 +27,10 @@ BATCH_ROWS = 65_536
 # dictionary on every call of the row function: with 256 values that is a little faster than plain strings,
 # with 5,000 a third slower, with 50,000 3.6 times slower (2,048-row chunks).
 DUCKDB_DICTIONARY_VALUES = 256
-# Rows the SQL row function makes at once (and serves DuckDB's 2,048-row chunks from): half a DuckDB row
-# group, so that a parallel scan (genesis_sql.generation.row_source), which gives each thread whole row
-# groups, never has two threads wait on one block.
+# Rows the SQL functions make at once: what a call of the block function returns, and what the row function
+# serves DuckDB's 2,048-row chunks from. Half a DuckDB row group, so that a parallel scan of rows
+# (genesis_sql.generation.row_source), which gives each thread whole row groups, never has two threads
+# wait on one block.
 BLOCK_ROWS = 61_440
 # Blocks kept at once, shared by every DuckDB thread: each thread reads one block at a time (DuckDB's
 # default is a thread per CPU), and a block leaves as soon as its last rows are served.
@@ -91,6 +93,16 @@ def stream_batches(plan: GenerationPlan, synthesizer: BaseSynthesizer, *, batch_
                    limit: int | None) -> Iterator[pa.Table]:
     """The plan's stream continued past n: ``limit`` rows in all, or without end when it is None."""
     return _batches(plan, synthesizer, batch_size, 0, limit)
+
+
+def row_blocks(plan: GenerationPlan, synthesizer: BaseSynthesizer, firsts: np.ndarray,
+               lasts: np.ndarray) -> pa.ListArray:
+    """Blocks of the plan's rows, block k being rows ``firsts[k]`` to ``lasts[k] - 1``, each as the list of its
+    rows: what the SQL block function returns. Small categories stay dictionary-encoded."""
+    tables = [make_rows(plan, synthesizer, int(first), int(last), plain=False) for first, last in zip(firsts, lasts)]
+    rows = struct_rows(tables[0] if len(tables) == 1 else pa.concat_tables(tables))
+    offsets = np.concatenate([[0], np.cumsum(lasts - firsts)]).astype(np.int32)
+    return pa.ListArray.from_arrays(pa.array(offsets), rows)
 
 
 def struct_rows(table: pa.Table) -> pa.StructArray:

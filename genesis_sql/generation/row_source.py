@@ -1,13 +1,20 @@
-"""The row numbers ``genesis_generate`` scans, read by every DuckDB thread at once.
+"""The numbers ``genesis_generate`` scans, read by every DuckDB thread at once.
 
 DuckDB reads a table function such as ``range()`` on one thread, so a query over it calls the row
 function from one thread whatever ``threads`` says. A stored table is read in parallel, one row group
 (ROW_GROUP_ROWS numbers) per task and in order, so ``genesis.row_numbers`` (the numbers 0 to ROWS - 1;
-they compress to a few hundred KB) is the source: n rows are its first n numbers, or, past ROWS, each
-number i stands for the run of rows i*m .. i*m+m-1. Either way DuckDB makes whole row groups of output
-rows on each thread, so the row function makes its blocks (:mod:`.batches`) where DuckDB asks for them.
+they compress to a few hundred KB) is the source. Two forms:
 
-A database without the table (read-only and installed by an older genesis) scans ``range(n)``.
+- blocks (models of independent rows, up to ROWS / VECTOR_ROWS blocks): the scan yields the row ranges of
+  blocks, each alone in its DuckDB vector and spread evenly over the row groups, so that each call of the
+  block function makes and returns a whole block of rows. DuckDB converts a Python function's arguments and
+  result while it holds the interpreter lock, once per call: a call per block instead of per 2,048 rows
+  leaves DuckDB's threads free to work side by side.
+- rows: n rows are its first n numbers, or, past ROWS, each number i stands for the run of rows
+  i*m .. i*m+m-1; the row function serves each 2,048-row chunk from its blocks (:mod:`.batches`).
+
+Up to one row group of rows, and in a database without the table (read-only and installed by an older
+genesis), the rows are those of ``range(n)``.
 """
 from __future__ import annotations
 
@@ -23,6 +30,9 @@ TABLE = "row_numbers"
 ROW_GROUP_ROWS = 122_880
 # Enough row groups that a machine with 64 threads has a task for each at any n.
 ROWS = 64 * ROW_GROUP_ROWS
+# DuckDB's vector: the rows of one call of a function. A block per vector at most, so ROWS // VECTOR_ROWS
+# blocks at most.
+VECTOR_ROWS = 2_048
 
 
 def create(con: duckdb.DuckDBPyConnection) -> None:
@@ -34,21 +44,37 @@ def create(con: duckdb.DuckDBPyConnection) -> None:
 
 @dataclass(frozen=True)
 class RowScan:
-    """SQL of a relation with one BIGINT column ``range``: the numbers 0 .. n-1 in order."""
+    """SQL of a relation, in order, of the rows 0 .. n-1: their numbers (a BIGINT column ``range``) or, with
+    ``blocks``, blocks of them (the first row in ``range``, one past the last in ``range_end``)."""
 
     sql: str
     # Tasks DuckDB can give to different threads (row groups read), 1 for ``range(n)``.
     tasks: int
+    blocks: bool = False
 
 
-def row_scan(con: duckdb.DuckDBPyConnection, n: int) -> RowScan:
-    """How the rows of a request of ``n`` rows are numbered in ``con``'s database."""
+def row_scan(con: duckdb.DuckDBPyConnection, n: int, *, block_rows: int | None = None, threads: int = 1) -> RowScan:
+    """How a request of ``n`` rows is numbered in ``con``'s database: by blocks of about ``block_rows`` rows
+    where it can (given for models whose rows are independent), else by rows. Few blocks are made a
+    multiple of DuckDB's ``threads`` in number, so that no thread is left with the last one alone."""
     catalog, stored = con.execute(
         "SELECT current_database(), EXISTS (SELECT 1 FROM duckdb_tables() WHERE database_name = current_database() "
         "AND schema_name = ? AND table_name = ?)", [SCHEMA, TABLE]).fetchall()[0]
     if not stored or n <= ROW_GROUP_ROWS:
         return RowScan(f"range({n})", 1)
     table = f"{quoted(catalog)}.{SCHEMA}.{TABLE}"
+    groups = ROWS // ROW_GROUP_ROWS
+    blocks = -(-n // block_rows) if block_rows else ROWS
+    if blocks < groups:
+        blocks = min(groups, -(-blocks // threads) * threads)
+    if blocks <= ROWS // VECTOR_ROWS:
+        rows = -(-n // blocks)  # (blocks - 1) * rows < n: no block is empty
+        # Block b is the number b * stride: a multiple of the vector, and as many per row group as need be.
+        stride = ROW_GROUP_ROWS // -(-blocks // groups) // VECTOR_ROWS * VECTOR_ROWS
+        first = f"i // {stride} * {rows}"
+        return RowScan(f"(SELECT {first} AS range, least({first} + {rows}, {n}) AS range_end FROM {table} "
+                       f"WHERE i < {blocks * stride} AND i % {stride} = 0)",
+                       (blocks - 1) * stride // ROW_GROUP_ROWS + 1, blocks=True)
     if n <= ROWS:
         return RowScan(f"(SELECT i AS range FROM {table} WHERE i < {n})", -(-n // ROW_GROUP_ROWS))
     run = -(-n // ROWS)

@@ -39,6 +39,7 @@ class TableEncoding:
         self.latent = [i for i, c in enumerate(codecs) if c.latent]
         self.schema = pa.schema([(c.name, codec.target_type) for c, codec in zip(columns, codecs)])
         self._decoder: BatchDecoder | None = None
+        self._category_normals: dict[int, np.ndarray] = {}
 
     @classmethod
     def fit(cls, data: pa.Table, columns: list[ColumnSpec], rng: np.random.Generator) -> TableEncoding:
@@ -69,9 +70,15 @@ class TableEncoding:
         return self.codecs[i].codes(data.column(self.columns[i].name))
 
     def category_normals(self, j: int) -> np.ndarray:
-        """The normal score at the middle of each category's interval, for categorical latent dimension ``j``."""
-        codec = self.codecs[self.latent[j]]
-        return ndtri(np.clip((codec.lower_ + codec.bounds_) / 2.0, _CLIP, 1 - _CLIP))
+        """The normal score at the middle of each category's interval, for categorical latent dimension ``j``
+        (computed once: every block of rows of a forest asks for it)."""
+        normals = self._category_normals.get(j)
+        if normals is None:
+            codec = self.codecs[self.latent[j]]
+            normals = ndtri(np.clip((codec.lower_ + codec.bounds_) / 2.0, _CLIP, 1 - _CLIP))
+            normals.flags.writeable = False
+            self._category_normals[j] = normals
+        return normals
 
     def decode(self, rows: np.ndarray, attempts: np.ndarray, key: int, states: np.ndarray, z: np.ndarray,
                *, offset: int) -> pa.Table:

@@ -3,10 +3,10 @@
 
 ``genesis_generate`` is a table macro (udfs/generate.sql) over ``query(<planner>(...))``. DuckDB evaluates
 the planner while binding, so every argument is validated (and may raise) even for ``count(*)`` or
-``EXPLAIN``. The planner keeps the plan in the runtime and returns SQL that scans the row numbers
-(:mod:`genesis_sql.generation.row_source`, read on every DuckDB thread) through the model's row function
-with the plan's id: the row function takes the plan by identity (no condition text parsed again) and gets
-its rows from :mod:`genesis_sql.generation.batches`.
+``EXPLAIN``. The planner keeps the plan in the runtime and returns SQL that scans block or row numbers
+(:mod:`genesis_sql.generation.row_source`, read on every DuckDB thread) through the model's block or row
+function with the plan's id: the function takes the plan by identity (no condition text parsed again) and
+gets its rows from :mod:`genesis_sql.generation.batches`.
 
 The Python functions behind the persisted macros are named ``python_name(...)``, a name that tells a
 process which never installed genesis what to do (see :mod:`genesis_sql._functions`).
@@ -22,8 +22,9 @@ import duckdb
 from genesis_sql._functions import Database, python_name, register_function
 from genesis_sql.catalog import drop_model, list_versions
 from genesis_sql.errors import CatalogError
+from genesis_sql.generation.batches import BLOCK_ROWS
 from genesis_sql.generation.plan import cached_synthesizer, last_seed, plan_generation
-from genesis_sql.generation.row_function import register_model, row_argument, row_function_name
+from genesis_sql.generation.row_function import block_function_name, register_model, row_argument, row_function_name
 from genesis_sql.generation.row_source import row_scan
 from genesis_sql.generation.runtime import RUNTIME
 
@@ -41,12 +42,15 @@ def _planner(database: Database) -> Callable[[str, str, str, str], str]:
         plan, synthesizer = database.run(lambda cursor: plan_generation(cursor, model, n, seed=seed,
                                                                         condition=condition))
         function = database.run(lambda cursor: register_model(cursor, plan.content_hash, synthesizer.columns_))
-        scan = database.run(lambda cursor: row_scan(cursor, plan.n))
+        block_rows = None if synthesizer.entity_rows else BLOCK_ROWS
+        scan = database.run(lambda cursor: row_scan(cursor, plan.n, block_rows=block_rows, threads=plan.threads))
         # DuckDB's threads share the scan's tasks; what they leave idle splits each block of rows.
         producing = replace(plan, threads=max(1, plan.threads // scan.tasks))
         plan_id = RUNTIME.remember_plan(producing, synthesizer)
         call = f"{function}({row_argument(plan_id)})"
-        if synthesizer.entity_rows:  # n counts entities; each returns a list of its rows
+        if scan.blocks:
+            call = f"{block_function_name(plan.content_hash)}({row_argument(plan_id)}, range_end)"
+        if scan.blocks or synthesizer.entity_rows:  # a list of rows per block, or per entity (n counts those)
             call = f"unnest({call})"
         return f"SELECT unnest(genesis_row) FROM (SELECT {call} AS genesis_row FROM {scan.sql}) AS genesis_rows"
 

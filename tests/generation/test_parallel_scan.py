@@ -1,8 +1,9 @@
 """DuckDB's threads make the rows of one genesis_generate side by side (issue 12, item 7).
 
 The planner's SQL scans genesis.row_numbers, which DuckDB reads a row group per thread (range() is read
-on one thread); each thread makes the blocks of rows its row groups need. The rows must be those of the
-Python API, in order, whatever the thread count and whichever form the scan takes.
+on one thread); each thread makes the blocks of rows its row groups need, one call of the block function
+per block. The rows must be those of the Python API, in order, whatever the thread count and whichever
+form the scan takes.
 """
 from __future__ import annotations
 
@@ -11,6 +12,7 @@ import time
 from pathlib import Path
 
 import duckdb
+import numpy as np
 import pyarrow as pa
 import pytest
 
@@ -61,27 +63,50 @@ def test_every_shared_table_gives_the_python_apis_rows(models_con, model: str, n
 
 def test_duckdbs_threads_each_make_their_own_blocks_once(gems_db: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     con = genesis_sql.install(duckdb.connect(str(gems_db)))
-    served, made = set(), []
-    serve, make = row_function._blocks.rows, batches.make_rows
+    served, calls, made = set(), [], []
+    serve, make = row_function.row_blocks, batches.make_rows
 
-    def serving(*args, **kwargs):
+    def serving(plan, synthesizer, firsts, lasts):
         served.add(threading.get_ident())
+        calls.append(len(firsts))
         time.sleep(0.002)  # so that a loaded machine still starts the second thread before the first is done
-        return serve(*args, **kwargs)
+        return serve(plan, synthesizer, firsts, lasts)
 
     def making(plan, synthesizer, first, last, **kwargs):
         made.append((first, last, plan.threads))
         return make(plan, synthesizer, first, last, **kwargs)
 
-    monkeypatch.setattr(row_function._blocks, "rows", serving)
+    monkeypatch.setattr(row_function, "row_blocks", serving)
     monkeypatch.setattr(batches, "make_rows", making)
     con.execute("SET threads = 2")
     assert sql_rows(con, "gems", 4 * row_source.ROW_GROUP_ROWS, 3).num_rows == 4 * row_source.ROW_GROUP_ROWS
     assert len(served) == 2
+    assert calls == [1] * 8  # a call per block
     blocks = sorted(first for first, _, _ in made)
     assert blocks == list(range(0, 4 * row_source.ROW_GROUP_ROWS, batches.BLOCK_ROWS))  # each once
     assert {threads for _, _, threads in made} == {1}  # DuckDB's threads split the rows, not worker threads
     con.close()
+
+
+@pytest.mark.parametrize("n, threads", [(122_881, 1), (122_881, 2), (2_000_000, 2), (2_000_000, 3), (2_000_000, 64),
+                                        (9_000_001, 4), (235_000_000, 2)])
+def test_blocks_tile_the_rows_in_order_a_multiple_of_the_threads_when_few(con, n: int, threads: int) -> None:
+    scan = row_source.row_scan(con, n, block_rows=batches.BLOCK_ROWS, threads=threads)
+    assert scan.blocks
+    blocks = con.sql(f"SELECT range, range_end FROM {scan.sql}").fetchall()
+    assert blocks[0][0] == 0 and blocks[-1][1] == n
+    assert all(first < end for first, end in blocks)  # none empty
+    assert all(end == following for (_, end), (following, _) in zip(blocks, blocks[1:]))  # in order, no gap
+    assert max(end - first for first, end in blocks) <= batches.BLOCK_ROWS
+    groups = row_source.ROWS // row_source.ROW_GROUP_ROWS
+    if len(blocks) < groups:
+        assert len(blocks) % threads == 0 and scan.tasks == len(blocks)  # a row group, a task, each
+    assert 1 <= scan.tasks <= min(groups, len(blocks))
+
+
+def test_past_as_many_blocks_as_vectors_the_rows_are_numbered_one_by_one(con) -> None:
+    n = row_source.ROWS // row_source.VECTOR_ROWS * batches.BLOCK_ROWS + 1
+    assert not row_source.row_scan(con, n, block_rows=batches.BLOCK_ROWS, threads=2).blocks
 
 
 def test_a_request_within_one_row_group_splits_its_blocks_over_worker_threads(gems_db: Path,
@@ -108,6 +133,10 @@ def test_past_the_stored_numbers_each_number_stands_for_a_run_of_rows(tmp_path: 
     n = 600_001  # three rows per stored number, the last run short
     scan = row_source.row_scan(con, n)
     assert "unnest" in scan.sql and scan.tasks == 1 + (n // 3) // row_source.ROW_GROUP_ROWS
+    numbers = con.sql(f"SELECT range FROM {scan.sql}").fetchnumpy()["range"]
+    assert (numbers == np.arange(n)).all()
+    # Blocks too spread over the stored numbers there are.
+    assert row_source.row_scan(con, n, block_rows=batches.BLOCK_ROWS, threads=2).blocks
     expected = python_rows(con, "gems", n, 8)
     con.execute("SET threads = 2")
     assert same_rows(sql_rows(con, "gems", n, 8), expected)
