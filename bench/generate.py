@@ -17,10 +17,11 @@ genesis and SDV runs alternate, so that both see the same load:
   on the same rows already in a DataFrame. SDV gets the explicit metadata the fidelity bench uses (numbers
   with more than 10 distinct values numerical, everything else categorical).
 
-- threads: generate rows/s with ``SET threads = 2`` against ``SET threads = 1`` (issue 12: DuckDB reads
-  ``genesis.row_numbers`` a row group per thread and each thread makes those rows; the output is identical
-  either way). The load average is printed beside it, since other work on a shared machine takes the
-  second core away. ``bench/thread_scaling.py`` splits this figure into making rows and serving them.
+- threads: generate rows/s with ``SET threads = 2`` against ``SET threads = 1`` (issue 12: DuckDB hands
+  each thread blocks of rows, one call of the model's block function per block, and each thread makes its
+  blocks; the output is identical either way). The load average is printed beside it, since other work
+  on a shared machine takes the second core away. ``bench/thread_scaling.py`` splits this figure into
+  making rows and serving them.
 
 Each ``--method`` is measured (``arf``, the forest, and ``copula``, the foundation's synthesizer, by
 default). Targets (issue 12): generate rows/s >= 25x SDV's sample rows/s for the forest and >= 35x for the

@@ -23,10 +23,11 @@ from genesis_sql._functions import Database, python_name, register_function
 from genesis_sql.catalog import drop_model, list_versions
 from genesis_sql.errors import CatalogError
 from genesis_sql.generation.batches import BLOCK_ROWS
-from genesis_sql.generation.plan import cached_synthesizer, last_seed, plan_generation
+from genesis_sql.generation.plan import GenerationPlan, cached_synthesizer, last_seed, plan_generation
 from genesis_sql.generation.row_function import block_function_name, register_model, row_argument, row_function_name
-from genesis_sql.generation.row_source import row_scan
+from genesis_sql.generation.row_source import RowScan, row_scan
 from genesis_sql.generation.runtime import RUNTIME
+from genesis_sql.models.base import BaseSynthesizer
 
 __all__ = ["register", "register_model", "row_function_name"]
 
@@ -39,11 +40,14 @@ log = logging.getLogger(__name__)
 
 def _planner(database: Database) -> Callable[[str, str, str, str], str]:
     def genesis_plan(model: str, n: str, seed: str, condition: str) -> str:
-        plan, synthesizer = database.run(lambda cursor: plan_generation(cursor, model, n, seed=seed,
-                                                                        condition=condition))
-        function = database.run(lambda cursor: register_model(cursor, plan.content_hash, synthesizer.columns_))
-        block_rows = None if synthesizer.entity_rows else BLOCK_ROWS
-        scan = database.run(lambda cursor: row_scan(cursor, plan.n, block_rows=block_rows, threads=plan.threads))
+        def prepare(cursor: duckdb.DuckDBPyConnection) -> tuple[GenerationPlan, BaseSynthesizer, str, RowScan]:
+            plan, synthesizer = plan_generation(cursor, model, n, seed=seed, condition=condition)
+            function = register_model(cursor, plan.content_hash, synthesizer.columns_)
+            block_rows = None if synthesizer.entity_rows else BLOCK_ROWS
+            scan = row_scan(cursor, plan.n, block_rows=block_rows, threads=plan.threads)
+            return plan, synthesizer, function, scan
+
+        plan, synthesizer, function, scan = database.run(prepare)
         # DuckDB's threads share the scan's tasks; what they leave idle splits each block of rows.
         producing = replace(plan, threads=max(1, plan.threads // scan.tasks))
         plan_id = RUNTIME.remember_plan(producing, synthesizer)
