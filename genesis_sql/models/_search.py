@@ -5,8 +5,8 @@ categories) and every latent score in a calibration's knots. ``np.searchsorted``
 and with unsorted keys every bisection step is an unpredictable branch: about 80 ns a key in 2,049 knots
 and 180 ns in 100,000 cumulative shares, the bulk of a forest's sampling time. A guide table (Chen and
 Asau, 1974) splits the values' range into equal buckets and stores, per bucket, how many values lie below
-it; a key starts there and steps over the few values left in its bucket. With two buckets per value a
-key takes about one step; keys still stepping after a few rounds (a crowded bucket) finish with
+it; a key starts there and steps over the few values left in its bucket. With two buckets per value (and
+at least MIN_BUCKETS, for short arrays whose values crowd part of their range) a key takes about one step; keys still stepping after a few rounds (a crowded bucket) finish with
 ``np.searchsorted``, so the answer is always exactly ``np.searchsorted``'s.
 
 Several arrays (one per latent dimension) share one table, so that a block of keys for all of them is
@@ -21,6 +21,8 @@ import numpy as np
 
 # Vectorised steps before the keys left over fall back to bisection.
 _STEPS = 4
+# Guide entries an array gets at least (32 KB): a few cost nothing, and short arrays are often uneven.
+MIN_BUCKETS = 4096
 
 
 class GuideTable:
@@ -53,7 +55,7 @@ class GuideTable:
         self._padded = np.concatenate([np.r_[values, np.nan] for values in self.arrays])
         guides, lows, scales = [], [], []
         for values, offset in zip(self.arrays, self.offsets):
-            buckets = max(1, int(buckets_per_value * values.size))
+            buckets = max(MIN_BUCKETS, int(buckets_per_value * values.size))
             low, high = (float(values[0]), float(values[-1])) if values.size else (0.0, 0.0)
             span = high - low
             scale = buckets / span if np.isfinite(span) and span > 0 else 0.0
