@@ -2,8 +2,8 @@
 
 Every consumer goes through :func:`make_rows`: the SQL block function (:func:`row_blocks`, a whole block
 per call), the SQL row function (through :class:`BlockCache`, since DuckDB asks it for 2,048 rows at a
-time), the Python API and materialisation (:func:`generate_batches`) and
-streaming (:func:`stream_batches`). A range of rows is split over the plan's worker threads where the rows
+time), the Python API and materialisation (:func:`generate_batches`) and streaming
+(:func:`stream_batches`). A range of rows is split over the plan's worker threads where the rows
 are produced; each row is a pure function of (stream key, row index), so the split never changes them:
 the output is byte-identical whatever the thread count, batch size or chunking.
 """

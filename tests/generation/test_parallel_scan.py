@@ -88,8 +88,8 @@ def test_duckdbs_threads_each_make_their_own_blocks_once(gems_db: Path, monkeypa
     con.close()
 
 
-@pytest.mark.parametrize("n, threads", [(122_881, 1), (122_881, 2), (2_000_000, 2), (2_000_000, 3), (2_000_000, 64),
-                                        (9_000_001, 4), (235_000_000, 2)])
+@pytest.mark.parametrize("n, threads", [(122_881, 1), (122_881, 2), (2_000_000, 2), (2_000_000, 3),
+                                        (2_000_000, 64), (9_000_001, 4), (235_000_000, 2)])
 def test_blocks_tile_the_rows_in_order_a_multiple_of_the_threads_when_few(con, n: int, threads: int) -> None:
     scan = row_source.row_scan(con, n, block_rows=batches.BLOCK_ROWS, threads=threads)
     assert scan.blocks
