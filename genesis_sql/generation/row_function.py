@@ -11,7 +11,7 @@ in the high bits and the (first) row in the low ROW_BITS; the block function tak
 beside it. DuckDB converts a Python function's arguments and result while it holds Python's interpreter
 lock, once per call, so what the threads of a query can do side by side depends on how few calls there
 are: on diamonds two DuckDB threads served rows at 1.1x one thread's rate with five arguments a row (the
-seed, condition and n beside them), 1.2-1.6x with one, and 1.8-2.0x with a call per block. The rows come
+seed, condition and n beside them), 1.2-1.6x with one, and 1.6-2.0x with a call per block. The rows come
 from :mod:`genesis_sql.generation.batches`.
 
 A row function must exist before the query that uses it is bound (a function registered during the
