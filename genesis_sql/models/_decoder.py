@@ -40,6 +40,8 @@ class BatchDecoder:
         codecs_c = [c for _, _, c in self.continuous]
         self.cont_dims = np.array([j for j, _, _ in self.continuous], dtype=np.int64)
         self.grid = np.stack([c._normal_lookup[0] for c in codecs_c]).ravel() if codecs_c else np.zeros(0)
+        # Each grid step's rise; the one from a column's last point to the next column's first is never read.
+        self.grid_rise = np.diff(self.grid)
         self.grid_offsets = (np.arange(len(codecs_c)) * Z_GRID)[:, None]
         self.null_below = np.array([c._normal_lookup[1][0] for c in codecs_c])[:, None]
         scale = [1.0 / c.step_ if c.step_ else 10.0 ** c.decimals_ if c.decimals_ is not None else np.nan
@@ -56,8 +58,9 @@ class BatchDecoder:
         left = np.minimum(position.astype(np.int64), Z_GRID - 2)
         position -= left
         left += self.grid_offsets
-        low = self.grid[left]
-        x = low + position * (self.grid[left + 1] - low)
+        x = self.grid_rise[left]
+        x *= position
+        x += self.grid[left]
         if self.rounded.size:
             scale = self.round_scale[self.rounded][:, None]
             x[self.rounded] = np.round(x[self.rounded] * scale) / scale

@@ -70,6 +70,8 @@ def uniforms(states: np.ndarray, dims: int, *, attempts: np.ndarray | int = 0, o
 _TABLE_SIZE = 1 << 14
 _TAIL = 1.0 / 256.0
 _TABLE = ndtri(np.linspace(_TAIL, 1.0 - _TAIL, _TABLE_SIZE + 1))
+# Each grid step's rise, so that a value is read from one index: one gather fewer, and no shifted index.
+_RISE = np.diff(_TABLE)
 _SCALE = _TABLE_SIZE / (1.0 - 2.0 * _TAIL)
 
 
@@ -80,8 +82,9 @@ def standard_normals(u: np.ndarray) -> np.ndarray:
     np.clip(position, 0.0, _TABLE_SIZE - 1e-9, out=position)
     left = position.astype(np.int64)
     position -= left
-    low = _TABLE[left]
-    out = low + position * (_TABLE[left + 1] - low)
+    out = _RISE[left]
+    out *= position
+    out += _TABLE[left]
     tails = (u < _TAIL) | (u > 1.0 - _TAIL)
     if tails.any():
         out[tails] = ndtri(u[tails])
