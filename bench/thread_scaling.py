@@ -48,14 +48,24 @@ if TYPE_CHECKING:
 DATA = Path(__file__).resolve().parents[2] / "shared" / "data"
 
 
-def best_rate(rows: int, repeat: int, work: Callable[[], object]) -> float:
-    """Rows per second of the fastest of ``repeat`` runs of ``work``."""
+def best_rate(rows: int, repeat: int, work: Callable[[], object],
+              before: Callable[[], object] = lambda: None) -> float:
+    """Rows per second of the fastest of ``repeat`` runs of ``work``, each after an untimed ``before``."""
     fastest = float("inf")
     for _ in range(repeat):
+        before()
         started = time.perf_counter()
         work()
         fastest = min(fastest, time.perf_counter() - started)
     return rows / fastest
+
+
+def make_blocks(plan: GenerationPlan, synthesizer: BaseSynthesizer, starts: range) -> None:
+    """The blocks starting at ``starts``, made straight from the model, as a call of the block function does."""
+    from genesis_sql.generation import batches
+
+    for start in starts:
+        batches.make_rows(plan, synthesizer, start, start + batches.BLOCK_ROWS, plain=False)
 
 
 def _make_in_process(plan: GenerationPlan, synthesizer: BaseSynthesizer, rows: int, repeat: int,
@@ -65,19 +75,14 @@ def _make_in_process(plan: GenerationPlan, synthesizer: BaseSynthesizer, rows: i
     one, as in DuckDB and in the threads' figure (glibc trims the main thread's heap differently)."""
     from genesis_sql.generation import batches
 
+    starts = range(0, rows, batches.BLOCK_ROWS)
+
     def make() -> float:
-        batches.make_rows(plan, synthesizer, 0, batches.BLOCK_ROWS, plain=False)
-        fastest = float("inf")
-        for _ in range(repeat):
-            start_together.wait()
-            started = time.perf_counter()
-            for start in range(0, rows, batches.BLOCK_ROWS):
-                batches.make_rows(plan, synthesizer, start, start + batches.BLOCK_ROWS, plain=False)
-            fastest = min(fastest, time.perf_counter() - started)
-        return fastest
+        make_blocks(plan, synthesizer, starts[:1])
+        return best_rate(rows, repeat, lambda: make_blocks(plan, synthesizer, starts), before=start_together.wait)
 
     with ThreadPoolExecutor(1) as thread:
-        rates.put(rows / thread.submit(make).result())
+        rates.put(thread.submit(make).result())
 
 
 def processes_rate(plan: GenerationPlan, synthesizer: BaseSynthesizer, rows: int, repeat: int, count: int) -> float:
@@ -120,8 +125,7 @@ def main() -> int:
 
             def make(count: int) -> None:
                 def part(k: int) -> None:
-                    for start in starts[k::count]:
-                        batches.make_rows(plan, synthesizer, start, start + batches.BLOCK_ROWS, plain=False)
+                    make_blocks(plan, synthesizer, starts[k::count])
 
                 list(pools[count].map(part, range(count)))
 
