@@ -27,7 +27,7 @@ $(VENV)/.stamp-install: pyproject.toml | $(BIN)/python
 	touch $@
 
 # anonymeter (the reference the attack-based risks are checked against) pins numpy<1.27 and pyarrow<22 in its
-# metadata but runs on the versions here; its real dependencies (numba, polars) are in the test extra.
+# metadata but runs on the versions here; its real dependencies are numba (a core one) and polars (test extra).
 ANONYMETER := anonymeter==1.1.0
 
 $(VENV)/.stamp-test: pyproject.toml | $(BIN)/python

@@ -14,7 +14,8 @@ from functools import cached_property
 import numpy as np
 from scipy.special import ndtr, ndtri
 
-from genesis_sql.models._search import GuideTable
+from genesis_sql.models._kernels import knot_map
+from genesis_sql.models._search import STEPS, GuideTable
 
 # Probability levels of the quantile knots, spaced evenly in normal space.
 KNOTS = 2049
@@ -62,7 +63,7 @@ class Calibration:
         of its probability."""
         if z.shape[1] == 0:
             return np.empty_like(z)
-        return self._map.apply(np.ascontiguousarray(z.T)).T
+        return self._map.apply(z)
 
     @cached_property
     def _map(self) -> _KnotMap:
@@ -77,7 +78,8 @@ class Calibration:
 
 class _KnotMap:
     """The map from scores to the normal scale, for all dimensions at once, with everything that depends
-    only on the knots computed once: mapping a block of scores is one guided search and a few gathers.
+    only on the knots computed once: mapping a block of scores is one compiled pass (a guided search and a
+    few lookups per score).
 
     Scores interpolate linearly between the normals of the knots around them, and scores beyond the knots
     map to the outermost normals. A score equal to a value that several knots hold (a point mass) maps to
@@ -111,20 +113,13 @@ class _KnotMap:
             distinct.append(values)
         self._search = GuideTable(distinct, side="right")
         self._intercept, self._slope, self._mass, self._normal = (np.concatenate(parts[name]) for name in parts)
-        # The dimensions with point masses, the only ones whose scores are compared with them.
-        self._massive = np.flatnonzero([np.isfinite(part).any() for part in parts["mass"]])
-        self._floor = np.array([values[0] for values in distinct])[:, None]
-        self._ceiling = np.array([values[-1] for values in distinct])[:, None]
+        self._floor = np.array([values[0] for values in distinct])
+        self._ceiling = np.array([values[-1] for values in distinct])
 
     def apply(self, scores: np.ndarray) -> np.ndarray:
-        """The normal-scale scores of ``scores`` (dims x n). Scores beyond the knots are clipped to them, so
-        that infinite ones map to the outermost normals too."""
-        segment = self._search.locate(scores)
-        out = np.clip(scores, self._floor, self._ceiling)
-        out *= self._slope[segment]
-        out += self._intercept[segment]
-        if self._massive.size:
-            at = segment[self._massive]
-            row, column = np.nonzero(self._mass[at] == scores[self._massive])
-            out[self._massive[row], column] = self._normal[at[row, column]]
+        """The normal-scale scores of ``scores`` (rows x dims), in one compiled pass. Scores beyond the knots
+        are clipped to them, so that infinite ones map to the outermost normals too."""
+        out = np.empty(scores.shape)
+        knot_map(np.ascontiguousarray(scores, dtype=np.float64), *self._search.kernel_arguments, STEPS, self._floor,
+                 self._ceiling, self._slope, self._intercept, self._mass, self._normal, out)
         return out

@@ -11,6 +11,7 @@ import numpy as np
 import pyarrow as pa
 
 from genesis_sql.models._columns import Z_GRID, Z_LIMIT, CategoricalCodec, Codec, NumericCodec
+from genesis_sql.models._kernels import count_below, decode_continuous
 from genesis_sql.models._search import GuideTable
 
 # Interval-coded columns with at most this many bounds are decoded by comparison counting.
@@ -42,30 +43,17 @@ class BatchDecoder:
         self.grid = np.stack([c._normal_lookup[0] for c in codecs_c]).ravel() if codecs_c else np.zeros(0)
         # Each grid step's rise; the one from a column's last point to the next column's first is never read.
         self.grid_rise = np.diff(self.grid)
-        self.grid_offsets = (np.arange(len(codecs_c)) * Z_GRID)[:, None]
-        self.null_below = np.array([c._normal_lookup[1][0] for c in codecs_c])[:, None]
+        self.grid_offsets = np.arange(len(codecs_c)) * Z_GRID
+        self.null_below = np.array([c._normal_lookup[1][0] for c in codecs_c], dtype=np.float64)
         scale = [1.0 / c.step_ if c.step_ else 10.0 ** c.decimals_ if c.decimals_ is not None else np.nan
                  for c in codecs_c]
-        self.round_scale = np.array(scale)
-        self.rounded = np.flatnonzero(~np.isnan(self.round_scale))
-        self.has_nulls = bool(np.isfinite(self.null_below).any())
+        self.round_scale = np.array(scale, dtype=np.float64)
 
-    def _continuous(self, zt: np.ndarray) -> np.ndarray:
-        """Values (columns x rows) of the continuous columns from their scores (columns x rows)."""
-        position = np.clip(zt, -Z_LIMIT, Z_LIMIT)
-        position += Z_LIMIT
-        position *= (Z_GRID - 1) / (2 * Z_LIMIT)
-        left = np.minimum(position.astype(np.int64), Z_GRID - 2)
-        position -= left
-        left += self.grid_offsets
-        x = self.grid_rise[left]
-        x *= position
-        x += self.grid[left]
-        if self.rounded.size:
-            scale = self.round_scale[self.rounded][:, None]
-            x[self.rounded] = np.round(x[self.rounded] * scale) / scale
-        if self.has_nulls:
-            x[zt < self.null_below] = np.nan
+    def _continuous(self, z: np.ndarray) -> np.ndarray:
+        """Values (columns x rows) of the continuous columns from the scores (rows x latent dims)."""
+        x = np.empty((self.cont_dims.size, z.shape[0]))
+        decode_continuous(z, self.cont_dims, Z_LIMIT, (Z_GRID - 1) / (2 * Z_LIMIT), Z_GRID - 2, self.grid,
+                          self.grid_rise, self.grid_offsets, self.round_scale, self.null_below, x)
         return x
 
     def decode(self, z: np.ndarray) -> dict[int, pa.Array]:
@@ -75,7 +63,7 @@ class BatchDecoder:
         """
         out: dict[int, pa.Array] = {}
         if self.continuous:
-            x = self._continuous(z.T[self.cont_dims])
+            x = self._continuous(z)
             for k, (_, i, codec) in enumerate(self.continuous):
                 out[i] = codec.to_arrow(x[k])
         for j, i, codec, bounds, values in self.searched:
@@ -83,9 +71,8 @@ class BatchDecoder:
             if isinstance(bounds, GuideTable):
                 position = bounds.search(scores[None])[0]
             else:
-                position = np.zeros(scores.size, dtype=np.int64)
-                for bound in bounds:
-                    position += scores >= bound
+                position = np.empty(scores.size, dtype=np.int64)
+                count_below(z, j, bounds, position)
             picked = values[position]
             if isinstance(codec, NumericCodec):
                 out[i] = codec.to_arrow(picked)

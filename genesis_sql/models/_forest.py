@@ -13,9 +13,10 @@ from functools import cached_property
 from typing import TYPE_CHECKING, Any
 
 import numpy as np
-from scipy.special import ndtr
+from scipy.special import ndtr, ndtri
 
-from genesis_sql.models._random import standard_normals
+from genesis_sql.models._kernels import dense_category_codes, truncated_normal_draws
+from genesis_sql.models._random import NORMAL_TABLE
 from genesis_sql.models._search import GuideTable
 
 if TYPE_CHECKING:
@@ -149,9 +150,7 @@ class LeafMixture:
 
     def sample_continuous(self, u: np.ndarray, leaf: np.ndarray) -> np.ndarray:
         """Scores of the continuous dimensions only (rows x continuous), as :meth:`sample` draws them."""
-        cols = np.array(self.continuous, dtype=np.intp)
-        normals = TruncatedNormals.unpacked(np.take(self._inversions, leaf, axis=0))
-        return normals.invert(np.take(u, 1 + cols, axis=1))  # row-major, as the normals are
+        return TruncatedNormals.draw(self._inversions, leaf, u, 1 + np.array(self.continuous, dtype=np.intp))
 
     def interval_mass(self, k: int, intervals: np.ndarray) -> np.ndarray:
         """Per leaf, the share of continuous dimension ``self.continuous[k]`` inside the union of ``intervals``."""
@@ -255,11 +254,8 @@ class DenseCategories:
     def pick(self, leaf: np.ndarray, u: np.ndarray) -> np.ndarray:
         """The code of each row in leaf ``leaf`` for uniforms ``u``: how many cumulative shares lie below it
         (compared in the shares' single precision)."""
-        rows = np.take(self.cumulative, leaf, axis=0)
-        u = u.astype(np.float32)
-        code = np.zeros(leaf.size, dtype=np.intp)
-        for c in range(rows.shape[1] - 1):
-            code += rows[:, c] < u
+        code = np.empty(leaf.size, dtype=np.intp)
+        dense_category_codes(self.cumulative, leaf, u, code)
         return code
 
 
@@ -354,21 +350,35 @@ class TruncatedNormals:
         return np.stack([self.mean, self.start, self.width, self.scale, self.floor, self.ceiling],
                         axis=1).astype(np.float32)
 
-    @classmethod
-    def unpacked(cls, table: np.ndarray) -> TruncatedNormals:
-        """Inverse of :meth:`packed`, as views of ``table``."""
-        return cls(*np.moveaxis(table, 1, 0))
-
     def invert(self, u: np.ndarray) -> np.ndarray:
-        """The draws for uniforms ``u`` (same shape)."""
-        p = self.width * u
-        p += self.start
-        np.clip(p, 1e-300, 1.0, out=p)
-        e = standard_normals(p)
-        e *= self.scale
-        e += self.mean
-        np.maximum(e, self.floor, out=e)
-        return np.minimum(e, self.ceiling, out=e)
+        """The draws for uniforms ``u`` (same shape, or one that broadcasts with the parameters')."""
+        u = np.asarray(u, dtype=np.float64)
+        parts = (self.mean, self.start, self.width, self.scale, self.floor, self.ceiling)
+        shape = np.broadcast_shapes(u.shape, *(np.shape(part) for part in parts))
+        params = np.stack([np.broadcast_to(part, shape).ravel() for part in parts], axis=1)[:, :, None]
+        which = np.arange(params.shape[0])
+        return self.draw(params, which, np.broadcast_to(u, shape).reshape(-1, 1), np.zeros(1, dtype=np.intp)
+                         ).reshape(shape)
+
+    @staticmethod
+    def draw(params: np.ndarray, which: np.ndarray, u: np.ndarray, u_columns: np.ndarray) -> np.ndarray:
+        """Draws (rows of ``which`` x ``u_columns``) of the normals in ``params`` (stacked as :meth:`packed`
+        stacks them), normal ``[which[i], :, c]`` by uniform ``u[i, u_columns[c]]``; one compiled pass."""
+        u = np.ascontiguousarray(u, dtype=np.float64)
+        out = np.empty((which.size, u_columns.size))
+        tails = np.empty(out.size, dtype=np.int64)
+        tail_p = np.empty(out.size)
+        count = truncated_normal_draws(params, np.ascontiguousarray(which), u, u_columns, *NORMAL_TABLE, out,
+                                       tails, tail_p)
+        if count:  # the tails, beyond the table: the exact inverse CDF
+            row, column = np.divmod(tails[:count], u_columns.size)
+            mean, _, _, scale, floor, ceiling = np.moveaxis(params[which[row], :, column], 1, 0)
+            e = ndtri(tail_p[:count])
+            e *= scale
+            e += mean
+            np.maximum(e, floor, out=e)
+            out[row, column] = np.minimum(e, ceiling, out=e)
+        return out
 
 
 # Leaf summaries keep at most this many values per statistic (leaves x continuous dimensions): trees

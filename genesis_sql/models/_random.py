@@ -12,6 +12,8 @@ import hashlib
 import numpy as np
 from scipy.special import ndtri
 
+from genesis_sql.models._kernels import interpolate_normals, splitmix_uniforms
+
 _GOLDEN = np.uint64(0x9E3779B97F4A7C15)
 _MIX1 = np.uint64(0xBF58476D1CE4E5B9)
 _MIX2 = np.uint64(0x94D049BB133111EB)
@@ -44,24 +46,19 @@ def row_states(key: int, rows: np.ndarray) -> np.ndarray:
 def uniforms(states: np.ndarray, dims: int, *, attempts: np.ndarray | int = 0, offset: int = 0) -> np.ndarray:
     """Uniform (0, 1) numbers, shape (len(states), dims), from positions ``offset .. offset+dims-1``.
 
+    Position ``p`` of try ``a`` of a row is the SplitMix64 finaliser of ``(a * DIMS_PER_ATTEMPT + p + 1) *
+    golden ratio + the row's origin``, its top 53 bits centred in (0, 1).
+
     Args:
         states: per-row origins from :func:`row_states`.
         dims: how many numbers per row.
         attempts: the retry number of each row (scalar or one per row); tries never share numbers.
         offset: the first position, so that independent parts of a row draw disjoint numbers.
     """
-    attempts = np.asarray(attempts, dtype=np.uint64)
-    if attempts.ndim:
-        attempts = attempts[:, None]
-    positions = np.arange(offset + 1, offset + dims + 1, dtype=np.uint64)[None, :]
-    with np.errstate(over="ignore"):
-        counter = (attempts * np.uint64(DIMS_PER_ATTEMPT) + positions) * _GOLDEN
-        counter = counter + states[:, None]
-        bits = _mix(counter)
-    bits >>= np.uint64(11)
-    out = bits.astype(np.float64)
-    out += 0.5
-    out *= 1.0 / 9007199254740992.0
+    states = np.ascontiguousarray(states, dtype=np.uint64)
+    attempts = np.broadcast_to(np.asarray(attempts).astype(np.uint64), states.shape)
+    out = np.empty((states.size, dims))
+    splitmix_uniforms(states, np.ascontiguousarray(attempts), offset + 1, DIMS_PER_ATTEMPT, out)
     return out
 
 
@@ -73,19 +70,18 @@ _TABLE = ndtri(np.linspace(_TAIL, 1.0 - _TAIL, _TABLE_SIZE + 1))
 # Each grid step's rise, so that a value is read from one index: one gather fewer, and no shifted index.
 _RISE = np.diff(_TABLE)
 _SCALE = _TABLE_SIZE / (1.0 - 2.0 * _TAIL)
+# What the compiled loops that read the table take: its start, steps a unit, last position, values, rises.
+NORMAL_TABLE = (_TAIL, _SCALE, _TABLE_SIZE - 1e-9, _TABLE, _RISE)
 
 
 def standard_normals(u: np.ndarray) -> np.ndarray:
     """Standard normals from uniforms in (0, 1), elementwise: the inverse normal CDF, fast."""
     u = np.asarray(u, dtype=np.float64)  # in single precision the clip's bound rounds up to the table's end
-    position = (u - _TAIL) * _SCALE
-    np.clip(position, 0.0, _TABLE_SIZE - 1e-9, out=position)
-    left = position.astype(np.int64)
-    position -= left
-    out = _RISE[left]
-    out *= position
-    out += _TABLE[left]
-    tails = (u < _TAIL) | (u > 1.0 - _TAIL)
-    if tails.any():
-        out[tails] = ndtri(u[tails])
-    return out
+    flat = np.ascontiguousarray(u).ravel()
+    out = np.empty(flat.size)
+    tails = np.empty(flat.size, dtype=np.int64)
+    count = interpolate_normals(flat, *NORMAL_TABLE, out, tails)
+    if count:
+        tails = tails[:count]
+        out[tails] = ndtri(flat[tails])
+    return out.reshape(u.shape)

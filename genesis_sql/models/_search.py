@@ -6,11 +6,12 @@ and with unsorted keys every bisection step is an unpredictable branch: about 80
 and 180 ns in 100,000 cumulative shares, the bulk of a forest's sampling time. A guide table (Chen and
 Asau, 1974) splits the values' range into equal buckets and stores, per bucket, how many values lie below
 it; a key starts there and steps over the few values left in its bucket. With two buckets per value (and
-at least MIN_BUCKETS, for short arrays whose values crowd part of their range) a key takes about one step; keys still stepping after a few rounds (a crowded bucket) finish with
-``np.searchsorted``, so the answer is always exactly ``np.searchsorted``'s.
+at least MIN_BUCKETS, for short arrays whose values crowd part of their range) a key takes about one
+step; keys still stepping after a few (a crowded bucket) finish by bisection, so the answer is always
+exactly ``np.searchsorted``'s. The search is a compiled loop (genesis_sql.models._kernels).
 
 Several arrays (one per latent dimension) share one table, so that a block of keys for all of them is
-searched in one pass of vectorised steps rather than one pass per array.
+searched in one call.
 """
 from __future__ import annotations
 
@@ -19,8 +20,10 @@ from typing import Literal
 
 import numpy as np
 
-# Vectorised steps before the keys left over fall back to bisection.
-_STEPS = 4
+from genesis_sql.models._kernels import guided_search
+
+# Steps from a key's guide entry before it falls back to bisection.
+STEPS = 4
 # Guide entries an array gets at least (32 KB): a few cost nothing, and short arrays are often uneven.
 MIN_BUCKETS = 4096
 
@@ -48,9 +51,8 @@ class GuideTable:
                  buckets_per_value: float = 2.0) -> None:
         self.arrays = [np.asarray(values, dtype=np.float64) for values in arrays]
         self.side = side
-        self._before = np.less if side == "left" else np.less_equal
-        sizes = np.array([values.size + 1 for values in self.arrays], dtype=np.intp)
-        self.offsets = np.r_[0, np.cumsum(sizes)[:-1]].astype(np.intp)
+        self._sizes = np.array([values.size for values in self.arrays], dtype=np.intp)
+        self.offsets = np.r_[0, np.cumsum(self._sizes + 1)[:-1]].astype(np.intp)
         # The spare slot after each array holds NaN, which stops every step there (NaN compares false).
         self._padded = np.concatenate([np.r_[values, np.nan] for values in self.arrays])
         guides, lows, scales = [], [], []
@@ -66,11 +68,17 @@ class GuideTable:
             guides.append(offset + np.searchsorted(values, edges - margin, side="left"))
             lows.append(low)
             scales.append(scale)
-        self._guide = np.concatenate(guides)
-        self._guide_offsets = np.r_[0, np.cumsum([g.size for g in guides])[:-1]].astype(np.intp)[:, None]
-        self._last_bucket = np.array([g.size - 1 for g in guides], dtype=np.float64)[:, None]
-        self._low = np.array(lows)[:, None]
-        self._scale = np.array(scales)[:, None]
+        self._guide = np.concatenate(guides).astype(np.intp)
+        self._guide_offsets = np.r_[0, np.cumsum([g.size for g in guides])[:-1]].astype(np.intp)
+        self._last_bucket = np.array([g.size - 1 for g in guides], dtype=np.float64)
+        self._low = np.array(lows, dtype=np.float64)
+        self._scale = np.array(scales, dtype=np.float64)
+
+    @property
+    def kernel_arguments(self) -> tuple[np.ndarray, ...]:
+        """The table as the compiled searches of genesis_sql.models._kernels take it."""
+        return (self._low, self._scale, self._last_bucket, self._guide_offsets, self._guide, self._padded,
+                self.offsets, self._sizes)
 
     def search(self, keys: np.ndarray) -> np.ndarray:
         """The insertion index of each key in its row's array (keys: arrays x n), as ``np.searchsorted``."""
@@ -78,30 +86,11 @@ class GuideTable:
 
     def locate(self, keys: np.ndarray) -> np.ndarray:
         """Like :meth:`search`, as positions in the arrays' joint layout (``offsets[k]`` + the index)."""
-        keys = np.asarray(keys, dtype=np.float64)
-        with np.errstate(invalid="ignore"):  # an infinite key on a single-valued array: NaN, handled below
-            position = (keys - self._low) * self._scale
-        np.clip(position, 0.0, self._last_bucket, out=position)
-        odd = np.isnan(position)  # NaN keys, or infinite ones on a single-valued array
-        any_odd = bool(odd.any())
-        if any_odd:
-            position[odd] = 0.0
-        bucket = position.astype(np.intp)
-        bucket += self._guide_offsets
-        index = self._guide[bucket].ravel()
-        flat = keys.ravel()
-        pending = np.flatnonzero(self._before(self._padded[index], flat))
-        for _ in range(_STEPS):
-            if not pending.size:
-                break
-            index[pending] += 1
-            pending = pending[self._before(self._padded[index[pending]], flat[pending])]
-        index = index.reshape(keys.shape)
-        if pending.size or any_odd:
-            bisect = odd.copy()
-            bisect.ravel()[pending] = True
+        keys = np.ascontiguousarray(keys, dtype=np.float64)
+        index = np.empty(keys.shape, dtype=np.intp)
+        if guided_search(keys, *self.kernel_arguments, self.side == "left", STEPS, index):
             for k, values in enumerate(self.arrays):
-                if bisect[k].any():
-                    index[k, bisect[k]] = self.offsets[k] + np.searchsorted(values, keys[k, bisect[k]],
-                                                                            side=self.side)
+                missing = np.isnan(keys[k])
+                if missing.any():
+                    index[k, missing] = self.offsets[k] + np.searchsorted(values, keys[k, missing], side=self.side)
         return index

@@ -75,12 +75,12 @@ def test_truncated_normals_follow_the_truncated_distribution_within_their_range(
         assert stats.kstest(draws, stats.truncnorm(a, b, loc=mean, scale=sd).cdf).pvalue > 1e-3
 
 
-def test_packed_normals_unpack_to_the_same_draws():
+def test_packed_normals_draw_as_the_normals_themselves():
     rng = np.random.default_rng(3)
     mean, sd = rng.normal(size=(50, 3)), rng.exponential(size=(50, 3))
     low, high = mean - rng.exponential(size=(50, 3)), mean + rng.exponential(size=(50, 3))
     normals = TruncatedNormals.of(mean, sd, low, high)
     rows, u = rng.integers(0, 50, 1000), rng.random((1000, 3))
-    gathered = TruncatedNormals.unpacked(np.take(normals.packed(), rows, axis=0)).invert(u)
+    gathered = TruncatedNormals.draw(normals.packed(), rows, u, np.arange(3))
     direct = TruncatedNormals.of(mean[rows], sd[rows], low[rows], high[rows]).invert(u)
     assert np.allclose(gathered, direct, atol=1e-5)
