@@ -17,8 +17,9 @@ genesis and SDV runs alternate, so that both see the same load:
   on the same rows already in a DataFrame. SDV gets the explicit metadata the fidelity bench uses (numbers
   with more than 10 distinct values numerical, everything else categorical).
 
-- threads: generate rows/s with ``SET threads = 2`` against ``SET threads = 1``, runs alternating, the
-  best of each (issue 12: DuckDB hands each thread blocks of rows, one call of the model's block function
+- threads: generate rows/s with ``SET threads = 2`` against ``SET threads = 1``, runs alternating, each
+  timed run after an untimed one with the same setting (a SET starts DuckDB's threads anew), the best of
+  each (issue 12: DuckDB hands each thread blocks of rows, one call of the model's block function
   per block, and each thread makes its blocks; the output is identical either way). The load average is
   printed beside it, since other work on a shared machine takes the second core away.
   ``bench/thread_scaling.py`` splits this figure into making rows and serving them.
@@ -134,11 +135,14 @@ def main() -> int:
             print(f"  run {run + 1}: {'; '.join(line)}", flush=True)
         by_threads: dict[str, dict[int, float]] = {}
         for method in chosen:
-            # 1 and 2 threads alternate, so that both see the same load.
+            # 1 and 2 threads alternate, so that both see the same load. Each SET starts DuckDB's threads
+            # anew (threads = 2 gets a new worker thread every time), so one untimed run follows it: what is
+            # timed is the setting as a session that keeps it runs, not the start of a thread.
             seconds_by_count: dict[int, list[float]] = {1: [], 2: []}
             for run in range(args.repeat):
                 for count in (1, 2):
                     con.execute(f"SET threads = {count}")
+                    generate(method, 1000 + run)
                     seconds_by_count[count].append(timed(lambda: generate(method, 100 + run))[0])
             by_threads[method] = {count: args.rows / min(seconds) for count, seconds in seconds_by_count.items()}
             con.execute(f"SET threads = {threads}")

@@ -20,7 +20,8 @@ process and printed as a ratio:
 
 The whole query cannot scale better than its parts allow. Serving was bounded by the interpreter lock
 DuckDB takes for each call of a Python function while it was called per 2,048 rows (1.0-1.6x); making rows
-is bounded by the share of its time Python holds the lock between numpy calls (about 15% on diamonds).
+was bounded by the share of its time Python held the lock between numpy calls (about 15% on diamonds, 1.73x)
+until the sampling loops became compiled ones that release it (genesis_sql/models/_kernels.py: 1.90x).
 """
 from __future__ import annotations
 

@@ -31,7 +31,8 @@ from genesis_sql.models._identity import (
     require_faker,
 )
 from genesis_sql.models._pii import NUMBERED_STYLES, PII_STYLES, STYLES, column_style, national_id_locale
-from genesis_sql.models._random import _GOLDEN, _mix, derive_key, row_states, uniforms
+from genesis_sql.models._kernels import GOLDEN
+from genesis_sql.models._random import _mix, derive_key, row_states, uniforms
 from genesis_sql.schema import ColumnSpec, base_type, decimals_of, output_type
 
 # Columns with at most this many distinct numbers are sampled as a step function over those numbers.
@@ -487,7 +488,7 @@ def _span_hashes(words: np.ndarray, salt: int) -> np.ndarray:
     h = np.full(windows.shape[:2], np.uint64(salt), dtype=np.uint64)
     with np.errstate(over="ignore"):
         for k in range(SPAN_WORDS):
-            h = _mix(h ^ (windows[:, :, k].astype(np.uint64) + np.uint64(1)) * _GOLDEN)
+            h = _mix(h ^ (windows[:, :, k].astype(np.uint64) + np.uint64(1)) * GOLDEN)
     h[(windows < 0).any(axis=2)] = 0
     return h
 

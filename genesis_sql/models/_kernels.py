@@ -16,10 +16,34 @@ from __future__ import annotations
 import numpy as np
 from numba import njit
 
-_GOLDEN = np.uint64(0x9E3779B97F4A7C15)
+GOLDEN = np.uint64(0x9E3779B97F4A7C15)
 _MIX1 = np.uint64(0xBF58476D1CE4E5B9)
 _MIX2 = np.uint64(0x94D049BB133111EB)
 _UNIT = 1.0 / 9007199254740992.0
+
+
+@njit(inline="always")
+def _finalise(x: np.uint64) -> np.uint64:
+    """The SplitMix64 finaliser (Steele et al., 2014); uint64 arithmetic wraps, which is the point."""
+    x ^= x >> np.uint64(30)
+    x *= _MIX1
+    x ^= x >> np.uint64(27)
+    x *= _MIX2
+    return x ^ (x >> np.uint64(31))
+
+
+@njit(nogil=True, cache=True)
+def finalise_in_place(x: np.ndarray) -> None:
+    """The finaliser of every value of ``x`` (flat uint64), in place."""
+    for i in range(x.size):
+        x[i] = _finalise(x[i])
+
+
+@njit(nogil=True, cache=True)
+def splitmix_states(rows: np.ndarray, key: np.uint64, out: np.ndarray) -> None:
+    """``out[i]``: the origin of row ``rows[i]``'s stream, the finaliser of ``rows[i] * golden ratio ^ key``."""
+    for i in range(rows.size):
+        out[i] = _finalise((np.uint64(rows[i]) * GOLDEN) ^ key)
 
 
 @njit(nogil=True, cache=True)
@@ -31,14 +55,8 @@ def splitmix_uniforms(states: np.ndarray, attempts: np.ndarray, first_position: 
         base = np.uint64(attempts[i]) * np.uint64(per_attempt)
         state = states[i]
         for d in range(dims):
-            x = (base + np.uint64(first_position + d)) * _GOLDEN + state
-            x ^= x >> np.uint64(30)
-            x *= _MIX1
-            x ^= x >> np.uint64(27)
-            x *= _MIX2
-            x ^= x >> np.uint64(31)
-            x >>= np.uint64(11)
-            out[i, d] = (np.float64(x) + 0.5) * _UNIT
+            x = _finalise((base + np.uint64(first_position + d)) * GOLDEN + state)
+            out[i, d] = (np.float64(x >> np.uint64(11)) + 0.5) * _UNIT
 
 
 @njit(inline="always")

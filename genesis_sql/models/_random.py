@@ -12,22 +12,15 @@ import hashlib
 import numpy as np
 from scipy.special import ndtri
 
-from genesis_sql.models._kernels import interpolate_normals, splitmix_uniforms
+from genesis_sql.models._kernels import finalise_in_place, interpolate_normals, splitmix_states, splitmix_uniforms
 
-_GOLDEN = np.uint64(0x9E3779B97F4A7C15)
-_MIX1 = np.uint64(0xBF58476D1CE4E5B9)
-_MIX2 = np.uint64(0x94D049BB133111EB)
 # Positions per attempt: a row may use up to this many random numbers per try.
 DIMS_PER_ATTEMPT = 1 << 20
 
 
 def _mix(x: np.ndarray) -> np.ndarray:
-    """The SplitMix64 finaliser, vectorised and in place (uint64 arithmetic wraps, which is the point)."""
-    x ^= x >> np.uint64(30)
-    x *= _MIX1
-    x ^= x >> np.uint64(27)
-    x *= _MIX2
-    x ^= x >> np.uint64(31)
+    """The SplitMix64 finaliser of every value of ``x`` (C-contiguous uint64), in place."""
+    finalise_in_place(x.reshape(-1))
     return x
 
 
@@ -39,8 +32,10 @@ def derive_key(*parts: object) -> int:
 
 def row_states(key: int, rows: np.ndarray) -> np.ndarray:
     """Per-row stream origins for ``rows`` (int64 row indices)."""
-    with np.errstate(over="ignore"):
-        return _mix(rows.astype(np.uint64) * _GOLDEN ^ np.uint64(key))
+    rows = np.asarray(rows)
+    out = np.empty(rows.shape, dtype=np.uint64)
+    splitmix_states(rows.ravel(), np.uint64(key), out.ravel())
+    return out
 
 
 def uniforms(states: np.ndarray, dims: int, *, attempts: np.ndarray | int = 0, offset: int = 0) -> np.ndarray:

@@ -17,6 +17,7 @@ from genesis_sql.models._decoder import BatchDecoder
 from genesis_sql.models._encoding import TableEncoding
 from genesis_sql.models._forest import DenseCategories, TruncatedNormals
 from genesis_sql.models._random import DIMS_PER_ATTEMPT, NORMAL_TABLE, row_states, standard_normals, uniforms
+from genesis_sql.models._random import _mix as random_mix
 from tests.models.conftest import typed
 
 RNG = np.random.default_rng(11)
@@ -50,6 +51,16 @@ def reference_normals(u: np.ndarray) -> np.ndarray:
     tails = (u < tail) | (u > 1.0 - tail)
     out[tails] = ndtri(u[tails])
     return out
+
+
+def test_row_origins_and_the_finaliser_are_splitmix64s():
+    rows = np.r_[np.arange(5_000), 2**40 + np.arange(100), 2**62]
+    for key in (0, 1, 0xC0FFEE, 2**64 - 1):
+        with np.errstate(over="ignore"):
+            expected = _mix(rows.astype(np.uint64) * _GOLDEN ^ np.uint64(key))
+        assert np.array_equal(row_states(key, rows), expected)
+    words = RNG.integers(0, 2**63, (300, 7), dtype=np.int64).astype(np.uint64)
+    assert np.array_equal(random_mix(words.copy()), _mix(words.copy()))
 
 
 def test_uniforms_are_the_splitmix_positions_of_each_try():
