@@ -15,7 +15,7 @@ import numpy as np
 from scipy.special import ndtr, ndtri
 
 from genesis_sql.models._kernels import knot_map
-from genesis_sql.models._search import STEPS, GuideTable
+from genesis_sql.models._search import GuideTable
 
 # Probability levels of the quantile knots, spaced evenly in normal space.
 KNOTS = 2049
@@ -120,6 +120,6 @@ class _KnotMap:
         """The normal-scale scores of ``scores`` (rows x dims), in one compiled pass. Scores beyond the knots
         are clipped to them, so that infinite ones map to the outermost normals too."""
         out = np.empty(scores.shape)
-        knot_map(np.ascontiguousarray(scores, dtype=np.float64), *self._search.kernel_arguments, STEPS, self._floor,
+        knot_map(np.ascontiguousarray(scores, dtype=np.float64), *self._search.kernel_arguments, self._floor,
                  self._ceiling, self._slope, self._intercept, self._mass, self._normal, out)
         return out

@@ -1,7 +1,7 @@
 """Decoding many columns' normal scores at once.
 
-Reading marginals column by column costs a dozen array operations per column per batch; reading all
-continuous columns as one matrix (their normal-space grids stacked) costs a dozen in total. Columns
+Reading marginals column by column costs a dozen array operations per column per batch; all continuous
+columns are read in one compiled pass instead (their normal-space grids stacked). Columns
 coded by intervals (categories, discrete numbers) find their interval by counting the bounds below each
 score when there are few, by a guide table otherwise. The result is identical to each codec's ``sample``.
 """

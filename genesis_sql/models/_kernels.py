@@ -137,7 +137,7 @@ def _before(value: float, key: float, left: bool) -> bool:
 @njit(nogil=True, cache=True)
 def guided_search(keys: np.ndarray, low: np.ndarray, scale: np.ndarray, last_bucket: np.ndarray,
                   guide_offsets: np.ndarray, guide: np.ndarray, padded: np.ndarray, offsets: np.ndarray,
-                  sizes: np.ndarray, left: bool, steps: int, out: np.ndarray) -> int:
+                  sizes: np.ndarray, steps: int, left: bool, out: np.ndarray) -> int:
     """Each key's position (``offsets[k]`` + its ``np.searchsorted`` index in array ``k``) into ``out``
     (arrays x n), in a guide table (genesis_sql.models._search.GuideTable): from the key's bucket's guide
     entry a few steps, then bisection. NaN keys, ordered as numpy orders them, are left to the caller:
@@ -191,7 +191,7 @@ def knot_map(scores: np.ndarray, low: np.ndarray, scale: np.ndarray, last_bucket
     to the knots, times the segment's slope plus its intercept; a score at a point mass maps to its normal."""
     rows, dims = scores.shape
     segments = np.empty((rows, dims), dtype=np.int64)
-    guided_search(scores.T, low, scale, last_bucket, guide_offsets, guide, padded, offsets, sizes, False, steps,
+    guided_search(scores.T, low, scale, last_bucket, guide_offsets, guide, padded, offsets, sizes, steps, False,
                   segments.T)
     for i in range(rows):
         for k in range(dims):

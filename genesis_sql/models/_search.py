@@ -23,7 +23,7 @@ import numpy as np
 from genesis_sql.models._kernels import guided_search
 
 # Steps from a key's guide entry before it falls back to bisection.
-STEPS = 4
+_STEPS = 4
 # Guide entries an array gets at least (32 KB): a few cost nothing, and short arrays are often uneven.
 MIN_BUCKETS = 4096
 
@@ -76,9 +76,9 @@ class GuideTable:
 
     @property
     def kernel_arguments(self) -> tuple[np.ndarray, ...]:
-        """The table as the compiled searches of genesis_sql.models._kernels take it."""
+        """The table as the compiled searches of genesis_sql.models._kernels take it (its step count last)."""
         return (self._low, self._scale, self._last_bucket, self._guide_offsets, self._guide, self._padded,
-                self.offsets, self._sizes)
+                self.offsets, self._sizes, _STEPS)
 
     def search(self, keys: np.ndarray) -> np.ndarray:
         """The insertion index of each key in its row's array (keys: arrays x n), as ``np.searchsorted``."""
@@ -88,7 +88,7 @@ class GuideTable:
         """Like :meth:`search`, as positions in the arrays' joint layout (``offsets[k]`` + the index)."""
         keys = np.ascontiguousarray(keys, dtype=np.float64)
         index = np.empty(keys.shape, dtype=np.intp)
-        if guided_search(keys, *self.kernel_arguments, self.side == "left", STEPS, index):
+        if guided_search(keys, *self.kernel_arguments, self.side == "left", index):
             for k, values in enumerate(self.arrays):
                 missing = np.isnan(keys[k])
                 if missing.any():
